@@ -1,0 +1,250 @@
+//! Discovery: full-text search, filters, sorts and facets over the catalog, in one SQL statement
+//! per question, using each database's own full-text engine.
+//!
+//! - SQLite: the FTS5 table `connector_search` ranked by weighted `bm25`.
+//! - PostgreSQL: the `search_vector` tsvector (GIN-indexed) ranked by `ts_rank_cd`.
+//!
+//! User text never reaches the query syntax of either engine: it is split into alphanumeric
+//! words, each matched as a prefix, all required.
+
+use chrono::{Duration, NaiveDate, Utc};
+use entities::connector;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, Value};
+
+/// How to order the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogSort {
+    /// Best text match first, installs breaking ties; without a search text, as `Installs`.
+    Relevance,
+    /// Most installed first.
+    Installs,
+    /// Most installs in the last 30 days first.
+    Trending,
+    /// Newest listing first.
+    Newest,
+    /// Alphabetical by name.
+    Name,
+}
+
+/// A question to the catalog.
+#[derive(Debug, Clone)]
+pub struct CatalogQuery {
+    pub text: Option<String>,
+    pub category: Option<String>,
+    pub include_deprecated: bool,
+    pub sort: CatalogSort,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One page of listings and the size of the whole result.
+#[derive(Debug, Clone)]
+pub struct CatalogPage {
+    pub listings: Vec<connector::Model>,
+    pub total: i64,
+}
+
+/// How many listings of each category match a query (its category filter aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryCount {
+    pub category: String,
+    pub count: i64,
+}
+
+const MAX_TERMS: usize = 8;
+const MAX_TERM_CHARS: usize = 64;
+/// The days that count as "trending".
+pub const TRENDING_DAYS: i64 = 30;
+
+const LISTING_COLUMNS: &str = "c.id, c.slug, c.name, c.summary, c.description, c.category, \
+    c.keywords, c.visibility, c.source_hidden, c.status, c.latest_version_id, c.install_count, \
+    c.active_installs, c.created_at, c.updated_at";
+
+/// Split user text into at most eight lowercase alphanumeric words.
+pub fn search_terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().chars().take(MAX_TERM_CHARS).collect())
+        .take(MAX_TERMS)
+        .collect()
+}
+
+/// SQL text with positional parameters in the backend's own style.
+struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => {
+                let n = self.values.len();
+                self.text.push_str(&format!("${n}"));
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    fn build(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+/// The FROM and WHERE shared by the page query and the facet query. Returns whether a text
+/// match is part of it (and so a rank is available).
+fn push_from_where(sql: &mut Sql, q: &CatalogQuery, with_category: bool) -> bool {
+    let terms = q.text.as_deref().map(search_terms).unwrap_or_default();
+    let searching = !terms.is_empty();
+    match (sql.backend, searching) {
+        (DbBackend::Sqlite, true) => {
+            let fts: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
+            sql.push(" FROM connector_search s JOIN connectors c ON c.id = s.rowid")
+                .push(" WHERE connector_search MATCH ")
+                .bind(fts.join(" "));
+        }
+        (DbBackend::Postgres, true) => {
+            let tsquery: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
+            sql.push(" FROM connectors c, to_tsquery('english', ")
+                .bind(tsquery.join(" & "))
+                .push(") q WHERE c.search_vector @@ q");
+        }
+        _ => {
+            sql.push(" FROM connectors c WHERE 1 = 1");
+        }
+    }
+    sql.push(" AND c.visibility = 'public'");
+    if !q.include_deprecated {
+        sql.push(" AND c.status = 'published'");
+    }
+    if with_category {
+        if let Some(category) = &q.category {
+            sql.push(" AND c.category = ").bind(category.clone());
+        }
+    }
+    searching
+}
+
+fn trending_since() -> NaiveDate {
+    (Utc::now() - Duration::days(TRENDING_DAYS - 1)).date_naive()
+}
+
+/// One page of the catalog, with the total, in one statement.
+pub async fn search(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<CatalogPage, DbErr> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT ")
+        .push(LISTING_COLUMNS)
+        .push(", COUNT(*) OVER () AS total_count");
+    let searching = push_from_where(&mut sql, q, true);
+    sql.push(" ORDER BY ");
+    match (q.sort, searching) {
+        (CatalogSort::Relevance, true) => {
+            match backend {
+                // bm25 is lower-is-better; weights follow the FTS5 column order.
+                DbBackend::Sqlite => {
+                    sql.push("bm25(connector_search, 10.0, 4.0, 1.0, 8.0, 3.0) ASC")
+                }
+                _ => sql.push("ts_rank_cd(c.search_vector, q) DESC"),
+            };
+            sql.push(", c.install_count DESC");
+        }
+        (CatalogSort::Relevance | CatalogSort::Installs, _) => {
+            sql.push("c.install_count DESC");
+        }
+        (CatalogSort::Trending, _) => {
+            sql.push(
+                "(SELECT COALESCE(SUM(d.installs), 0) FROM connector_install_days d \
+                 WHERE d.connector_id = c.id AND d.day >= ",
+            )
+            .bind(trending_since())
+            .push(") DESC, c.install_count DESC");
+        }
+        (CatalogSort::Newest, _) => {
+            sql.push("c.created_at DESC");
+        }
+        (CatalogSort::Name, _) => {
+            sql.push("LOWER(c.name) ASC");
+        }
+    }
+    sql.push(", c.id ASC LIMIT ")
+        .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+        .push(" OFFSET ")
+        .bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    let rows = db.query_all_raw(sql.build()).await?;
+    let mut total = 0;
+    let mut listings = Vec::with_capacity(rows.len());
+    for row in &rows {
+        total = row.try_get::<i64>("", "total_count")?;
+        listings.push(connector::Model::from_query_result(row, "")?);
+    }
+    if listings.is_empty() && q.offset > 0 {
+        // Past the end: the window count is not available, so count on its own.
+        total = count(db, q).await?;
+    }
+    Ok(CatalogPage { listings, total })
+}
+
+async fn count(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<i64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n");
+    push_from_where(&mut sql, q, true);
+    let row = db.query_one_raw(sql.build()).await?;
+    row.map(|r| r.try_get::<i64>("", "n"))
+        .transpose()
+        .map(|n| n.unwrap_or(0))
+}
+
+/// Category facets for a query: counts per category of everything the query matches, ignoring
+/// its own category filter so that other categories stay selectable.
+pub async fn facets(
+    db: &impl ConnectionTrait,
+    q: &CatalogQuery,
+) -> Result<Vec<CategoryCount>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT c.category AS category, COUNT(*) AS n");
+    push_from_where(&mut sql, q, false);
+    sql.push(" GROUP BY c.category ORDER BY n DESC, c.category ASC");
+    let rows = db.query_all_raw(sql.build()).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CategoryCount {
+                category: row.try_get("", "category")?,
+                count: row.try_get("", "n")?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_becomes_plain_words() {
+        assert_eq!(search_terms("GitHub  issues!"), vec!["github", "issues"]);
+        assert_eq!(
+            search_terms("\"x\" OR y* NEAR(z)"),
+            vec!["x", "or", "y", "near", "z"]
+        );
+        assert_eq!(search_terms("a:b & c | !d"), vec!["a", "b", "c", "d"]);
+        assert!(search_terms(" -- ").is_empty());
+        assert_eq!(search_terms(&"w ".repeat(20)).len(), MAX_TERMS);
+    }
+}

@@ -1,0 +1,168 @@
+//! Configuration: defaults, then a TOML file, then `PATCHBAY_*` environment variables, then
+//! command-line flags — each layer overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Everything the server needs to run. `Config::default()` is the embedded, zero-configuration
+/// setup: SQLite under `./data`, GraphiQL on, listening on localhost.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Where the SQLite database lives when no `database_url` is given.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; defaults to `<data_dir>/patchbay.db`.
+    pub database_url: Option<String>,
+    /// Serve GraphiQL at `/graphiql`.
+    pub graphiql: bool,
+    /// Answer introspection queries.
+    pub introspection: bool,
+    /// `json` (default) or `pretty`.
+    pub log_format: LogFormat,
+    pub limits: RequestLimits,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Bounds on what one request may ask of the server. They are checked before any resolver runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestLimits {
+    pub max_body_bytes: usize,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_batch: usize,
+    pub max_page_size: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_aliases: 30,
+            max_batch: 10,
+            max_page_size: 100,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            graphiql: true,
+            introspection: true,
+            log_format: LogFormat::Json,
+            limits: RequestLimits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid by `file` (if given) and then by the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|key| std::env::var(key).ok())?;
+        Ok(config)
+    }
+
+    /// Overlay `PATCHBAY_*` variables (and the conventional `DATABASE_URL`).
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = var("PATCHBAY_BIND") {
+            self.bind = v.parse().with_context(|| format!("PATCHBAY_BIND={v}"))?;
+        }
+        if let Some(v) = var("PATCHBAY_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("PATCHBAY_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
+            self.database_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = var("PATCHBAY_GRAPHIQL") {
+            self.graphiql = parse_bool("PATCHBAY_GRAPHIQL", &v)?;
+        }
+        if let Some(v) = var("PATCHBAY_INTROSPECTION") {
+            self.introspection = parse_bool("PATCHBAY_INTROSPECTION", &v)?;
+        }
+        if let Some(v) = var("PATCHBAY_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "json" => LogFormat::Json,
+                "pretty" => LogFormat::Pretty,
+                other => anyhow::bail!("PATCHBAY_LOG_FORMAT must be json or pretty, not {other}"),
+            };
+        }
+        Ok(())
+    }
+
+    /// The database to connect to: the configured URL, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("patchbay.db").display()
+            ),
+        }
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => anyhow::bail!("{name} must be true or false, not {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_values() -> anyhow::Result<()> {
+        let mut config: Config = toml::from_str("bind = \"0.0.0.0:9000\"\ngraphiql = false")?;
+        assert_eq!(config.bind.port(), 9000);
+        config.apply_env(|k| match k {
+            "PATCHBAY_BIND" => Some("127.0.0.1:7000".into()),
+            "DATABASE_URL" => Some("postgres://db/x".into()),
+            _ => None,
+        })?;
+        assert_eq!(config.bind.port(), 7000);
+        assert!(!config.graphiql);
+        assert_eq!(config.database_url(), "postgres://db/x");
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(toml::from_str::<Config>("bnd = \"x\"").is_err());
+        let mut config = Config::default();
+        assert!(
+            config
+                .apply_env(|k| (k == "PATCHBAY_GRAPHIQL").then(|| "maybe".into()))
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! The one table of error codes, and the error type every service returns.
+//!
+//! Two kinds of failure, kept apart on purpose:
+//! - **the user's to fix** (`ServiceError::User`): bad input, a conflict with existing data. Mutations
+//!   return these as `userErrors` in their payload, with a field path and a code.
+//! - **everything else**: not signed in, not allowed, not found — a GraphQL error carrying
+//!   `extensions.code` — and our own faults (`Internal`), whose detail goes to the log and never to
+//!   the client.
+
+use async_graphql::{Enum, ErrorExtensions};
+
+/// Stable, documented error codes. Every error a client sees carries exactly one of these, either
+/// as `extensions.code` on a GraphQL error or as `code` on a mutation's `userErrors`.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The request needs a valid API token (`Authorization: Bearer …`) and has none, or an
+    /// invalid, expired or revoked one.
+    Unauthenticated,
+    /// The caller is known but lacks the permission for this operation.
+    Forbidden,
+    /// The object does not exist, or the caller may not know that it exists.
+    NotFound,
+    /// The input is malformed or violates a rule; the message says which and where.
+    BadUserInput,
+    /// The input conflicts with existing data (a taken slug, a version already published).
+    Conflict,
+    /// The request is larger or more complex than this server accepts.
+    LimitExceeded,
+    /// Something failed on our side; details are in the server log under the request id.
+    InternalServerError,
+}
+
+impl ErrorCode {
+    /// The wire form used in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::LimitExceeded => "LIMIT_EXCEEDED",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+/// A problem the user can fix, reported against an input field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProblem {
+    /// Path of the input field, e.g. `["input", "source"]`.
+    pub field: Vec<String>,
+    pub message: String,
+    pub code: ErrorCode,
+    /// Where in a connector's source the problem is, when it is about source.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl UserProblem {
+    pub fn new(field: &[&str], code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            field: field.iter().map(|s| (*s).to_owned()).collect(),
+            message: message.into(),
+            code,
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn bad_input(field: &[&str], message: impl Into<String>) -> Self {
+        Self::new(field, ErrorCode::BadUserInput, message)
+    }
+
+    pub fn conflict(field: &[&str], message: impl Into<String>) -> Self {
+        Self::new(field, ErrorCode::Conflict, message)
+    }
+}
+
+/// What a service call can fail with.
+///
+/// It deliberately does not implement `Display`: async-graphql converts anything that does into
+/// an error *without* a code, so a stray `?` would lose it. The conversion below keeps the code.
+#[derive(Debug)]
+pub enum ServiceError {
+    /// No valid token.
+    Unauthenticated,
+    /// Signed in, but not allowed to do this (the action, in words).
+    Forbidden(String),
+    /// No such object, or one the caller may not know about (what, in words).
+    NotFound(String),
+    /// Problems the user can fix.
+    User(Vec<UserProblem>),
+    /// Our fault.
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for ServiceError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(anyhow::Error::new(err))
+    }
+}
+
+impl From<UserProblem> for ServiceError {
+    fn from(problem: UserProblem) -> Self {
+        Self::User(vec![problem])
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    /// What a client is told (internal detail excluded).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated => "authentication required: send a valid API token as \
+                                      `Authorization: Bearer <token>`"
+                .to_owned(),
+            Self::Forbidden(action) => format!("you are not allowed to {action}"),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::User(problems) => problems
+                .iter()
+                .map(|p| match p.field.last() {
+                    Some(field) => format!("{field}: {}", p.message),
+                    None => p.message.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Internal(_) => "internal server error".to_owned(),
+        }
+    }
+
+    /// For command-line use, where the internal detail is wanted.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Internal(err) => err,
+            other => anyhow::anyhow!(other.message()),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::User(problems) => problems
+                .first()
+                .map(|p| p.code)
+                .unwrap_or(ErrorCode::BadUserInput),
+            Self::Internal(_) => ErrorCode::InternalServerError,
+        }
+    }
+
+    /// The GraphQL error a client sees. Internal errors are logged here, with their whole chain,
+    /// and replaced by a generic message.
+    pub fn into_graphql(self) -> async_graphql::Error {
+        let code = self.code();
+        if let Self::Internal(err) = &self {
+            tracing::error!(error = format!("{err:#}"), "internal error");
+        }
+        let message = self.message();
+        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+    }
+}
+
+impl From<ServiceError> for async_graphql::Error {
+    fn from(err: ServiceError) -> Self {
+        err.into_graphql()
+    }
+}
+
+/// A GraphQL error with a code, for failures raised in the GraphQL layer itself.
+pub fn graphql_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
+}

@@ -1,0 +1,488 @@
+//! The catalog's object types: listings, versions, users and their metrics.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entities::{connector, connector_version, user};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::capabilities::Capabilities;
+use super::context::{loader, principal, state};
+use super::ids::{self, Kind};
+use super::loaders::{AuthorRecord, OwnersOf, RecentInstalls, UserById, VersionById};
+use super::pagination::{PageInfo, page_size};
+use crate::authz;
+use crate::catalog::search::CategoryCount as CategoryCountRow;
+use crate::catalog::stats;
+use crate::error::{ErrorCode, ServiceError, graphql_error};
+
+fn db_error(err: impl std::fmt::Display) -> async_graphql::Error {
+    ServiceError::Internal(anyhow::anyhow!("{err}")).into_graphql()
+}
+
+/// Who can find a listing.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Shown in search and browse.
+    Public,
+    /// Reachable by its slug only.
+    Unlisted,
+}
+
+impl Visibility {
+    fn parse(s: &str) -> Self {
+        if s == "unlisted" {
+            Self::Unlisted
+        } else {
+            Self::Public
+        }
+    }
+}
+
+impl From<Visibility> for crate::catalog::Visibility {
+    fn from(v: Visibility) -> Self {
+        match v {
+            Visibility::Public => Self::Public,
+            Visibility::Unlisted => Self::Unlisted,
+        }
+    }
+}
+
+/// Whether a listing is maintained.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ListingStatus {
+    /// Maintained and installable.
+    Published,
+    /// No longer maintained by its owners; still installable, hidden from browse by default.
+    Deprecated,
+}
+
+/// A community connector listing.
+pub struct Connector(pub connector::Model);
+
+#[Object]
+impl Connector {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Connector, self.0.id)
+    }
+    /// Unique, URL-safe name of the listing.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// One line on what it does.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    /// Long description, in Markdown.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Category slug, e.g. `crm`.
+    async fn category(&self) -> &str {
+        &self.0.category
+    }
+    /// Keywords it is found by.
+    async fn keywords(&self) -> Vec<String> {
+        serde_json::from_value(self.0.keywords.clone()).unwrap_or_default()
+    }
+    /// Who can find it.
+    async fn visibility(&self) -> Visibility {
+        Visibility::parse(&self.0.visibility)
+    }
+    /// Closed source: only the owners can read the code.
+    async fn source_hidden(&self) -> bool {
+        self.0.source_hidden
+    }
+    /// Maintained or deprecated.
+    async fn status(&self) -> ListingStatus {
+        if self.0.status == "deprecated" {
+            ListingStatus::Deprecated
+        } else {
+            ListingStatus::Published
+        }
+    }
+    /// When the listing was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the listing or its versions last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The authors who maintain it, first owner first.
+    async fn owners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        let owners = loader(ctx)?
+            .load_one(OwnersOf(self.0.id))
+            .await
+            .map_err(db_error)?;
+        Ok(owners.unwrap_or_default().into_iter().map(User).collect())
+    }
+    /// The version new installs get: the newest stable version that is not yanked.
+    async fn latest_version(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+        let Some(id) = self.0.latest_version_id else {
+            return Ok(None);
+        };
+        let version = loader(ctx)?
+            .load_one(VersionById(id))
+            .await
+            .map_err(db_error)?;
+        Ok(version.map(ConnectorVersion))
+    }
+    /// Published versions, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (at most the server's cap).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last version already seen.")] after: Option<String>,
+        #[graphql(desc = "Include yanked versions.", default = true)] include_yanked: bool,
+    ) -> async_graphql::Result<ConnectorVersionConnection> {
+        let state = state(ctx)?;
+        let limit = page_size(first, 20, state.config.limits.max_page_size)?;
+        let offset = match after.as_deref() {
+            Some(cursor) => ids::decode_offset_cursor(cursor)
+                .map(|o| o + 1)
+                .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "invalid `after` cursor"))?,
+            None => 0,
+        };
+        let mut query = connector_version::Entity::find()
+            .filter(connector_version::Column::ConnectorId.eq(self.0.id));
+        if !include_yanked {
+            query = query.filter(connector_version::Column::Yanked.eq(false));
+        }
+        let total = query.clone().count(&state.db).await.map_err(db_error)?;
+        let rows = query
+            .order_by_desc(connector_version::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&state.db)
+            .await
+            .map_err(db_error)?;
+        let edges: Vec<ConnectorVersionEdge> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| ConnectorVersionEdge {
+                cursor: ids::offset_cursor(offset + i as u64),
+                node: ConnectorVersion(v),
+            })
+            .collect();
+        Ok(ConnectorVersionConnection {
+            page_info: PageInfo {
+                has_next_page: offset + (edges.len() as u64) < total,
+                has_previous_page: offset > 0,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count: total as i64,
+        })
+    }
+    /// One version by its number, e.g. `1.4.0`.
+    async fn version(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The semantic version.")] version: String,
+    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+        let found = connector_version::Entity::find()
+            .filter(connector_version::Column::ConnectorId.eq(self.0.id))
+            .filter(connector_version::Column::Version.eq(version.trim()))
+            .one(&state(ctx)?.db)
+            .await
+            .map_err(db_error)?;
+        Ok(found.map(ConnectorVersion))
+    }
+    /// Install figures, all derived from the install ledger.
+    async fn metrics(&self) -> InstallMetrics {
+        InstallMetrics(self.0.clone())
+    }
+}
+
+/// How much a listing is used. Every figure is arithmetic over recorded install events.
+pub struct InstallMetrics(connector::Model);
+
+#[Object]
+impl InstallMetrics {
+    /// Installs ever made (uninstalls do not subtract).
+    async fn total_installs(&self) -> i64 {
+        self.0.install_count
+    }
+    /// Workspaces holding a copy now.
+    async fn active_installs(&self) -> i64 {
+        self.0.active_installs
+    }
+    /// Installs made in the last 30 days, today included.
+    async fn installs_last_30_days(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let n = loader(ctx)?
+            .load_one(RecentInstalls(self.0.id))
+            .await
+            .map_err(db_error)?;
+        Ok(n.unwrap_or(0))
+    }
+    /// Installs per day over the last `days` days, oldest first, days without installs included.
+    async fn daily_installs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many days back, 1 to 365.", default = 90)] days: i32,
+    ) -> async_graphql::Result<Vec<DailyInstalls>> {
+        if !(1..=365).contains(&days) {
+            return Err(graphql_error(
+                ErrorCode::BadUserInput,
+                "`days` must be between 1 and 365",
+            ));
+        }
+        let rows = stats::daily_installs(&state(ctx)?.db, self.0.id, i64::from(days))
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(date, installs)| DailyInstalls { date, installs })
+            .collect())
+    }
+    /// Active installs per version, newest version first.
+    async fn adoption(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VersionAdoption>> {
+        let rows: Vec<(String, i64, i64)> = connector_version::Entity::find()
+            .select_only()
+            .column(connector_version::Column::Version)
+            .column(connector_version::Column::ActiveInstalls)
+            .column(connector_version::Column::InstallCount)
+            .filter(connector_version::Column::ConnectorId.eq(self.0.id))
+            .order_by_desc(connector_version::Column::Id)
+            .into_tuple()
+            .all(&state(ctx)?.db)
+            .await
+            .map_err(db_error)?;
+        let active_total: i64 = rows.iter().map(|r| r.1).sum();
+        Ok(rows
+            .into_iter()
+            .map(|(version, active, installs)| VersionAdoption {
+                version,
+                active_installs: active,
+                installs,
+                share: if active_total > 0 {
+                    active as f64 / active_total as f64
+                } else {
+                    0.0
+                },
+            })
+            .collect())
+    }
+}
+
+/// Installs on one day.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DailyInstalls {
+    /// The UTC day.
+    pub date: NaiveDate,
+    /// Installs made that day.
+    pub installs: i64,
+}
+
+/// How many workspaces follow one version.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct VersionAdoption {
+    /// The version.
+    pub version: String,
+    /// Workspaces whose copy follows this version now.
+    pub active_installs: i64,
+    /// Installs that chose this version.
+    pub installs: i64,
+    /// This version's share of all active installs, 0 to 1.
+    pub share: f64,
+}
+
+/// One published version of a listing. Immutable, except that it can be yanked.
+pub struct ConnectorVersion(pub connector_version::Model);
+
+#[Object]
+impl ConnectorVersion {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::ConnectorVersion, self.0.id)
+    }
+    /// Semantic version.
+    async fn version(&self) -> &str {
+        &self.0.version
+    }
+    /// Hex sha256 of the source.
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+    /// Release notes, in Markdown.
+    async fn release_notes(&self) -> &str {
+        &self.0.release_notes
+    }
+    /// Upgrading to this version needs changes in recipes.
+    async fn breaking(&self) -> bool {
+        self.0.breaking
+    }
+    /// What breaks and how to adapt, when `breaking`.
+    async fn breaking_message(&self) -> Option<&str> {
+        self.0.breaking_message.as_deref()
+    }
+    /// Actions, triggers, connection fields and hosts, as extracted from the source at publish.
+    async fn capabilities(&self) -> async_graphql::Result<Capabilities> {
+        let caps: sdk::Capabilities =
+            serde_json::from_value(self.0.capabilities.clone()).map_err(|err| {
+                db_error(format!(
+                    "stored capabilities of version {}: {err}",
+                    self.0.id
+                ))
+            })?;
+        Ok(caps.into())
+    }
+    /// When it was published.
+    async fn published_at(&self) -> DateTime<Utc> {
+        self.0.published_at
+    }
+    /// Who published it.
+    async fn published_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let user = loader(ctx)?
+            .load_one(UserById(self.0.published_by))
+            .await
+            .map_err(db_error)?;
+        Ok(user.map(User))
+    }
+    /// Hidden from new installs; existing installs keep working.
+    async fn yanked(&self) -> bool {
+        self.0.yanked
+    }
+    /// When it was yanked.
+    async fn yanked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.yanked_at
+    }
+    /// Installs that chose this version.
+    async fn installs(&self) -> i64 {
+        self.0.install_count
+    }
+    /// Workspaces whose copy follows this version now.
+    async fn active_installs(&self) -> i64 {
+        self.0.active_installs
+    }
+    /// The connector's source code. Readable by the listing's owners.
+    async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let state = state(ctx)?;
+        let user = principal(ctx)?.require_user()?;
+        let listing = connector::Entity::find_by_id(self.0.connector_id)
+            .one(&state.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
+        authz::require_owner(&state.db, &listing, user, authz::ListingAction::ReadSource).await?;
+        Ok(self.0.source.clone())
+    }
+    /// The listing this version belongs to.
+    async fn connector(&self, ctx: &Context<'_>) -> async_graphql::Result<Connector> {
+        let listing = connector::Entity::find_by_id(self.0.connector_id)
+            .one(&state(ctx)?.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
+        Ok(Connector(listing))
+    }
+}
+
+/// A person: an author of listings, a member of workspaces.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::User, self.0.id)
+    }
+    /// Unique handle.
+    async fn handle(&self) -> &str {
+        &self.0.handle
+    }
+    /// Name shown to others.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    /// E-mail address; only visible to the user themself.
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        let own = principal(ctx)?.user_id() == Some(self.0.id);
+        Ok(own.then_some(self.0.email.as_str()))
+    }
+    /// When the account was created.
+    async fn member_since(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Their record as an author.
+    async fn author_stats(&self, ctx: &Context<'_>) -> async_graphql::Result<AuthorStats> {
+        let stats = loader(ctx)?
+            .load_one(AuthorRecord(self.0.id))
+            .await
+            .map_err(db_error)?
+            .unwrap_or_default();
+        Ok(AuthorStats {
+            connectors_published: stats.connectors_published,
+            total_installs: stats.total_installs,
+            active_installs: stats.active_installs,
+            versions_published: stats.versions_published,
+            last_published_at: stats.last_published_at,
+            member_since: self.0.created_at,
+        })
+    }
+}
+
+/// An author's record across the listings they own.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AuthorStats {
+    /// Listings they own.
+    pub connectors_published: i64,
+    /// Installs across those listings.
+    pub total_installs: i64,
+    /// Active installs across those listings.
+    pub active_installs: i64,
+    /// Versions they published.
+    pub versions_published: i64,
+    /// When they last published a version.
+    pub last_published_at: Option<DateTime<Utc>>,
+    /// When their account was created.
+    pub member_since: DateTime<Utc>,
+}
+
+/// How many listings a category holds.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CategoryCount {
+    /// Category slug.
+    pub category: String,
+    /// Listings in it that match.
+    pub count: i64,
+}
+
+impl From<CategoryCountRow> for CategoryCount {
+    fn from(row: CategoryCountRow) -> Self {
+        Self {
+            category: row.category,
+            count: row.count,
+        }
+    }
+}
+
+/// A page of versions.
+#[derive(SimpleObject)]
+pub struct ConnectorVersionConnection {
+    /// The versions of this page, with cursors.
+    pub edges: Vec<ConnectorVersionEdge>,
+    /// Where this page sits.
+    pub page_info: PageInfo,
+    /// Versions in the whole list.
+    pub total_count: i64,
+}
+
+/// A version and its cursor.
+#[derive(SimpleObject)]
+pub struct ConnectorVersionEdge {
+    /// Opaque position of this version in the list.
+    pub cursor: String,
+    /// The version.
+    pub node: ConnectorVersion,
+}

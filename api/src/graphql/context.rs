@@ -1,0 +1,37 @@
+//! Reaching request data from resolvers without `unwrap()`.
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+
+use super::loaders::CatalogLoader;
+use crate::auth::Principal;
+use crate::error::{ErrorCode, graphql_error};
+use crate::state::AppState;
+
+/// Per-request data the HTTP layer puts into every GraphQL request.
+pub struct RequestData {
+    pub principal: Principal,
+    pub loader: DataLoader<CatalogLoader>,
+}
+
+fn missing(what: &str) -> async_graphql::Error {
+    tracing::error!(what, "request data missing from GraphQL context");
+    graphql_error(ErrorCode::InternalServerError, "internal server error")
+}
+
+pub fn state<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppState> {
+    ctx.data::<AppState>().map_err(|_| missing("AppState"))
+}
+
+pub fn request<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestData> {
+    ctx.data::<RequestData>()
+        .map_err(|_| missing("RequestData"))
+}
+
+pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    Ok(&request(ctx)?.principal)
+}
+
+pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<CatalogLoader>> {
+    Ok(&request(ctx)?.loader)
+}

@@ -1,0 +1,112 @@
+//! Per-request batch loaders: a page of listings asks for owners, author records, recent
+//! installs and latest versions once for the whole page, not once per listing. A new
+//! `DataLoader` is built for every request, so its cache never crosses users.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entities::{connector_version, user};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+
+use crate::catalog::stats::{self, AuthorStats};
+
+/// Loads catalog data in batches for one request.
+pub struct CatalogLoader {
+    db: DatabaseConnection,
+}
+
+impl CatalogLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// The owners of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OwnersOf(pub i64);
+/// The record of an author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuthorRecord(pub i64);
+/// Installs of a listing in the last 30 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecentInstalls(pub i64);
+/// A version by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VersionById(pub i64);
+/// A user by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserById(pub i64);
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DbErr>>;
+
+impl Loader<OwnersOf> for CatalogLoader {
+    type Value = Vec<user::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[OwnersOf]) -> LoadResult<OwnersOf, Self::Value> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let owners = stats::owners(&self.db, &ids).await.map_err(Arc::new)?;
+        Ok(owners.into_iter().map(|(k, v)| (OwnersOf(k), v)).collect())
+    }
+}
+
+impl Loader<AuthorRecord> for CatalogLoader {
+    type Value = AuthorStats;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[AuthorRecord]) -> LoadResult<AuthorRecord, Self::Value> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let stats = stats::author_stats(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(stats
+            .into_iter()
+            .map(|(k, v)| (AuthorRecord(k), v))
+            .collect())
+    }
+}
+
+impl Loader<RecentInstalls> for CatalogLoader {
+    type Value = i64;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[RecentInstalls]) -> LoadResult<RecentInstalls, Self::Value> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let counts = stats::installs_last_30_days(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (RecentInstalls(id), counts.get(&id).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+impl Loader<VersionById> for CatalogLoader {
+    type Value = connector_version::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[VersionById]) -> LoadResult<VersionById, Self::Value> {
+        let rows = connector_version::Entity::find()
+            .filter(connector_version::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|v| (VersionById(v.id), v)).collect())
+    }
+}
+
+impl Loader<UserById> for CatalogLoader {
+    type Value = user::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[UserById]) -> LoadResult<UserById, Self::Value> {
+        let rows = user::Entity::find()
+            .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|u| (UserById(u.id), u)).collect())
+    }
+}

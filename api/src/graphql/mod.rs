@@ -1,0 +1,60 @@
+//! The GraphQL schema, by domain. Resolvers are thin: they read request data, call a service in
+//! `crate::catalog` (or `crate::auth`), and shape the result. They never decide permissions
+//! beyond calling the one authorization check, and never write to the database themselves.
+
+pub mod capabilities;
+pub mod catalog;
+pub mod context;
+pub mod ids;
+pub mod limits;
+pub mod loaders;
+pub mod mutation;
+pub mod pagination;
+pub mod query;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+use crate::config::RequestLimits;
+use crate::state::AppState;
+
+/// All queries.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(query::CatalogQueryRoot);
+
+/// All mutations.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(mutation::CatalogMutationRoot);
+
+pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Build the schema with its limits. `state` may be absent only to print the SDL.
+pub fn build_schema(
+    state: Option<AppState>,
+    limits: &RequestLimits,
+    introspection: bool,
+) -> PatchbaySchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(64)
+    .limit_directives(20)
+    .extension(limits::AliasLimit {
+        max_aliases: limits.max_aliases,
+    });
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
+    if let Some(state) = state {
+        builder = builder.data(state);
+    }
+    builder.finish()
+}
+
+/// The schema as SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(None, &RequestLimits::default(), true).sdl()
+}

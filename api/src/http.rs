@@ -1,0 +1,265 @@
+//! HTTP routes. The GraphQL schema does not know about poem: this layer turns the
+//! `Authorization` header into a principal, enforces body and batch limits, refuses mutations over
+//! GET, and hands each request to the schema with its own data loader.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse};
+use poem::http::{Method, StatusCode, header};
+use poem::web::{Data, Html, Redirect};
+use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+use serde_json::json;
+
+use crate::auth::{self, Principal};
+use crate::error::{ErrorCode, ServiceError};
+use crate::graphql::PatchbaySchema;
+use crate::graphql::context::RequestData;
+use crate::graphql::loaders::CatalogLoader;
+use crate::state::AppState;
+use crate::telemetry::Metrics;
+
+/// What the routes share.
+#[derive(Clone)]
+pub struct App {
+    pub state: AppState,
+    pub schema: PatchbaySchema,
+}
+
+/// All routes, with access logging and counters around them.
+pub fn routes(app: App) -> impl Endpoint {
+    let metrics = app.state.metrics.clone();
+    Route::new()
+        .at("/graphql", get(graphql).post(graphql))
+        .at("/graphiql", get(graphiql))
+        .at("/livez", get(livez))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics_text))
+        .at("/", get(index))
+        .data(app)
+        .around(move |ep, req| {
+            let metrics = metrics.clone();
+            async move {
+                let started = Instant::now();
+                let method = req.method().clone();
+                let path = req.uri().path().to_owned();
+                let response = ep.call(req).await;
+                let status = match &response {
+                    Ok(resp) => resp.status(),
+                    Err(err) => err.status(),
+                };
+                Metrics::add(&metrics.http_requests, 1);
+                if status.is_server_error() {
+                    Metrics::add(&metrics.http_server_errors, 1);
+                }
+                tracing::info!(
+                    %method,
+                    path,
+                    status = status.as_u16(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "request"
+                );
+                response
+            }
+        })
+}
+
+/// A GraphQL-shaped error response for failures before execution.
+fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+async fn principal_of(req: &Request, app: &App) -> Result<Principal, Response> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Principal::anonymous());
+    };
+    let unauthenticated = |message: &str| {
+        error_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            message,
+        )
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+    match auth::authenticate(&app.state.db, token).await {
+        Ok(user) => Ok(Principal { user: Some(user) }),
+        Err(ServiceError::Unauthenticated) => Err(unauthenticated(
+            "the API token is invalid, expired or revoked",
+        )),
+        Err(other) => {
+            tracing::error!(error = ?other, "authenticating a request");
+            Err(error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::InternalServerError,
+                "internal server error",
+            ))
+        }
+    }
+}
+
+async fn read_batch(req: &Request, body: Body, app: &App) -> Result<BatchRequest, Response> {
+    let bad = |message: String| {
+        error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &message)
+    };
+    if req.method() == Method::GET {
+        let query = req.uri().query().unwrap_or_default();
+        let request = async_graphql::http::parse_query_string(query)
+            .map_err(|err| bad(format!("malformed GraphQL request: {err}")))?;
+        if is_mutation(&request) {
+            return Err(error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadUserInput,
+                "mutations must be sent with POST",
+            ));
+        }
+        return Ok(BatchRequest::Single(request));
+    }
+    let limit = app.state.config.limits.max_body_bytes;
+    let bytes = body.into_bytes_limit(limit).await.map_err(|_| {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::LimitExceeded,
+            &format!("the request body is larger than {limit} bytes"),
+        )
+    })?;
+    serde_json::from_slice::<BatchRequest>(&bytes)
+        .map_err(|err| bad(format!("malformed GraphQL request body: {err}")))
+}
+
+/// Does the operation this request would run write anything?
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        // Unparseable: execution reports the syntax error without running anything.
+        return false;
+    };
+    doc.operations.iter().any(|(name, op)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && op.node.ty == OperationType::Mutation
+    })
+}
+
+#[handler]
+async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
+    let principal = match principal_of(req, app).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let batch = match read_batch(req, body, app).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let max_batch = app.state.config.limits.max_batch;
+    if let BatchRequest::Batch(requests) = &batch {
+        if requests.len() > max_batch {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::LimitExceeded,
+                &format!("a batch may hold at most {max_batch} operations"),
+            );
+        }
+    }
+    let principal = Arc::new(principal);
+    let batch = match batch {
+        BatchRequest::Single(r) => BatchRequest::Single(with_request_data(r, &principal, app)),
+        BatchRequest::Batch(rs) => BatchRequest::Batch(
+            rs.into_iter()
+                .map(|r| with_request_data(r, &principal, app))
+                .collect(),
+        ),
+    };
+    let response = app.schema.execute_batch(batch).await;
+    count_operations(&app.state.metrics, &response);
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "serialising a GraphQL response");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::InternalServerError,
+                "internal server error",
+            );
+        }
+    };
+    Response::builder()
+        .content_type("application/json")
+        .body(body)
+}
+
+fn with_request_data(
+    request: async_graphql::Request,
+    principal: &Arc<Principal>,
+    app: &App,
+) -> async_graphql::Request {
+    request.data(RequestData {
+        principal: Principal::clone(principal),
+        loader: DataLoader::new(CatalogLoader::new(app.state.db.clone()), tokio::spawn),
+    })
+}
+
+fn count_operations(metrics: &Metrics, response: &BatchResponse) {
+    let responses: Vec<&async_graphql::Response> = match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    for r in responses {
+        Metrics::add(&metrics.graphql_requests, 1);
+        if r.is_err() {
+            Metrics::add(&metrics.graphql_errors, 1);
+        }
+    }
+}
+
+#[handler]
+fn graphiql(Data(app): Data<&App>) -> Response {
+    if !app.state.config.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+}
+
+#[handler]
+fn index(Data(app): Data<&App>) -> Response {
+    if app.state.config.graphiql {
+        Redirect::see_other("/graphiql").into_response()
+    } else {
+        "Patchbay: GraphQL at /graphql\n".into_response()
+    }
+}
+
+#[handler]
+fn livez() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(Data(app): Data<&App>) -> Response {
+    if crate::db::ping(&app.state.db).await {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+#[handler]
+fn metrics_text(Data(app): Data<&App>) -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(app.state.metrics.render())
+}

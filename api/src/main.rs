@@ -1,0 +1,251 @@
+//! The `patchbay` binary: the server, and the admin commands that run against its database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use api::config::{Config, LogFormat};
+use api::error::ServiceError;
+use api::{auth, seed, server, telemetry};
+use clap::{Args, Parser, Subcommand};
+
+/// Patchbay: a self-hostable community connector library.
+///
+/// Configuration comes from defaults, then `--config FILE` (or PATCHBAY_CONFIG), then PATCHBAY_*
+/// environment variables (PATCHBAY_BIND, PATCHBAY_DATA_DIR, DATABASE_URL, PATCHBAY_GRAPHIQL,
+/// PATCHBAY_INTROSPECTION, PATCHBAY_LOG_FORMAT), then command-line flags.
+#[derive(Parser, Debug)]
+#[command(name = "patchbay", version, about, long_about)]
+struct Cli {
+    /// A TOML configuration file.
+    #[arg(long, global = true, env = "PATCHBAY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct DatabaseArgs {
+    /// Directory of the embedded SQLite database (when DATABASE_URL is not set).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database URL (`postgres://…` or `sqlite://…`); overrides DATABASE_URL.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Load the demo catalog first if the catalog is empty.
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Load data into the database.
+    Seed {
+        /// The demo catalog: example connectors, their authors and install history (idempotent).
+        #[arg(long, required = true)]
+        demo: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user.
+    Create {
+        /// Unique handle: lowercase letters, digits and hyphens.
+        #[arg(long)]
+        handle: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (it is shown only this once).
+    Create {
+        /// The user's handle.
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. "laptop" or "ci".
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Expire after this many days.
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id (printed at creation).
+        #[arg(long)]
+        id: i64,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+fn load_config(path: Option<&PathBuf>, db: &DatabaseArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(path.map(PathBuf::as_path))?;
+    if let Some(dir) = &db.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(url) = &db.database_url {
+        config.database_url = Some(url.clone());
+    }
+    Ok(config)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { bind, demo, db } => {
+            let mut config = load_config(cli.config.as_ref(), &db)?;
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            telemetry::init_logging(config.log_format);
+            let state = server::prepare(config).await?;
+            if demo && seed::catalog_is_empty(&state.db).await? {
+                let report = seed::seed_demo(&state.db).await?;
+                tracing::info!(?report, "demo catalog loaded");
+            }
+            server::serve(state).await
+        }
+        Command::Migrate { db } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            telemetry::init_logging(config.log_format);
+            server::prepare(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed { demo: _, db } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            telemetry::init_logging(LogFormat::Pretty);
+            let state = server::prepare(config).await?;
+            let r = seed::seed_demo(&state.db).await?;
+            println!(
+                "demo catalog: {} authors, {} listings, {} versions, {} workspaces and {} install events added",
+                r.authors_created,
+                r.listings_created,
+                r.versions_published,
+                r.workspaces_created,
+                r.install_events
+            );
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    handle,
+                    name,
+                    email,
+                    db,
+                },
+        } => {
+            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let user = auth::create_user(&state.db, &handle, &name, &email, chrono::Utc::now())
+                .await
+                .map_err(ServiceError::into_anyhow)?;
+            println!("created user {} (id {})", user.handle, user.id);
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    user,
+                    name,
+                    expires_in_days,
+                    db,
+                },
+        } => {
+            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let owner = auth::find_user(&state.db, &user)
+                .await
+                .map_err(ServiceError::into_anyhow)?;
+            let (token, secret) = auth::create_token(
+                &state.db,
+                &owner,
+                &name,
+                expires_in_days.map(chrono::Duration::days),
+            )
+            .await
+            .map_err(ServiceError::into_anyhow)?;
+            eprintln!(
+                "token {} created for {} (id {}); it is shown only once:",
+                token.name, owner.handle, token.id
+            );
+            println!("{}", secret.reveal());
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { id, db },
+        } => {
+            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            auth::revoke_token(&state.db, id)
+                .await
+                .map_err(ServiceError::into_anyhow)?;
+            println!("token {id} revoked");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", api::graphql::sdl());
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

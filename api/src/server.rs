@@ -1,0 +1,120 @@
+//! Starting and stopping the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::Server;
+use poem::listener::TcpAcceptor;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::graphql::build_schema;
+use crate::http::{App, routes};
+use crate::state::AppState;
+use crate::telemetry::Metrics;
+
+/// Connect to the database (applying migrations) and assemble the shared state.
+pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
+    let metrics = Arc::new(Metrics::default());
+    let db = crate::db::connect(&config.database_url(), metrics.clone()).await?;
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        metrics,
+    })
+}
+
+/// A server running in the background, e.g. in a test.
+pub struct RunningServer {
+    /// The address it listens on (the real port when the configuration asked for port 0).
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stop accepting, let requests in flight finish, and wait for the server to end.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.context("server task")??;
+        Ok(())
+    }
+}
+
+/// Bind `state.config.bind` and serve in the background until `stop` is called.
+pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
+    let (tx, rx) = oneshot::channel::<()>();
+    let (addr, task) = spawn(state.clone(), async move {
+        let _ = rx.await;
+    })
+    .await?;
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+async fn spawn(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(state.config.bind)
+        .await
+        .with_context(|| format!("binding {}", state.config.bind))?;
+    let addr = listener.local_addr()?;
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let schema = build_schema(
+        Some(state.clone()),
+        &state.config.limits,
+        state.config.introspection,
+    );
+    let endpoint = routes(App { state, schema });
+    let task = tokio::spawn(async move {
+        Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(endpoint, shutdown, Some(Duration::from_secs(30)))
+            .await
+    });
+    Ok((addr, task))
+}
+
+/// Serve until SIGTERM or Ctrl-C, then finish requests in flight (up to 30 s) and return.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let (addr, task) = spawn(state, shutdown_signal()).await?;
+    tracing::info!(%addr, graphql = %format!("http://{addr}/graphql"), "patchbay is listening");
+    task.await.context("server task")??;
+    tracing::info!("patchbay stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,16 @@
+//! What every request can reach: the database, the configuration and the counters.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::telemetry::Metrics;
+
+/// Shared, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+}

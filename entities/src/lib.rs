@@ -1,0 +1,14 @@
+//! # entities — one file per table
+//!
+//! The sea-orm entities of Patchbay. The schema itself is owned by the `migration` crate; these
+//! structs mirror it. This crate knows nothing of GraphQL, HTTP or authorization: it is the
+//! vocabulary the `api` crate's services use to read and write rows.
+
+pub mod api_token;
+pub mod connector;
+pub mod connector_install_day;
+pub mod connector_owner;
+pub mod connector_version;
+pub mod install_event;
+pub mod user;
+pub mod workspace;

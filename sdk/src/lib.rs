@@ -1,0 +1,31 @@
+//! # sdk — the Patchbay connector SDK
+//!
+//! A connector is one Rhai script whose value is a map describing it: its title, the connection
+//! fields a user fills in, its actions and triggers with their input and output fields, helper
+//! methods, pick lists and the hosts it may call (the format is in this crate's `README.md`).
+//!
+//! This crate owns turning such a source into a validated definition, [`Capabilities`], inside a
+//! sandbox: [`parse`] and [`parse_with`] compile and evaluate the script's top level in the
+//! engine built by [`engine()`] — no file system, no modules, no `eval`, capped operations, call
+//! depth, data sizes and wall-clock time — then check the definition's shape. Every failure is a
+//! [`ParseError`] with a stable code and, where one is known, a line and column. Running a
+//! connector's connection test, actions and triggers, with a traced, egress-limited HTTP client,
+//! will live here too.
+//!
+//! It must not know about the database, GraphQL or HTTP serving: the `api` crate hands it source
+//! text and stores or shows what it returns.
+
+mod capabilities;
+pub mod engine;
+mod error;
+mod locate;
+mod parse;
+mod path;
+mod validate;
+
+pub use capabilities::{
+    AUTHORIZATION_TYPES, Capabilities, ConnectionSpec, FIELD_TYPES, Field, Operation,
+};
+pub use engine::{Limits, engine};
+pub use error::{ParseError, Position};
+pub use parse::{parse, parse_with};

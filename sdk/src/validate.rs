@@ -1,0 +1,628 @@
+//! Turns the value a connector script evaluates to into [`Capabilities`], or says which part of
+//! the definition is wrong and why.
+
+use std::collections::BTreeSet;
+
+use rhai::{Dynamic, FnPtr, Map};
+
+use crate::capabilities::{
+    AUTHORIZATION_TYPES, Capabilities, ConnectionSpec, FIELD_TYPES, Field, Operation,
+};
+use crate::path::Path;
+
+const DEFINITION_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "connection",
+    "test",
+    "actions",
+    "triggers",
+    "methods",
+    "pick_lists",
+    "object_definitions",
+    "allowed_hosts",
+];
+const CONNECTION_KEYS: &[&str] = &["fields", "authorization", "base_uri"];
+const ACTION_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "input_fields",
+    "output_fields",
+    "execute",
+];
+const TRIGGER_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "input_fields",
+    "output_fields",
+    "poll",
+    "dedup",
+];
+const FIELD_KEYS: &[&str] = &[
+    "name",
+    "label",
+    "type",
+    "optional",
+    "control_type",
+    "hint",
+    "secret",
+    "pick_list",
+    "properties",
+];
+const OBJECT_DEFINITION_KEYS: &[&str] = &["fields"];
+
+/// How deeply `properties` may nest fields within fields.
+const MAX_FIELD_DEPTH: usize = 16;
+
+/// What is wrong with the definition, and where in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub(crate) path: Path,
+    pub(crate) message: String,
+}
+
+type Result<T> = std::result::Result<T, Invalid>;
+
+/// Validates the definition a script evaluated to. `functions` names the functions the script
+/// defines with `fn`, which `Fn("name")` may refer to.
+pub(crate) fn definition(value: Dynamic, functions: &BTreeSet<String>) -> Result<Capabilities> {
+    let root = Node::new(value, Path::default());
+    if !root.value.is_map() {
+        let found = describe(&root.value);
+        return Err(root.invalid(format!(
+            "a connector's source must evaluate to a map of its definition, not {found}"
+        )));
+    }
+    Checker {
+        functions,
+        pick_lists: BTreeSet::new(),
+    }
+    .definition(root)
+}
+
+struct Checker<'a> {
+    functions: &'a BTreeSet<String>,
+    /// Filled before any field is read, so a field's `pick_list` can be checked.
+    pick_lists: BTreeSet<String>,
+}
+
+impl Checker<'_> {
+    fn definition(mut self, root: Node) -> Result<Capabilities> {
+        let mut definition = root.table(DEFINITION_KEYS)?;
+        let title = definition.required("title")?.text()?;
+        let description = definition
+            .optional("description")
+            .map(Node::string)
+            .transpose()?
+            .unwrap_or_default();
+        let pick_lists = self.closures(definition.optional("pick_lists"))?;
+        self.pick_lists = pick_lists.iter().cloned().collect();
+        let methods = self.closures(definition.optional("methods"))?;
+        let connection = match definition.optional("connection") {
+            Some(connection) => self.connection(connection)?,
+            None => ConnectionSpec::default(),
+        };
+        if let Some(test) = definition.optional("test") {
+            self.closure(test)?;
+        }
+        let actions = self.operations(definition.optional("actions"), Kind::Action)?;
+        let triggers = self.operations(definition.optional("triggers"), Kind::Trigger)?;
+        let object_definitions = self.object_definitions(definition.optional("object_definitions"))?;
+        let allowed_hosts = match definition.optional("allowed_hosts") {
+            Some(hosts) => allowed_hosts(hosts)?,
+            None => Vec::new(),
+        };
+        Ok(Capabilities {
+            title,
+            description,
+            connection,
+            actions,
+            triggers,
+            allowed_hosts,
+            methods,
+            pick_lists,
+            object_definitions,
+        })
+    }
+
+    fn connection(&self, node: Node) -> Result<ConnectionSpec> {
+        let mut connection = node.table(CONNECTION_KEYS)?;
+        let fields = match connection.optional("fields") {
+            Some(fields) => self.fields(fields, 0)?,
+            None => Vec::new(),
+        };
+        let authorization = connection
+            .optional("authorization")
+            .map(authorization)
+            .transpose()?;
+        let base_uri = connection.optional("base_uri");
+        if let Some(base_uri) = &base_uri {
+            if base_uri.value.is_string() {
+                base_uri.clone().text()?;
+            } else {
+                self.closure(base_uri.clone())?;
+            }
+        }
+        Ok(ConnectionSpec {
+            fields,
+            authorization,
+            base_uri: base_uri.is_some(),
+        })
+    }
+
+    fn operations(&self, node: Option<Node>, kind: Kind) -> Result<Vec<Operation>> {
+        let Some(node) = node else {
+            return Ok(Vec::new());
+        };
+        node.named_entries()?
+            .into_iter()
+            .map(|(name, operation)| self.operation(name, operation, kind))
+            .collect()
+    }
+
+    fn operation(&self, name: String, node: Node, kind: Kind) -> Result<Operation> {
+        let mut operation = node.table(kind.keys())?;
+        let title = operation.required("title")?.text()?;
+        let description = operation
+            .optional("description")
+            .map(Node::string)
+            .transpose()?;
+        let input_fields = self.field_source(operation.optional("input_fields"))?;
+        let output_fields = self.field_source(operation.optional("output_fields"))?;
+        match kind {
+            Kind::Action => self.closure(operation.required("execute")?)?,
+            Kind::Trigger => {
+                self.closure(operation.required("poll")?)?;
+                if let Some(dedup) = operation.optional("dedup") {
+                    self.closure(dedup)?;
+                }
+            }
+        }
+        Ok(Operation {
+            name,
+            title,
+            description,
+            input_fields,
+            output_fields,
+        })
+    }
+
+    /// Fields written out as an array, or computed by a closure (recorded as none).
+    fn field_source(&self, node: Option<Node>) -> Result<Vec<Field>> {
+        match node {
+            None => Ok(Vec::new()),
+            Some(node) if node.value.is_fnptr() => self.closure(node).map(|()| Vec::new()),
+            Some(node) if node.value.is_array() => self.fields(node, 0),
+            Some(node) => Err(node.expected("an array of fields or a closure returning one")),
+        }
+    }
+
+    fn fields(&self, node: Node, depth: usize) -> Result<Vec<Field>> {
+        if depth > MAX_FIELD_DEPTH {
+            return Err(node.invalid(format!(
+                "fields nest more than {MAX_FIELD_DEPTH} levels deep"
+            )));
+        }
+        let mut names = BTreeSet::new();
+        let mut fields = Vec::new();
+        for item in node.array()? {
+            let name_path = item.path.key("name");
+            let field = self.field(item, depth)?;
+            if !names.insert(field.name.clone()) {
+                return Err(Invalid {
+                    path: name_path,
+                    message: format!("duplicate field name `{}`", field.name),
+                });
+            }
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+
+    fn field(&self, node: Node, depth: usize) -> Result<Field> {
+        let mut field = node.table(FIELD_KEYS)?;
+        let name = field.required("name")?.identifier()?;
+        let label = match field.optional("label") {
+            Some(label) => label.text()?,
+            None => name.clone(),
+        };
+        let field_type = match field.optional("type") {
+            Some(field_type) => field_type.one_of(&FIELD_TYPES)?,
+            None => "string".to_string(),
+        };
+        let optional = field.optional("optional").map(Node::boolean).transpose()?;
+        let control_type = field.optional("control_type").map(Node::text).transpose()?;
+        let hint = field.optional("hint").map(Node::string).transpose()?;
+        let secret = field.optional("secret").map(Node::boolean).transpose()?;
+        let pick_list = field
+            .optional("pick_list")
+            .map(|node| self.pick_list(node))
+            .transpose()?;
+        let properties = match field.optional("properties") {
+            Some(properties) if field_type != "object" && field_type != "array" => {
+                return Err(properties.invalid(format!(
+                    "only fields of type object or array have properties, not {field_type}"
+                )));
+            }
+            Some(properties) => self.fields(properties, depth + 1)?,
+            None => Vec::new(),
+        };
+        Ok(Field {
+            secret: secret.unwrap_or(false) || control_type.as_deref() == Some("password"),
+            name,
+            label,
+            field_type,
+            optional: optional.unwrap_or(false),
+            control_type,
+            hint,
+            pick_list,
+            properties,
+        })
+    }
+
+    fn pick_list(&self, node: Node) -> Result<String> {
+        let name = node.clone().string()?;
+        if self.pick_lists.contains(&name) {
+            Ok(name)
+        } else {
+            Err(node.invalid(format!("there is no pick list named `{name}`")))
+        }
+    }
+
+    fn object_definitions(&self, node: Option<Node>) -> Result<Vec<String>> {
+        let Some(node) = node else {
+            return Ok(Vec::new());
+        };
+        let mut names = Vec::new();
+        for (name, definition) in node.named_entries()? {
+            let mut definition = definition.table(OBJECT_DEFINITION_KEYS)?;
+            let fields = definition.required("fields")?;
+            self.field_source(Some(fields))?;
+            names.push(name);
+        }
+        Ok(names)
+    }
+
+    /// A map from names to closures, such as `methods`; returns the names, sorted.
+    fn closures(&self, node: Option<Node>) -> Result<Vec<String>> {
+        let Some(node) = node else {
+            return Ok(Vec::new());
+        };
+        let mut names = Vec::new();
+        for (name, closure) in node.named_entries()? {
+            self.closure(closure)?;
+            names.push(name);
+        }
+        Ok(names)
+    }
+
+    /// A closure, or `Fn("name")` of a function the script defines.
+    fn closure(&self, node: Node) -> Result<()> {
+        let Some(function) = node.value.read_lock::<FnPtr>().map(|f| f.clone()) else {
+            return Err(node.expected("a closure"));
+        };
+        if function.is_anonymous() || self.functions.contains(function.fn_name()) {
+            Ok(())
+        } else {
+            Err(node.invalid(format!(
+                "`{}` is not a function defined in this connector",
+                function.fn_name()
+            )))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Action,
+    Trigger,
+}
+
+impl Kind {
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Self::Action => ACTION_KEYS,
+            Self::Trigger => TRIGGER_KEYS,
+        }
+    }
+}
+
+/// Records only the type: the rest of an authorization is closures and values used at run time.
+fn authorization(node: Node) -> Result<String> {
+    let path = node.path.clone();
+    let mut authorization = node.map()?;
+    match authorization.remove("type").map(Dynamic::flatten) {
+        Some(kind) => Node::new(kind, path.key("type")).one_of(&AUTHORIZATION_TYPES),
+        None => Err(Invalid {
+            path,
+            message: "missing `type`".into(),
+        }),
+    }
+}
+
+fn allowed_hosts(node: Node) -> Result<Vec<String>> {
+    let mut hosts = Vec::new();
+    for item in node.array()? {
+        let host = item.clone().string()?;
+        if let Err(problem) = check_host(&host) {
+            return Err(item.invalid(format!("`{host}` is not an allowed host: {problem}")));
+        }
+        if hosts.contains(&host) {
+            return Err(item.invalid(format!("`{host}` is listed twice")));
+        }
+        hosts.push(host);
+    }
+    Ok(hosts)
+}
+
+/// A lowercase host name, optionally `*.`-prefixed to allow its subdomains and `:port`-suffixed.
+fn check_host(host: &str) -> std::result::Result<(), &'static str> {
+    if host.contains("://") || host.contains('/') {
+        return Err("write the host name alone, without a scheme or path");
+    }
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    if let Some(port) = port {
+        let valid = port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u16>().is_ok_and(|port| port > 0);
+        if !valid {
+            return Err("the port must be a number from 1 to 65535");
+        }
+    }
+    let (wildcard, name) = match name.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err("host names must be lowercase");
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if name.len() > 253 || !labels.iter().all(|label| is_host_label(label)) {
+        return Err("use letters, digits, hyphens and dots only");
+    }
+    if wildcard && labels.len() < 2 {
+        return Err("a wildcard must stand for subdomains of a domain, like `*.example.com`");
+    }
+    Ok(())
+}
+
+fn is_host_label(label: &str) -> bool {
+    let bytes = label.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-')
+}
+
+/// Names of actions, triggers, fields and helpers: `[a-z][a-z0-9_]*`.
+fn is_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+const IDENTIFIER_RULE: &str =
+    "use lowercase letters, digits and underscores, starting with a letter";
+
+/// A value from the definition, with the path that leads to it.
+#[derive(Debug, Clone)]
+struct Node {
+    value: Dynamic,
+    path: Path,
+}
+
+impl Node {
+    fn new(value: Dynamic, path: Path) -> Self {
+        Self {
+            value: value.flatten(),
+            path,
+        }
+    }
+
+    fn invalid(&self, message: String) -> Invalid {
+        Invalid {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    fn expected(&self, what: &str) -> Invalid {
+        self.invalid(format!("expected {what}, found {}", describe(&self.value)))
+    }
+
+    fn string(self) -> Result<String> {
+        if self.value.is_string() {
+            Ok(self.value.to_string())
+        } else {
+            Err(self.expected("a string"))
+        }
+    }
+
+    /// A string with something in it besides whitespace.
+    fn text(self) -> Result<String> {
+        let path = self.path.clone();
+        let text = self.string()?;
+        if text.trim().is_empty() {
+            return Err(Invalid {
+                path,
+                message: "must not be empty".into(),
+            });
+        }
+        Ok(text)
+    }
+
+    fn identifier(self) -> Result<String> {
+        let path = self.path.clone();
+        let name = self.string()?;
+        if !is_identifier(&name) {
+            return Err(Invalid {
+                path,
+                message: format!("`{name}` is not a valid name: {IDENTIFIER_RULE}"),
+            });
+        }
+        Ok(name)
+    }
+
+    fn one_of(self, allowed: &[&str]) -> Result<String> {
+        let path = self.path.clone();
+        let text = self.string()?;
+        if !allowed.contains(&text.as_str()) {
+            return Err(Invalid {
+                path,
+                message: format!("`{text}` is not one of {}", allowed.join(", ")),
+            });
+        }
+        Ok(text)
+    }
+
+    fn boolean(self) -> Result<bool> {
+        self.value
+            .as_bool()
+            .map_err(|_| self.expected("true or false"))
+    }
+
+    fn array(self) -> Result<Vec<Node>> {
+        match self.value.read_lock::<rhai::Array>() {
+            Some(items) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| Node::new(item.clone(), self.path.index(index)))
+                .collect()),
+            None => Err(self.expected("an array")),
+        }
+    }
+
+    fn map(self) -> Result<Map> {
+        match self.value.read_lock::<Map>() {
+            Some(map) => Ok(map.clone()),
+            None => Err(self.expected("a map")),
+        }
+    }
+
+    /// A map whose keys must all be among `allowed`.
+    fn table(self, allowed: &[&str]) -> Result<Table> {
+        let path = self.path.clone();
+        let entries = self.map()?;
+        if let Some(key) = entries.keys().find(|key| !allowed.contains(&key.as_str())) {
+            return Err(Invalid {
+                path: path.key(key),
+                message: format!("unknown key `{key}`; expected one of {}", allowed.join(", ")),
+            });
+        }
+        Ok(Table { entries, path })
+    }
+
+    /// A map from names (sorted) to values, such as `actions`.
+    fn named_entries(self) -> Result<Vec<(String, Node)>> {
+        let path = self.path.clone();
+        let mut entries = Vec::new();
+        for (name, value) in self.map()? {
+            let node = Node::new(value, path.key(&name));
+            if !is_identifier(&name) {
+                return Err(node.invalid(format!("`{name}` is not a valid name: {IDENTIFIER_RULE}")));
+            }
+            entries.push((name.to_string(), node));
+        }
+        Ok(entries)
+    }
+}
+
+/// A map from the definition whose entries are taken out as they are read.
+struct Table {
+    entries: Map,
+    path: Path,
+}
+
+impl Table {
+    /// The value at `key`; `()` counts as absent.
+    fn optional(&mut self, key: &str) -> Option<Node> {
+        let node = Node::new(self.entries.remove(key)?, self.path.key(key));
+        (!node.value.is_unit()).then_some(node)
+    }
+
+    fn required(&mut self, key: &str) -> Result<Node> {
+        self.optional(key).ok_or_else(|| Invalid {
+            path: self.path.clone(),
+            message: format!("missing `{key}`"),
+        })
+    }
+}
+
+/// A value's kind in the words of the connector format.
+fn describe(value: &Dynamic) -> String {
+    let kind = if value.is_unit() {
+        "nothing (`()`)"
+    } else if value.is_bool() {
+        "a boolean"
+    } else if value.is_int() {
+        "an integer"
+    } else if value.is_float() {
+        "a number"
+    } else if value.is_char() {
+        "a character"
+    } else if value.is_string() {
+        "a string"
+    } else if value.is_array() {
+        "an array"
+    } else if value.is_map() {
+        "a map"
+    } else if value.is_fnptr() {
+        "a closure"
+    } else {
+        return format!("a value of type {}", value.type_name());
+    };
+    kind.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_host_names_with_wildcards_and_ports() {
+        for host in [
+            "api.github.com",
+            "*.example.com",
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:3000",
+            "my-api.example.co.uk",
+        ] {
+            assert_eq!(check_host(host), Ok(()), "{host}");
+        }
+    }
+
+    #[test]
+    fn refuses_schemes_paths_case_bad_ports_and_bare_wildcards() {
+        for host in [
+            "https://api.github.com",
+            "api.github.com/v3",
+            "API.github.com",
+            "api.github.com:0",
+            "api.github.com:99999",
+            "api.github.com:",
+            "api.github.com:+80",
+            "*.com",
+            "*",
+            "a..b",
+            "-a.com",
+            "a_b.com",
+            "",
+            "exa mple.com",
+        ] {
+            assert!(check_host(host).is_err(), "{host}");
+        }
+    }
+
+    #[test]
+    fn names_are_lowercase_identifiers() {
+        assert!(is_identifier("create_issue2"));
+        for name in ["", "Create", "2x", "_x", "create-issue", "créer"] {
+            assert!(!is_identifier(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+use sdk::{Capabilities, ConnectionSpec, Field, Operation, parse};
+
+use crate::field;
+
+#[test]
+fn minimal_connector_needs_only_a_title() {
+    let capabilities = parse(r#"#{ title: "Echo" }"#).expect("valid");
+    assert_eq!(
+        capabilities,
+        Capabilities {
+            title: "Echo".into(),
+            description: String::new(),
+            connection: ConnectionSpec {
+                fields: Vec::new(),
+                authorization: None,
+                base_uri: false,
+            },
+            actions: Vec::new(),
+            triggers: Vec::new(),
+            allowed_hosts: Vec::new(),
+            methods: Vec::new(),
+            pick_lists: Vec::new(),
+            object_definitions: Vec::new(),
+        }
+    );
+}
+
+#[test]
+fn full_connector_declares_everything() {
+    let capabilities =
+        parse(include_str!("../fixtures/github_issues.rhai")).expect("valid connector");
+    let number = Field {
+        field_type: "integer".into(),
+        ..field("number")
+    };
+    assert_eq!(
+        capabilities,
+        Capabilities {
+            title: "GitHub Issues".into(),
+            description: "Create and track issues in GitHub repositories.".into(),
+            connection: ConnectionSpec {
+                fields: vec![Field {
+                    label: "Personal access token".into(),
+                    control_type: Some("password".into()),
+                    hint: Some("Needs the repo scope".into()),
+                    secret: true,
+                    ..field("token")
+                }],
+                authorization: Some("bearer".into()),
+                base_uri: true,
+            },
+            actions: vec![Operation {
+                name: "create_issue".into(),
+                title: "Create issue".into(),
+                description: Some("Opens a new issue.".into()),
+                input_fields: vec![
+                    Field {
+                        label: "Repository".into(),
+                        hint: Some("owner/name".into()),
+                        ..field("repo")
+                    },
+                    field("title"),
+                    Field {
+                        optional: true,
+                        ..field("body")
+                    },
+                ],
+                output_fields: vec![number.clone(), field("html_url")],
+            }],
+            triggers: vec![Operation {
+                name: "new_issue".into(),
+                title: "New issue".into(),
+                description: None,
+                input_fields: vec![field("repo")],
+                output_fields: vec![number],
+            }],
+            allowed_hosts: vec!["api.github.com".into()],
+            methods: vec!["format_issue".into()],
+            pick_lists: vec!["states".into()],
+            object_definitions: Vec::new(),
+        }
+    );
+}
+
+#[test]
+fn capabilities_serialize_with_type_as_the_field_kind() {
+    let capabilities =
+        parse(include_str!("../fixtures/github_issues.rhai")).expect("valid connector");
+    let json = serde_json::to_value(&capabilities).expect("serializable");
+    assert_eq!(json["actions"][0]["output_fields"][0]["type"], "integer");
+    let back: Capabilities = serde_json::from_value(json).expect("deserializable");
+    assert_eq!(back, capabilities);
+}
+
+#[test]
+fn operations_are_sorted_by_name() {
+    let capabilities = parse(
+        r#"#{
+            title: "Sorted",
+            actions: #{
+                zeta: #{ title: "Z", execute: |c, i| 1 },
+                alpha: #{ title: "A", execute: |c, i| 1 },
+            },
+        }"#,
+    )
+    .expect("valid");
+    let names: Vec<_> = capabilities.actions.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["alpha", "zeta"]);
+}
+
+#[test]
+fn fields_nest_and_may_name_pick_lists() {
+    let capabilities = parse(
+        r#"#{
+            title: "Nested",
+            pick_lists: #{ states: |connection| [["Open", "open"]] },
+            actions: #{
+                update: #{
+                    title: "Update",
+                    input_fields: [
+                        #{ name: "state", control_type: "select", pick_list: "states" },
+                        #{ name: "owner", type: "object", properties: [
+                            #{ name: "login" },
+                            #{ name: "key", secret: true },
+                        ] },
+                    ],
+                    execute: |connection, input| input,
+                },
+            },
+        }"#,
+    )
+    .expect("valid");
+    let inputs = &capabilities.actions[0].input_fields;
+    assert_eq!(inputs[0].pick_list.as_deref(), Some("states"));
+    assert_eq!(
+        inputs[1].properties,
+        vec![
+            field("login"),
+            Field {
+                secret: true,
+                ..field("key")
+            }
+        ]
+    );
+}
+
+#[test]
+fn fields_computed_by_closures_are_recorded_as_none() {
+    let capabilities = parse(
+        r#"#{
+            title: "Dynamic",
+            actions: #{
+                query: #{
+                    title: "Query",
+                    input_fields: |connection| [#{ name: "q" }],
+                    output_fields: |connection, input| [],
+                    execute: |connection, input| input,
+                },
+            },
+            object_definitions: #{
+                record: #{ fields: |connection| [] },
+                contact: #{ fields: [#{ name: "email" }] },
+            },
+        }"#,
+    )
+    .expect("valid");
+    assert!(capabilities.actions[0].input_fields.is_empty());
+    assert!(capabilities.actions[0].output_fields.is_empty());
+    assert_eq!(capabilities.object_definitions, ["contact", "record"]);
+}
+
+#[test]
+fn named_functions_curried_closures_and_let_bindings_are_accepted() {
+    let capabilities = parse(
+        r#"
+        fn create(connection, input) { input }
+        fn tag(prefix, event) { `${prefix}${event.id}` }
+        let shared_fields = [#{ name: "id", type: "integer" }];
+        let prefix = "evt-";
+        #{
+            title: "Functions",
+            actions: #{
+                create: #{ title: "Create", output_fields: shared_fields, execute: Fn("create") },
+            },
+            triggers: #{
+                event: #{
+                    title: "Event",
+                    output_fields: shared_fields,
+                    poll: |connection, input, cursor| #{ events: [], next_cursor: cursor },
+                    dedup: Fn("tag").curry(prefix),
+                },
+            },
+            methods: #{ label: |event| `${prefix}${event.id}` },
+        }"#,
+    )
+    .expect("valid");
+    assert_eq!(capabilities.actions[0].output_fields[0].field_type, "integer");
+    assert_eq!(capabilities.triggers[0].output_fields.len(), 1);
+}
+
+#[test]
+fn unit_counts_as_absent_for_optional_keys() {
+    let capabilities = parse(r#"#{ title: "Units", description: (), test: () }"#).expect("valid");
+    assert_eq!(capabilities.description, "");
+}
+
+#[test]
+fn connection_base_uri_may_be_a_string_and_hosts_may_use_wildcards_and_ports() {
+    let capabilities = parse(
+        r#"#{
+            title: "Hosts",
+            allowed_hosts: ["*.example.com", "localhost:8080"],
+            connection: #{
+                fields: [#{ name: "api_key", label: "API key", secret: true }],
+                authorization: #{ type: "api_key", headers: |connection| #{} },
+                base_uri: "https://api.example.com",
+            },
+        }"#,
+    )
+    .expect("valid");
+    assert_eq!(capabilities.allowed_hosts, ["*.example.com", "localhost:8080"]);
+    assert_eq!(capabilities.connection.authorization.as_deref(), Some("api_key"));
+    assert!(capabilities.connection.base_uri);
+    assert!(capabilities.connection.fields[0].secret);
+}
+
+#[test]
+fn helpers_are_available_to_the_top_level() {
+    let capabilities = parse(
+        r#"#{
+            title: to_json(parse_json(`{"a":[1,"b"]}`)),
+            description: encode_uri_component("a b") + " " + base64_decode(base64_encode("hi")),
+        }"#,
+    )
+    .expect("valid");
+    assert_eq!(capabilities.title, r#"{"a":[1,"b"]}"#);
+    assert_eq!(capabilities.description, "a%20b hi");
+}

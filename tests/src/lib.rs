@@ -1,0 +1,286 @@
+//! The end-to-end test harness: start the real server on port 0 over a fresh database (an SQLite
+//! file in a temporary directory, or a new PostgreSQL database), and talk HTTP to it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use api::config::Config;
+use api::server::{self, RunningServer};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the tests find PostgreSQL (without a database name).
+pub fn postgres_base_url() -> String {
+    std::env::var("PATCHBAY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "patchbay_test_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A fresh, empty database; dropped (PostgreSQL) or deleted (SQLite) with the value.
+pub struct TestDatabase {
+    pub url: String,
+    backend: Backend,
+    name: String,
+    _dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> anyhow::Result<Self> {
+        let name = unique_name();
+        match backend {
+            Backend::Sqlite => {
+                let dir = TempDir::new(&name)?;
+                let url = format!("sqlite://{}/patchbay.db?mode=rwc", dir.path.display());
+                Ok(Self {
+                    url,
+                    backend,
+                    name,
+                    _dir: Some(dir),
+                })
+            }
+            Backend::Postgres => {
+                let base = postgres_base_url();
+                let admin = Database::connect(format!("{base}/postgres"))
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "PostgreSQL is not reachable at {base}: start it, or point \
+                             PATCHBAY_TEST_POSTGRES_URL at one"
+                        )
+                    })?;
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await?;
+                admin.close().await?;
+                Ok(Self {
+                    url: format!("{base}/{name}"),
+                    backend,
+                    name,
+                    _dir: None,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.backend == Backend::Postgres {
+            let url = format!("{}/postgres", postgres_base_url());
+            let name = self.name.clone();
+            // Best effort, on a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new(name: &str) -> anyhow::Result<Self> {
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path)?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A running server over a fresh database, and an HTTP client for it.
+pub struct TestApp {
+    pub backend: Backend,
+    pub base_url: String,
+    pub client: reqwest::Client,
+    pub server: Option<RunningServer>,
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    /// Start a server on port 0 over a fresh database of `backend`.
+    pub async fn spawn(backend: Backend) -> anyhow::Result<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// As `spawn`, with a chance to change the configuration first.
+    pub async fn spawn_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
+        let db = TestDatabase::create(backend).await?;
+        let mut config = Config {
+            bind: "127.0.0.1:0".parse()?,
+            database_url: Some(db.url.clone()),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let state = server::prepare(config).await?;
+        let server = server::start(state).await?;
+        Ok(Self {
+            backend,
+            base_url: format!("http://{}", server.addr),
+            client: reqwest::Client::new(),
+            server: Some(server),
+            db,
+        })
+    }
+
+    /// The server's database connection (for arranging data through the services).
+    pub fn conn(&self) -> anyhow::Result<&DatabaseConnection> {
+        self.server
+            .as_ref()
+            .map(|s| &s.state.db)
+            .context("server stopped")
+    }
+
+    /// POST a GraphQL operation; returns the HTTP status and the JSON body.
+    pub async fn graphql_raw(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base_url))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let body = resp.json::<Value>().await?;
+        Ok((status, body))
+    }
+
+    /// POST a GraphQL operation and return its JSON body.
+    pub async fn graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<Value> {
+        Ok(self.graphql_raw(token, query, variables).await?.1)
+    }
+
+    /// POST a GraphQL operation that must succeed; returns `data`.
+    pub async fn data(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<Value> {
+        let body = self.graphql(token, query, variables).await?;
+        anyhow::ensure!(body.get("errors").is_none(), "unexpected errors: {body}");
+        Ok(body["data"].clone())
+    }
+
+    /// Create a user and a token for them; returns the token.
+    pub async fn user_with_token(&self, handle: &str) -> anyhow::Result<String> {
+        let db = self.conn()?;
+        let user = api::auth::create_user(
+            db,
+            handle,
+            &format!("{handle} display"),
+            &format!("{handle}@example.test"),
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (_, secret) = api::auth::create_token(db, &user, "test", None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(secret.reveal().to_owned())
+    }
+
+    /// The server's counter of SQL statements, read from `/metrics` over HTTP.
+    pub async fn sql_statements(&self) -> anyhow::Result<u64> {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base_url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("patchbay_db_statements_total "))
+            .context("no statement counter in /metrics")?
+            .trim()
+            .parse()
+            .context("statement counter")
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(server) = self.server.take() {
+            server.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+/// The `code` extension of the first GraphQL error in `body`.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Run one async test body on both databases: `both_backends!(name, |app| async { ... })`
+/// expands to `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                $body($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                $body($crate::Backend::Postgres).await
+            }
+        }
+    };
+}
