@@ -49,7 +49,7 @@ pub struct RequestLimits {
 impl Default for RequestLimits {
     fn default() -> Self {
         Self {
-            max_body_bytes: 2 * 1024 * 1024,
+            max_body_bytes: 16 * 1024 * 1024,
             max_depth: 12,
             max_complexity: 5_000,
             max_aliases: 30,

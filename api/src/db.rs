@@ -15,13 +15,12 @@ use crate::telemetry::Metrics;
 
 /// Connect to `url`, apply pending migrations, and report every statement to `metrics`.
 pub async fn connect(url: &str, metrics: Arc<Metrics>) -> anyhow::Result<DatabaseConnection> {
-    if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating data directory {}", dir.display()))?;
-            }
-        }
+    let data_dir = sqlite_path(url)
+        .and_then(|path| std::path::Path::new(path).parent())
+        .filter(|dir| !dir.as_os_str().is_empty());
+    if let Some(dir) = data_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating data directory {}", dir.display()))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
@@ -17,8 +16,7 @@ use serde_json::json;
 use crate::auth::{self, Principal};
 use crate::error::{ErrorCode, ServiceError};
 use crate::graphql::PatchbaySchema;
-use crate::graphql::context::RequestData;
-use crate::graphql::loaders::CatalogLoader;
+use crate::graphql::context::{RequestData, request_loader};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 
@@ -166,14 +164,14 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
         Err(resp) => return resp,
     };
     let max_batch = app.state.config.limits.max_batch;
-    if let BatchRequest::Batch(requests) = &batch {
-        if requests.len() > max_batch {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::LimitExceeded,
-                &format!("a batch may hold at most {max_batch} operations"),
-            );
-        }
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > max_batch
+    {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::LimitExceeded,
+            &format!("a batch may hold at most {max_batch} operations"),
+        );
     }
     let principal = Arc::new(principal);
     let batch = match batch {
@@ -209,7 +207,7 @@ fn with_request_data(
 ) -> async_graphql::Request {
     request.data(RequestData {
         principal: Principal::clone(principal),
-        loader: DataLoader::new(CatalogLoader::new(app.state.db.clone()), tokio::spawn),
+        loader: request_loader(app.state.db.clone()),
     })
 }
 

@@ -131,7 +131,9 @@ fn register_http_stubs(engine: &mut Engine) {
     for verb in HTTP_VERBS {
         engine.register_fn(verb, |_: Dynamic| http_unavailable());
         engine.register_fn(verb, |_: Dynamic, _: Dynamic| http_unavailable());
-        engine.register_fn(verb, |_: Dynamic, _: Dynamic, _: Dynamic| http_unavailable());
+        engine.register_fn(verb, |_: Dynamic, _: Dynamic, _: Dynamic| {
+            http_unavailable()
+        });
     }
 }
 

@@ -16,7 +16,7 @@
 //! text and stores or shows what it returns.
 
 mod capabilities;
-pub mod engine;
+mod engine;
 mod error;
 mod locate;
 mod parse;

@@ -35,7 +35,9 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
     let mut engine = engine(limits);
     // Folding constant map literals into values would lose the positions of their keys.
     engine.set_optimization_level(OptimizationLevel::None);
-    let ast = engine.compile(source).map_err(compile_error)?;
+    let ast = engine
+        .compile(source)
+        .map_err(|error| compile_error(error, limits))?;
     let value = engine
         .eval_ast::<Dynamic>(&ast)
         .map_err(|error| evaluation_error(*error, limits))?;
@@ -47,7 +49,7 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
     })
 }
 
-fn compile_error(error: rhai::ParseError) -> ParseError {
+fn compile_error(error: rhai::ParseError, limits: &Limits) -> ParseError {
     let rhai::ParseError(kind, position) = error;
     let position = Position::from_rhai(position);
     if let Some(feature) = forbidden_feature(&kind) {
@@ -55,8 +57,11 @@ fn compile_error(error: rhai::ParseError) -> ParseError {
     }
     let message = kind.to_string();
     match *kind {
-        ParseErrorType::ExprTooDeep
-        | ParseErrorType::LiteralTooLarge(..)
+        ParseErrorType::ExprTooDeep => ParseError::LimitExceeded {
+            message: format!("expressions nest more than {} deep", limits.max_expr_depth),
+            position,
+        },
+        ParseErrorType::LiteralTooLarge(..)
         | ParseErrorType::TooManyFunctions
         | ParseErrorType::BadInput(LexError::StringTooLong(_)) => {
             ParseError::LimitExceeded { message, position }

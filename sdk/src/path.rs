@@ -56,7 +56,10 @@ mod tests {
             .key("input_fields")
             .index(0)
             .key("name");
-        assert_eq!(path.to_string(), "actions.create_issue.input_fields[0].name");
+        assert_eq!(
+            path.to_string(),
+            "actions.create_issue.input_fields[0].name"
+        );
         assert_eq!(Path::default().to_string(), "");
     }
 }

@@ -107,7 +107,8 @@ impl Checker<'_> {
         }
         let actions = self.operations(definition.optional("actions"), Kind::Action)?;
         let triggers = self.operations(definition.optional("triggers"), Kind::Trigger)?;
-        let object_definitions = self.object_definitions(definition.optional("object_definitions"))?;
+        let object_definitions =
+            self.object_definitions(definition.optional("object_definitions"))?;
         let allowed_hosts = match definition.optional("allowed_hosts") {
             Some(hosts) => allowed_hosts(hosts)?,
             None => Vec::new(),
@@ -135,18 +136,16 @@ impl Checker<'_> {
             .optional("authorization")
             .map(authorization)
             .transpose()?;
-        let base_uri = connection.optional("base_uri");
-        if let Some(base_uri) = &base_uri {
-            if base_uri.value.is_string() {
-                base_uri.clone().text()?;
-            } else {
-                self.closure(base_uri.clone())?;
-            }
-        }
+        let base_uri = match connection.optional("base_uri") {
+            Some(uri) if uri.value.is_string() => uri.text().map(|_| true)?,
+            Some(closure) if closure.value.is_fnptr() => self.closure(closure).map(|()| true)?,
+            Some(other) => return Err(other.expected("a closure or a URL string")),
+            None => false,
+        };
         Ok(ConnectionSpec {
             fields,
             authorization,
-            base_uri: base_uri.is_some(),
+            base_uri,
         })
     }
 
@@ -510,7 +509,10 @@ impl Node {
         if let Some(key) = entries.keys().find(|key| !allowed.contains(&key.as_str())) {
             return Err(Invalid {
                 path: path.key(key),
-                message: format!("unknown key `{key}`; expected one of {}", allowed.join(", ")),
+                message: format!(
+                    "unknown key `{key}`; expected one of {}",
+                    allowed.join(", ")
+                ),
             });
         }
         Ok(Table { entries, path })
@@ -523,7 +525,9 @@ impl Node {
         for (name, value) in self.map()? {
             let node = Node::new(value, path.key(&name));
             if !is_identifier(&name) {
-                return Err(node.invalid(format!("`{name}` is not a valid name: {IDENTIFIER_RULE}")));
+                return Err(
+                    node.invalid(format!("`{name}` is not a valid name: {IDENTIFIER_RULE}"))
+                );
             }
             entries.push((name.to_string(), node));
         }

@@ -230,10 +230,10 @@ impl TestApp {
             chrono::Utc::now(),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| e.into_anyhow())?;
         let (_, secret) = api::auth::create_token(db, &user, "test", None)
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| e.into_anyhow())?;
         Ok(secret.reveal().to_owned())
     }
 

@@ -133,10 +133,8 @@ fn push_from_where(sql: &mut Sql, q: &CatalogQuery, with_category: bool) -> bool
     if !q.include_deprecated {
         sql.push(" AND c.status = 'published'");
     }
-    if with_category {
-        if let Some(category) = &q.category {
-            sql.push(" AND c.category = ").bind(category.clone());
-        }
+    if let (true, Some(category)) = (with_category, &q.category) {
+        sql.push(" AND c.category = ").bind(category.clone());
     }
     searching
 }

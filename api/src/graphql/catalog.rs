@@ -59,6 +59,7 @@ pub enum ListingStatus {
 /// A community connector listing.
 pub struct Connector(pub connector::Model);
 
+/// A community connector listing.
 #[Object]
 impl Connector {
     /// Global id.
@@ -207,6 +208,7 @@ impl Connector {
 /// How much a listing is used. Every figure is arithmetic over recorded install events.
 pub struct InstallMetrics(connector::Model);
 
+/// How much a listing is used. Every figure is arithmetic over recorded install events.
 #[Object]
 impl InstallMetrics {
     /// Installs ever made (uninstalls do not subtract).
@@ -300,6 +302,7 @@ pub struct VersionAdoption {
 /// One published version of a listing. Immutable, except that it can be yanked.
 pub struct ConnectorVersion(pub connector_version::Model);
 
+/// One published version of a listing. Immutable, except that it can be yanked.
 #[Object]
 impl ConnectorVersion {
     /// Global id.
@@ -391,6 +394,7 @@ impl ConnectorVersion {
 /// A person: an author of listings, a member of workspaces.
 pub struct User(pub user::Model);
 
+/// A person: an author of listings, a member of workspaces.
 #[Object]
 impl User {
     /// Global id.

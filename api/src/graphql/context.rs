@@ -1,7 +1,7 @@
 //! Reaching request data from resolvers without `unwrap()`.
 
 use async_graphql::Context;
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 
 use super::loaders::CatalogLoader;
 use crate::auth::Principal;
@@ -11,7 +11,19 @@ use crate::state::AppState;
 /// Per-request data the HTTP layer puts into every GraphQL request.
 pub struct RequestData {
     pub principal: Principal,
-    pub loader: DataLoader<CatalogLoader>,
+    pub loader: RequestLoader,
+}
+
+/// The per-request loader; it caches, so a page can prime it once for all its items.
+pub type RequestLoader = DataLoader<CatalogLoader, HashMapCache>;
+
+/// A fresh loader for one request.
+pub fn request_loader(db: sea_orm::DatabaseConnection) -> RequestLoader {
+    DataLoader::with_cache(
+        CatalogLoader::new(db),
+        tokio::spawn,
+        HashMapCache::default(),
+    )
 }
 
 fn missing(what: &str) -> async_graphql::Error {
@@ -32,6 +44,6 @@ pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> 
     Ok(&request(ctx)?.principal)
 }
 
-pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<CatalogLoader>> {
+pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestLoader> {
     Ok(&request(ctx)?.loader)
 }

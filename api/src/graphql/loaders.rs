@@ -110,3 +110,43 @@ impl Loader<UserById> for CatalogLoader {
         Ok(rows.into_iter().map(|u| (UserById(u.id), u)).collect())
     }
 }
+
+/// Load, in one batch per kind, what the selected fields of a page of listings will ask for,
+/// so that the cached loader answers every item of the page without further statements.
+/// `node` is the look-ahead at a listing in the page (`edges.node` or `nodes`).
+pub async fn prime_listings(
+    loader: &super::context::RequestLoader,
+    node: &async_graphql::Lookahead<'_>,
+    listings: &[entities::connector::Model],
+) -> Result<(), Arc<DbErr>> {
+    let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
+    let owners = node.field("owners");
+    if owners.exists() {
+        let found = loader.load_many(ids.iter().map(|id| OwnersOf(*id))).await?;
+        if owners.field("authorStats").exists() {
+            let mut author_ids: Vec<i64> = found.values().flatten().map(|u| u.id).collect();
+            author_ids.sort_unstable();
+            author_ids.dedup();
+            loader
+                .load_many(author_ids.into_iter().map(AuthorRecord))
+                .await?;
+        }
+    }
+    if node.field("metrics").field("installsLast30Days").exists() {
+        loader
+            .load_many(ids.iter().map(|id| RecentInstalls(*id)))
+            .await?;
+    }
+    let latest = node.field("latestVersion");
+    if latest.exists() {
+        let version_ids = listings.iter().filter_map(|l| l.latest_version_id);
+        let versions = loader.load_many(version_ids.map(VersionById)).await?;
+        if latest.field("publishedBy").exists() {
+            let mut user_ids: Vec<i64> = versions.values().map(|v| v.published_by).collect();
+            user_ids.sort_unstable();
+            user_ids.dedup();
+            loader.load_many(user_ids.into_iter().map(UserById)).await?;
+        }
+    }
+    Ok(())
+}

@@ -17,12 +17,14 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 use crate::config::RequestLimits;
 use crate::state::AppState;
 
-/// All queries.
+/// Reading Patchbay: the community catalog, any object by id, and the caller.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(query::CatalogQueryRoot);
 
-/// All mutations.
+/// Changing Patchbay. Every mutation takes one `input` and returns a payload with `userErrors`.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(mutation::CatalogMutationRoot);
 
 pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

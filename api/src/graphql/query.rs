@@ -5,8 +5,9 @@ use entities::{connector, connector_version, user};
 use sea_orm::EntityTrait;
 
 use super::catalog::{CategoryCount, Connector, ConnectorVersion, User};
-use super::context::{principal, state};
+use super::context::{loader, principal, state};
 use super::ids::{self, Kind};
+use super::loaders::prime_listings;
 use super::pagination::{PageInfo, page_size};
 use crate::catalog::listings;
 use crate::catalog::search::{self, CatalogQuery, CatalogSort};
@@ -57,6 +58,7 @@ impl CatalogQueryRoot {
     /// Public listings: full-text search over names, summaries, descriptions, keywords and
     /// action/trigger titles, with a category filter, sorts and category facets.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 10")]
+    #[allow(clippy::too_many_arguments)] // one per GraphQL argument
     async fn connectors(
         &self,
         ctx: &Context<'_>,
@@ -98,6 +100,17 @@ impl CatalogQueryRoot {
         let page = search::search(&state.db, &q)
             .await
             .map_err(|e| ServiceError::from(e).into_graphql())?;
+        let look_ahead = ctx.look_ahead();
+        for node in [
+            look_ahead.field("edges").field("node"),
+            look_ahead.field("nodes"),
+        ] {
+            if node.exists() {
+                prime_listings(loader(ctx)?, &node, &page.listings)
+                    .await
+                    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")).into_graphql())?;
+            }
+        }
         let edges: Vec<ConnectorEdge> = page
             .listings
             .into_iter()
@@ -199,6 +212,7 @@ pub struct ConnectorConnection {
     query: CatalogQuery,
 }
 
+/// A page of listings.
 #[Object]
 impl ConnectorConnection {
     /// The listings of this page, with cursors.

@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, ImmutableString, Map, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, ImmutableString, Map, Position};
 use serde_json::Value;
 
 pub(super) fn register(engine: &mut Engine) {
@@ -19,7 +19,9 @@ pub(super) fn register(engine: &mut Engine) {
     engine.register_fn("base64_encode", |text: ImmutableString| {
         STANDARD.encode(text.as_bytes())
     });
-    engine.register_fn("base64_decode", |text: ImmutableString| base64_decode(&text));
+    engine.register_fn("base64_decode", |text: ImmutableString| {
+        base64_decode(&text)
+    });
 }
 
 type HelperResult<T> = Result<T, Box<EvalAltResult>>;
@@ -29,7 +31,9 @@ fn failure(message: String) -> Box<EvalAltResult> {
 }
 
 fn to_json(value: &Dynamic) -> HelperResult<String> {
-    json_value(value).map(|json| json.to_string()).map_err(failure)
+    json_value(value)
+        .map(|json| json.to_string())
+        .map_err(failure)
 }
 
 fn json_value(value: &Dynamic) -> Result<Value, String> {
@@ -78,8 +82,8 @@ fn from_json(json: Value) -> Dynamic {
         Value::Null => Dynamic::UNIT,
         Value::Bool(flag) => flag.into(),
         Value::Number(number) => match number.as_i64() {
-            Some(integer) => (integer as INT).into(),
-            None => (number.as_f64().unwrap_or(FLOAT::NAN) as FLOAT).into(),
+            Some(integer) => integer.into(),
+            None => number.as_f64().unwrap_or(FLOAT::NAN).into(),
         },
         Value::String(text) => text.into(),
         Value::Array(items) => Dynamic::from_array(items.into_iter().map(from_json).collect()),

@@ -104,7 +104,11 @@ fn operations_are_sorted_by_name() {
         }"#,
     )
     .expect("valid");
-    let names: Vec<_> = capabilities.actions.iter().map(|a| a.name.as_str()).collect();
+    let names: Vec<_> = capabilities
+        .actions
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
     assert_eq!(names, ["alpha", "zeta"]);
 }
 
@@ -194,7 +198,10 @@ fn named_functions_curried_closures_and_let_bindings_are_accepted() {
         }"#,
     )
     .expect("valid");
-    assert_eq!(capabilities.actions[0].output_fields[0].field_type, "integer");
+    assert_eq!(
+        capabilities.actions[0].output_fields[0].field_type,
+        "integer"
+    );
     assert_eq!(capabilities.triggers[0].output_fields.len(), 1);
 }
 
@@ -218,8 +225,14 @@ fn connection_base_uri_may_be_a_string_and_hosts_may_use_wildcards_and_ports() {
         }"#,
     )
     .expect("valid");
-    assert_eq!(capabilities.allowed_hosts, ["*.example.com", "localhost:8080"]);
-    assert_eq!(capabilities.connection.authorization.as_deref(), Some("api_key"));
+    assert_eq!(
+        capabilities.allowed_hosts,
+        ["*.example.com", "localhost:8080"]
+    );
+    assert_eq!(
+        capabilities.connection.authorization.as_deref(),
+        Some("api_key")
+    );
     assert!(capabilities.connection.base_uri);
     assert!(capabilities.connection.fields[0].secret);
 }
@@ -228,11 +241,24 @@ fn connection_base_uri_may_be_a_string_and_hosts_may_use_wildcards_and_ports() {
 fn helpers_are_available_to_the_top_level() {
     let capabilities = parse(
         r#"#{
-            title: to_json(parse_json(`{"a":[1,"b"]}`)),
+            title: to_json(parse_json(`{"a":[1,"b"]}`)) + to_json(parse_json("[2.5,null]")),
             description: encode_uri_component("a b") + " " + base64_decode(base64_encode("hi")),
         }"#,
     )
     .expect("valid");
-    assert_eq!(capabilities.title, r#"{"a":[1,"b"]}"#);
+    assert_eq!(capabilities.title, r#"{"a":[1,"b"]}[2.5,null]"#);
     assert_eq!(capabilities.description, "a%20b hi");
+}
+
+#[test]
+fn the_readme_example_parses() {
+    let readme = include_str!("../../README.md");
+    let example = readme
+        .split("```rhai\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a rhai example");
+    let capabilities = parse(example).expect("the README example is valid");
+    assert_eq!(capabilities.actions[0].name, "create_issue");
+    assert_eq!(capabilities.triggers[0].name, "new_issue");
 }

@@ -1,0 +1,11 @@
+//! End-to-end tests: every test starts the real server on port 0 over a fresh database and talks
+//! HTTP to it, once on SQLite and once on PostgreSQL. Modules mirror the schema's domains.
+
+mod fixtures;
+
+mod bad_input;
+mod catalog_metrics;
+mod catalog_search;
+mod contract;
+mod publish;
+mod statements;

@@ -1,0 +1,174 @@
+//! SQL statements per request stay fixed whatever the page size: no N+1.
+
+use api::catalog::ledger::{self, InstallEvent, InstallKind};
+use api::catalog::{NewListing, NewVersion, Visibility, listings};
+use chrono::{Duration, Utc};
+use entities::workspace;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use serde_json::json;
+use tests::{Backend, TestApp};
+
+use crate::fixtures::connector_source;
+
+const CATALOG_PAGE: &str = r#"
+query($first: Int!) {
+  connectors(first: $first, sort: INSTALLS) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      slug name summary category keywords
+      metrics { totalInstalls activeInstalls installsLast30Days }
+      latestVersion { version capabilities { actions { name title } } }
+      owners { handle displayName authorStats { connectorsPublished totalInstalls activeInstalls versionsPublished lastPublishedAt memberSince } }
+    } }
+  }
+}"#;
+
+const LISTING_PAGE: &str = r#"
+query($slug: String!, $versions: Int!) {
+  connector(slug: $slug) {
+    slug name description
+    owners { handle authorStats { connectorsPublished totalInstalls versionsPublished } }
+    latestVersion { version }
+    versions(first: $versions) { totalCount edges { node { version releaseNotes breaking breakingMessage installs activeInstalls publishedBy { handle } capabilities { actions { name } triggers { name } allowedHosts } } } }
+    metrics { totalInstalls activeInstalls installsLast30Days dailyInstalls(days: 90) { date installs } adoption { version activeInstalls share } }
+  }
+}"#;
+
+async fn statements_per_page(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let db = app.conn()?;
+    let mut authors = Vec::new();
+    for i in 0..5 {
+        app.user_with_token(&format!("author-{i}")).await?;
+        authors.push(
+            api::auth::find_user(db, &format!("author-{i}"))
+                .await
+                .map_err(|e| e.into_anyhow())?,
+        );
+    }
+    let ws = workspace::ActiveModel {
+        slug: Set("ws".into()),
+        name: Set("WS".into()),
+        environment: Set("development".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    for i in 0..25 {
+        let author = &authors[i % authors.len()];
+        let (listing, v1) = listings::create_listing(
+            db,
+            author,
+            NewListing {
+                slug: format!("listing-{i:02}"),
+                name: format!("Listing {i}"),
+                summary: "A listing".into(),
+                description: String::new(),
+                category: format!("cat-{}", i % 3),
+                keywords: vec!["test".into()],
+                visibility: Visibility::Public,
+                source_hidden: false,
+            },
+            NewVersion {
+                version: "1.0.0".into(),
+                source: connector_source("T", &[("do_it", "Do it")]),
+                release_notes: String::new(),
+                breaking: None,
+                published_at: None,
+            },
+        )
+        .await
+        .map_err(|e| e.into_anyhow())?;
+        if i == 0 {
+            for minor in 1..6 {
+                listings::publish_version(
+                    db,
+                    author,
+                    &listing.slug,
+                    NewVersion {
+                        version: format!("1.{minor}.0"),
+                        source: connector_source("T", &[("do_it", "Do it")]),
+                        release_notes: "more".into(),
+                        breaking: None,
+                        published_at: None,
+                    },
+                )
+                .await
+                .map_err(|e| e.into_anyhow())?;
+            }
+            listings::add_owner(db, author, &listing.slug, &authors[1].handle)
+                .await
+                .map_err(|e| e.into_anyhow())?;
+        }
+        ledger::record(
+            db,
+            &InstallEvent {
+                connector_id: listing.id,
+                version_id: v1.id,
+                from_version_id: None,
+                workspace_id: ws.id,
+                user_id: None,
+                kind: InstallKind::Install,
+                at: Utc::now() - Duration::days(i as i64),
+            },
+        )
+        .await?;
+    }
+
+    let mut catalog_costs = Vec::new();
+    for first in [1, 5, 20] {
+        let before = app.sql_statements().await?;
+        let data = app
+            .data(None, CATALOG_PAGE, json!({ "first": first }))
+            .await?;
+        catalog_costs.push(app.sql_statements().await? - before);
+        assert_eq!(
+            data["connectors"]["edges"].as_array().map(Vec::len),
+            Some(first)
+        );
+    }
+    assert!(
+        catalog_costs.windows(2).all(|w| w[0] == w[1]),
+        "catalog page cost varies with page size: {catalog_costs:?}"
+    );
+    assert!(
+        catalog_costs[0] <= 8,
+        "catalog page costs {} statements",
+        catalog_costs[0]
+    );
+
+    let mut listing_costs = Vec::new();
+    for versions in [1, 6] {
+        let before = app.sql_statements().await?;
+        let data = app
+            .data(
+                None,
+                LISTING_PAGE,
+                json!({ "slug": "listing-00", "versions": versions }),
+            )
+            .await?;
+        listing_costs.push(app.sql_statements().await? - before);
+        assert_eq!(
+            data["connector"]["versions"]["edges"]
+                .as_array()
+                .map(Vec::len),
+            Some(versions)
+        );
+    }
+    assert_eq!(
+        listing_costs[0], listing_costs[1],
+        "listing page cost varies with versions shown: {listing_costs:?}"
+    );
+    assert!(
+        listing_costs[0] <= 12,
+        "listing page costs {} statements",
+        listing_costs[0]
+    );
+    app.stop().await
+}
+tests::on_both_backends!(
+    catalog_and_listing_pages_cost_fixed_statements,
+    super::statements_per_page
+);
