@@ -32,3 +32,128 @@ mutation($input: PublishVersionInput!) {
     userErrors { field message code line column }
   }
 }"#;
+
+// ---- Helpers for the catalog tests (publish, search, metrics, bad input). ----
+
+/// The hex sha256 of `text`, computed here and not by the server.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// A service result as `anyhow`, for arranging data through the services.
+pub fn service<T>(result: api::error::ServiceResult<T>) -> anyhow::Result<T> {
+    result.map_err(api::error::ServiceError::into_anyhow)
+}
+
+/// A `CreateConnectorInput` with the given slug, name, category and source, version `1.0.0`.
+pub fn create_input(slug: &str, name: &str, category: &str, source: &str) -> serde_json::Value {
+    serde_json::json!({
+        "slug": slug,
+        "name": name,
+        "summary": format!("{name} for tests"),
+        "category": category,
+        "version": "1.0.0",
+        "source": source,
+    })
+}
+
+/// A public listing for the services, with the given slug, name and category.
+pub fn new_listing(slug: &str, name: &str, category: &str) -> api::catalog::NewListing {
+    api::catalog::NewListing {
+        slug: slug.to_owned(),
+        name: name.to_owned(),
+        summary: format!("{name} for tests"),
+        description: String::new(),
+        category: category.to_owned(),
+        keywords: Vec::new(),
+        visibility: api::catalog::Visibility::Public,
+        source_hidden: false,
+    }
+}
+
+/// A version for the services, published at `published_at` (`None`: now).
+pub fn new_version(
+    version: &str,
+    source: String,
+    published_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> api::catalog::NewVersion {
+    api::catalog::NewVersion {
+        version: version.to_owned(),
+        source,
+        release_notes: String::new(),
+        breaking: None,
+        published_at,
+    }
+}
+
+/// Insert a workspace row directly (workspaces have no GraphQL API yet); returns its id.
+pub async fn insert_workspace(db: &sea_orm::DatabaseConnection, slug: &str) -> anyhow::Result<i64> {
+    use sea_orm::ActiveModelTrait as _;
+    let ws = entities::workspace::ActiveModel {
+        slug: sea_orm::ActiveValue::Set(slug.to_owned()),
+        name: sea_orm::ActiveValue::Set(format!("Workspace {slug}")),
+        environment: sea_orm::ActiveValue::Set("development".to_owned()),
+        created_at: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(ws.id)
+}
+
+/// The user with `handle`, as the services want it.
+pub async fn user_model(
+    db: &sea_orm::DatabaseConnection,
+    handle: &str,
+) -> anyhow::Result<entities::user::Model> {
+    service(api::auth::find_user(db, handle).await)
+}
+
+/// Rows in `connectors` and in `connector_versions`, counted in the database itself.
+pub async fn raw_listing_and_version_rows(
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<(u64, u64)> {
+    use sea_orm::{EntityTrait as _, PaginatorTrait as _};
+    let listings = entities::connector::Entity::find().count(db).await?;
+    let versions = entities::connector_version::Entity::find().count(db).await?;
+    Ok((listings, versions))
+}
+
+/// The one mutation field of `data` (the payload), after checking the body has no errors.
+pub fn payload<'a>(body: &'a serde_json::Value, field: &str) -> anyhow::Result<&'a serde_json::Value> {
+    anyhow::ensure!(body.get("errors").is_none(), "unexpected errors: {body}");
+    Ok(&body["data"][field])
+}
+
+pub const YANK_VERSION: &str = r#"
+mutation($input: YankVersionInput!) {
+  yankVersion(input: $input) {
+    version { version yanked yankedAt }
+    userErrors { field message code }
+  }
+}"#;
+
+pub const UPDATE_CONNECTOR: &str = r#"
+mutation($input: UpdateConnectorInput!) {
+  updateConnector(input: $input) {
+    connector { slug name summary description category keywords visibility status }
+    userErrors { field message code }
+  }
+}"#;
+
+pub const ADD_OWNER: &str = r#"
+mutation($input: ConnectorOwnerInput!) {
+  addConnectorOwner(input: $input) {
+    connector { slug owners { handle } }
+    userErrors { field message code }
+  }
+}"#;
+
+pub const REMOVE_OWNER: &str = r#"
+mutation($input: ConnectorOwnerInput!) {
+  removeConnectorOwner(input: $input) {
+    connector { slug owners { handle } }
+    userErrors { field message code }
+  }
+}"#;
