@@ -9,6 +9,9 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use poem::http::{Method, StatusCode, header};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use poem::web::websocket::WebSocket;
 use poem::web::{Data, Html, Redirect};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 use serde_json::json;
@@ -32,6 +35,7 @@ pub fn routes(app: App) -> impl Endpoint {
     let metrics = app.state.metrics.clone();
     Route::new()
         .at("/graphql", get(graphql).post(graphql))
+        .at("/graphql/ws", get(graphql_ws))
         .at("/graphiql", get(graphiql))
         .at("/livez", get(livez))
         .at("/readyz", get(readyz))
@@ -224,12 +228,60 @@ fn count_operations(metrics: &Metrics, response: &BatchResponse) {
     }
 }
 
+/// graphql-ws subscriptions. The token travels in the connection-init payload as
+/// `{"authorization": "Bearer <token>"}` (browsers cannot set headers on WebSockets).
+#[handler]
+fn graphql_ws(
+    protocol: GraphQLProtocol,
+    websocket: WebSocket,
+    Data(app): Data<&App>,
+) -> impl IntoResponse {
+    let app = app.clone();
+    websocket
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let schema = app.schema.clone();
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let principal = ws_principal(&app, &payload).await?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(RequestData {
+                        principal,
+                        loader: request_loader(app.state.db.clone()),
+                    });
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+async fn ws_principal(app: &App, payload: &serde_json::Value) -> async_graphql::Result<Principal> {
+    let header = payload
+        .get("authorization")
+        .or_else(|| payload.get("Authorization"))
+        .and_then(|v| v.as_str());
+    let Some(header) = header else {
+        return Ok(Principal::anonymous());
+    };
+    let token = header.strip_prefix("Bearer ").unwrap_or(header).trim();
+    auth::authenticate(&app.state.db, token)
+        .await
+        .map(|user| Principal { user: Some(user) })
+        .map_err(ServiceError::into_graphql)
+}
+
 #[handler]
 fn graphiql(Data(app): Data<&App>) -> Response {
     if !app.state.config.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+    .into_response()
 }
 
 #[handler]

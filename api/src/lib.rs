@@ -13,6 +13,7 @@
 //! - search SQL: `catalog::search`; install metrics: `catalog::ledger` (writes), `catalog::stats` (reads)
 //! - error codes: `error::ErrorCode`, the one table
 
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod catalog;
@@ -22,7 +23,9 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod lifecycle;
 pub mod seed;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod workspaces;

@@ -24,6 +24,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         metrics,
+        events: Arc::new(tokio::sync::Notify::new()),
     })
 }
 

@@ -13,4 +13,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// Woken after a change that subscribers may want to see (new notices).
+    pub events: Arc<tokio::sync::Notify>,
 }

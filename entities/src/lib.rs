@@ -5,10 +5,16 @@
 //! vocabulary the `api` crate's services use to read and write rows.
 
 pub mod api_token;
+pub mod audit_event;
+pub mod casbin_rule;
 pub mod connector;
 pub mod connector_install_day;
 pub mod connector_owner;
 pub mod connector_version;
 pub mod install_event;
+pub mod notification;
+pub mod role;
 pub mod user;
 pub mod workspace;
+pub mod workspace_connector;
+pub mod workspace_connector_version;

@@ -13,6 +13,9 @@ mod m20261125_000001_create_users;
 mod m20261125_000002_create_workspaces;
 mod m20261125_000003_create_connectors;
 mod m20261125_000004_create_install_ledger;
+mod m20261125_000005_create_governance;
+mod m20261125_000006_create_workspace_connectors;
+mod m20261125_000007_create_notifications_and_audit;
 
 pub struct Migrator;
 
@@ -24,6 +27,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_workspaces::Migration),
             Box::new(m20261125_000003_create_connectors::Migration),
             Box::new(m20261125_000004_create_install_ledger::Migration),
+            Box::new(m20261125_000005_create_governance::Migration),
+            Box::new(m20261125_000006_create_workspace_connectors::Migration),
+            Box::new(m20261125_000007_create_notifications_and_audit::Migration),
         ]
     }
 }

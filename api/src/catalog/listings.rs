@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::search_index;
 use crate::authz::{self, ListingAction};
 use crate::db;
+use crate::lifecycle::notifications;
 use crate::domain::{self, Slug};
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 
@@ -173,8 +174,15 @@ pub async fn publish_version(
     let listing = lock_listing(&txn, listing.id).await?;
     let version = insert_version(&txn, &listing, actor, checked).await?;
     refresh_listing(&txn, listing.id).await?;
+    let notified = notifications::notify_update(&txn, &listing, &version).await?;
     txn.commit().await?;
-    tracing::info!(slug = %listing.slug, version = %version.version, user = %actor.handle, "version published");
+    tracing::info!(
+        slug = %listing.slug,
+        version = %version.version,
+        user = %actor.handle,
+        workspaces_notified = notified.len(),
+        "version published"
+    );
     Ok(version)
 }
 

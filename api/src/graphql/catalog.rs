@@ -368,16 +368,45 @@ impl ConnectorVersion {
     async fn active_installs(&self) -> i64 {
         self.0.active_installs
     }
-    /// The connector's source code. Readable by the listing's owners.
-    async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+    /// The connector's source code. Readable with `CONNECTOR_VIEW_SOURCE` in the workspace named
+    /// by `workspace`, or by the listing's owners; closed-source listings show it to owners only.
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The workspace whose permission to read source applies.")] workspace: Option<String>,
+    ) -> async_graphql::Result<String> {
         let state = state(ctx)?;
-        let user = principal(ctx)?.require_user()?;
+        let principal = principal(ctx)?;
+        let user = principal.require_user()?;
         let listing = connector::Entity::find_by_id(self.0.connector_id)
             .one(&state.db)
             .await
             .map_err(db_error)?
             .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
-        authz::require_owner(&state.db, &listing, user, authz::ListingAction::ReadSource).await?;
+        if authz::is_owner(&state.db, &listing, user).await? {
+            return Ok(self.0.source.clone());
+        }
+        if let Some(slug) = workspace.as_deref() {
+            authz::authorize(
+                &state.db,
+                principal,
+                authz::WorkspaceRef::Slug(slug),
+                Some(authz::Permission::ConnectorViewSource),
+            )
+            .await?;
+        }
+        if listing.source_hidden {
+            return Err(ServiceError::Forbidden(
+                "read the source of a closed-source listing (only its owners can)".into(),
+            )
+            .into());
+        }
+        if workspace.is_none() {
+            return Err(ServiceError::Forbidden(
+                "read source without naming a workspace where you hold CONNECTOR_VIEW_SOURCE".into(),
+            )
+            .into());
+        }
         Ok(self.0.source.clone())
     }
     /// The listing this version belongs to.

@@ -10,6 +10,9 @@ pub enum Kind {
     Connector,
     ConnectorVersion,
     User,
+    Workspace,
+    WorkspaceConnector,
+    Notification,
 }
 
 impl Kind {
@@ -18,12 +21,22 @@ impl Kind {
             Self::Connector => "Connector",
             Self::ConnectorVersion => "ConnectorVersion",
             Self::User => "User",
+            Self::Workspace => "Workspace",
+            Self::WorkspaceConnector => "WorkspaceConnector",
+            Self::Notification => "Notification",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [Self::Connector, Self::ConnectorVersion, Self::User]
-            .into_iter()
+        [
+            Self::Connector,
+            Self::ConnectorVersion,
+            Self::User,
+            Self::Workspace,
+            Self::WorkspaceConnector,
+            Self::Notification,
+        ]
+        .into_iter()
             .find(|k| k.name() == name)
     }
 }

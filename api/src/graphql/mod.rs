@@ -11,8 +11,10 @@ pub mod loaders;
 pub mod mutation;
 pub mod pagination;
 pub mod query;
+pub mod workspace;
+pub mod workspace_ops;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 use crate::config::RequestLimits;
 use crate::state::AppState;
@@ -20,14 +22,17 @@ use crate::state::AppState;
 /// Reading Patchbay: the community catalog, any object by id, and the caller.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::CatalogQueryRoot);
+pub struct QueryRoot(query::CatalogQueryRoot, workspace_ops::WorkspaceQueryRoot);
 
 /// Changing Patchbay. Every mutation takes one `input` and returns a payload with `userErrors`.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::CatalogMutationRoot);
+pub struct MutationRoot(
+    mutation::CatalogMutationRoot,
+    workspace_ops::WorkspaceMutationRoot,
+);
 
-pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, workspace_ops::SubscriptionRoot>;
 
 /// Build the schema with its limits. `state` may be absent only to print the SDL.
 pub fn build_schema(
@@ -38,7 +43,7 @@ pub fn build_schema(
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        workspace_ops::SubscriptionRoot,
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)

@@ -37,7 +37,7 @@ impl From<UserProblem> for UserError {
 
 /// Split a service result into the payload's value and its user errors; every other failure
 /// becomes a GraphQL error with its code.
-fn split<T>(result: ServiceResult<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
+pub fn split<T>(result: ServiceResult<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
     match result {
         Ok(value) => Ok((Some(value), Vec::new())),
         Err(ServiceError::User(problems)) => {
@@ -241,8 +241,11 @@ impl CatalogMutationRoot {
             breaking: input.breaking,
             published_at: None,
         };
+        let state = state(ctx)?;
         let (version, user_errors) =
-            split(listings::publish_version(&state(ctx)?.db, user, &input.slug, new).await)?;
+            split(listings::publish_version(&state.db, user, &input.slug, new).await)?;
+        // Subscribers to workspace notices look for new ones now.
+        state.events.notify_waiters();
         Ok(PublishVersionPayload {
             version: version.map(ConnectorVersion),
             user_errors,

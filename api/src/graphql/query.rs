@@ -185,6 +185,8 @@ impl CatalogQueryRoot {
                 .await
                 .map_err(|e| ServiceError::from(e).into_graphql())?
                 .map(|m| Node::User(User(m))),
+            // Workspace objects are reached through `workspace(slug:)`, which checks membership.
+            Kind::Workspace | Kind::WorkspaceConnector | Kind::Notification => None,
         };
         Ok(node)
     }

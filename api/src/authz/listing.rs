@@ -1,8 +1,4 @@
-//! Authorization: the one place that decides whether a principal may do something.
-//!
-//! Listing ownership is the only rule the catalog needs: owners publish, yank, edit the listing
-//! and manage co-owners. Workspace permissions (casbin, RBAC with domains) arrive with
-//! workspaces and join this module, so that every check stays in one place.
+//! Listing ownership rules.
 
 use entities::{connector, connector_owner, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};

@@ -1,0 +1,142 @@
+//! Checking: does this principal hold this permission in this workspace?
+//!
+//! The tenant comes from the object, never from the client: callers load the object, take its
+//! workspace, and ask here. A workspace the caller is not a member of answers exactly like one
+//! that does not exist.
+
+use std::collections::BTreeSet;
+
+use entities::{user, workspace};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Statement};
+
+use super::permission::Permission;
+use super::policy::{domain, subject};
+use crate::audit::{AuditEntry, Outcome};
+use crate::auth::Principal;
+use crate::error::{ServiceError, ServiceResult};
+
+/// A member's standing in one workspace.
+#[derive(Debug, Clone)]
+pub struct WorkspaceAccess {
+    pub workspace: workspace::Model,
+    pub user: user::Model,
+    pub role: String,
+    pub permissions: BTreeSet<Permission>,
+}
+
+impl WorkspaceAccess {
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    /// `FORBIDDEN` unless the member holds `permission`.
+    pub fn require(&self, permission: Permission) -> ServiceResult<()> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(permission.describe()))
+        }
+    }
+}
+
+/// The role and permissions `user` holds in the workspace, in one statement; `None` if they are
+/// not a member. This is the casbin matcher `g(r.sub, p.sub, r.dom) && r.dom == p.dom` evaluated
+/// in SQL for every (object, action) at once.
+pub async fn member_access(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    workspace: &workspace::Model,
+) -> Result<Option<WorkspaceAccess>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT g.v1 AS role, p.v2 AS object, p.v3 AS action FROM casbin_rule g \
+             LEFT JOIN casbin_rule p ON p.ptype = 'p' AND p.v0 = g.v1 AND p.v1 = g.v2 \
+             WHERE g.ptype = 'g' AND g.v0 = $1 AND g.v2 = $2"
+        }
+        _ => {
+            "SELECT g.v1 AS role, p.v2 AS object, p.v3 AS action FROM casbin_rule g \
+             LEFT JOIN casbin_rule p ON p.ptype = 'p' AND p.v0 = g.v1 AND p.v1 = g.v2 \
+             WHERE g.ptype = 'g' AND g.v0 = ? AND g.v2 = ?"
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [subject(user.id).into(), domain(workspace.id).into()],
+        ))
+        .await?;
+    let mut role = None;
+    let mut permissions = BTreeSet::new();
+    for row in rows {
+        let r: String = row.try_get("", "role")?;
+        role.get_or_insert_with(|| r.trim_start_matches("role:").to_owned());
+        let object: Option<String> = row.try_get("", "object")?;
+        let action: Option<String> = row.try_get("", "action")?;
+        if let (Some(o), Some(a)) = (object, action) {
+            permissions.extend(Permission::from_parts(&o, &a));
+        }
+    }
+    Ok(role.map(|role| WorkspaceAccess {
+        workspace: workspace.clone(),
+        user: user.clone(),
+        role,
+        permissions,
+    }))
+}
+
+/// Which workspace a request names.
+#[derive(Debug, Clone, Copy)]
+pub enum WorkspaceRef<'a> {
+    Slug(&'a str),
+    Id(i64),
+}
+
+/// The check at the top of every workspace operation: signed in (`UNAUTHENTICATED`), a member of
+/// the workspace (`NOT_FOUND` otherwise, exactly as for a missing one), holding `permission`
+/// (`FORBIDDEN`). Pass `None` for operations any member may do.
+pub async fn authorize(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    workspace: WorkspaceRef<'_>,
+    permission: Option<Permission>,
+) -> ServiceResult<WorkspaceAccess> {
+    let user = principal.require_user()?;
+    let not_found = || match workspace {
+        WorkspaceRef::Slug(slug) => ServiceError::NotFound(format!("workspace {slug:?}")),
+        WorkspaceRef::Id(_) => ServiceError::NotFound("workspace".to_owned()),
+    };
+    let found = match workspace {
+        WorkspaceRef::Slug(slug) => {
+            use sea_orm::{ColumnTrait, QueryFilter};
+            workspace::Entity::find()
+                .filter(workspace::Column::Slug.eq(slug))
+                .one(db)
+                .await?
+        }
+        WorkspaceRef::Id(id) => workspace::Entity::find_by_id(id).one(db).await?,
+    };
+    let found = found.ok_or_else(not_found)?;
+    let access = member_access(db, user, &found).await?.ok_or_else(not_found)?;
+    if let Some(permission) = permission
+        && let Err(denied) = access.require(permission)
+    {
+        // Members who try what their role does not allow are on the record too.
+        crate::audit::record(
+            db,
+            AuditEntry {
+                workspace_id: Some(found.id),
+                actor_id: Some(user.id),
+                action: &permission.name(),
+                object_type: "workspace",
+                object_id: found.slug.clone(),
+                outcome: Outcome::Denied,
+                detail: serde_json::json!({ "role": access.role }),
+            },
+        )
+        .await?;
+        return Err(denied);
+    }
+    Ok(access)
+}

@@ -1,0 +1,362 @@
+//! Workspaces, their members and roles.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+use entities::{casbin_rule, role, user, workspace};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::json;
+
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::auth::Principal;
+use crate::authz::{self, BuiltinRole, Permission, WorkspaceAccess, WorkspaceRef, policy};
+use crate::db;
+use crate::domain::{self, Slug};
+use crate::error::{ServiceError, ServiceResult, UserProblem};
+
+/// The environments a workspace can stand for.
+pub const ENVIRONMENTS: [&str; 3] = ["development", "test", "production"];
+
+/// A member and the role they hold.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: user::Model,
+    pub role: String,
+}
+
+/// A role and what it allows.
+#[derive(Debug, Clone)]
+pub struct RoleView {
+    pub role: role::Model,
+    pub permissions: Vec<Permission>,
+}
+
+async fn audit_success(
+    db: &impl ConnectionTrait,
+    access_ws: i64,
+    actor: i64,
+    action: &str,
+    object_type: &str,
+    object_id: String,
+    detail: serde_json::Value,
+) -> ServiceResult<()> {
+    audit::record(
+        db,
+        AuditEntry {
+            workspace_id: Some(access_ws),
+            actor_id: Some(actor),
+            action,
+            object_type,
+            object_id,
+            outcome: Outcome::Success,
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Create a workspace; `admin` becomes its first admin.
+pub async fn create_workspace(
+    db: &DatabaseConnection,
+    admin: &user::Model,
+    slug: &str,
+    name: &str,
+    environment: &str,
+) -> ServiceResult<workspace::Model> {
+    let slug = Slug::parse(&["input", "slug"], slug, 64)?;
+    let name = domain::text(&["input", "name"], name, 100, false)?;
+    if !ENVIRONMENTS.contains(&environment) {
+        return Err(UserProblem::bad_input(
+            &["input", "environment"],
+            format!("must be one of {}", ENVIRONMENTS.join(", ")),
+        )
+        .into());
+    }
+    let txn = db::begin_write(db).await?;
+    if workspace::Entity::find()
+        .filter(workspace::Column::Slug.eq(slug.as_str()))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(UserProblem::conflict(&["input", "slug"], format!("the slug {slug} is taken")).into());
+    }
+    let now = Utc::now();
+    let ws = workspace::ActiveModel {
+        slug: Set(slug.into_string()),
+        name: Set(name),
+        environment: Set(environment.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for builtin in BuiltinRole::ALL {
+        role::ActiveModel {
+            workspace_id: Set(ws.id),
+            name: Set(builtin.name().to_owned()),
+            description: Set(builtin.description().to_owned()),
+            builtin: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    policy::grant_builtin_roles(&txn, ws.id).await?;
+    policy::assign_role(&txn, ws.id, admin.id, BuiltinRole::Admin.name()).await?;
+    audit_success(&txn, ws.id, admin.id, "workspace.create", "workspace", ws.slug.clone(), json!({})).await?;
+    txn.commit().await?;
+    Ok(ws)
+}
+
+async fn find_role(db: &impl ConnectionTrait, workspace_id: i64, name: &str) -> ServiceResult<role::Model> {
+    role::Entity::find()
+        .filter(role::Column::WorkspaceId.eq(workspace_id))
+        .filter(role::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            UserProblem::bad_input(&["input", "role"], format!("this workspace has no role {name:?}")).into()
+        })
+}
+
+async fn find_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
+    user::Entity::find()
+        .filter(user::Column::Handle.eq(handle.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            UserProblem::bad_input(&["input", "handle"], format!("no user has the handle {handle:?}")).into()
+        })
+}
+
+/// Would the workspace be left without an admin if `user_id` stopped being one?
+async fn is_last_admin(db: &impl ConnectionTrait, workspace_id: i64, user_id: i64) -> ServiceResult<bool> {
+    let admins: Vec<i64> = policy::members(db, workspace_id)
+        .await?
+        .into_iter()
+        .filter(|(_, role)| role == BuiltinRole::Admin.name())
+        .map(|(id, _)| id)
+        .collect();
+    Ok(admins == [user_id])
+}
+
+/// Add a member with a role, or change the role of an existing member.
+pub async fn set_member(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    handle: &str,
+    role_name: &str,
+) -> ServiceResult<Member> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::WorkspaceManageMembers),
+    )
+    .await?;
+    let member = find_user(db, handle).await?;
+    let txn = db::begin_write(db).await?;
+    let role = find_role(&txn, access.workspace.id, role_name).await?;
+    if role.name != BuiltinRole::Admin.name() && is_last_admin(&txn, access.workspace.id, member.id).await? {
+        return Err(UserProblem::bad_input(&["input", "role"], "a workspace must keep at least one admin").into());
+    }
+    policy::assign_role(&txn, access.workspace.id, member.id, &role.name).await?;
+    audit_success(
+        &txn,
+        access.workspace.id,
+        access.user.id,
+        "workspace.manage_members",
+        "member",
+        member.handle.clone(),
+        json!({ "role": role.name }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Member { user: member, role: role.name })
+}
+
+/// Remove a member; the last admin cannot be removed.
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    handle: &str,
+) -> ServiceResult<user::Model> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::WorkspaceManageMembers),
+    )
+    .await?;
+    let member = find_user(db, handle).await?;
+    let txn = db::begin_write(db).await?;
+    let is_member = policy::members(&txn, access.workspace.id)
+        .await?
+        .iter()
+        .any(|(id, _)| *id == member.id);
+    if !is_member {
+        return Err(UserProblem::bad_input(&["input", "handle"], format!("{handle} is not a member")).into());
+    }
+    if is_last_admin(&txn, access.workspace.id, member.id).await? {
+        return Err(UserProblem::bad_input(&["input", "handle"], "a workspace must keep at least one admin").into());
+    }
+    policy::remove_member(&txn, access.workspace.id, member.id).await?;
+    audit_success(
+        &txn,
+        access.workspace.id,
+        access.user.id,
+        "workspace.manage_members",
+        "member",
+        member.handle.clone(),
+        json!({ "removed": true }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(member)
+}
+
+/// Create a custom role, or change the permissions of an existing custom role.
+pub async fn set_role(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    name: &str,
+    description: &str,
+    permissions: &[Permission],
+) -> ServiceResult<RoleView> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::WorkspaceManageRoles),
+    )
+    .await?;
+    let name = Slug::parse(&["input", "name"], name, 32)?.into_string();
+    if BuiltinRole::from_name(&name).is_some() {
+        return Err(UserProblem::bad_input(&["input", "name"], "built-in roles cannot be changed").into());
+    }
+    let description = domain::text(&["input", "description"], description, 200, true)?;
+    let permissions: BTreeSet<Permission> = permissions.iter().copied().collect();
+    let txn = db::begin_write(db).await?;
+    let existing = role::Entity::find()
+        .filter(role::Column::WorkspaceId.eq(access.workspace.id))
+        .filter(role::Column::Name.eq(&name))
+        .one(&txn)
+        .await?;
+    let role = match existing {
+        Some(found) => {
+            let mut active: role::ActiveModel = found.into();
+            active.description = Set(description);
+            active.update(&txn).await?
+        }
+        None => {
+            role::ActiveModel {
+                workspace_id: Set(access.workspace.id),
+                name: Set(name.clone()),
+                description: Set(description),
+                builtin: Set(false),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    policy::set_role_permissions(&txn, access.workspace.id, &name, &permissions).await?;
+    audit_success(
+        &txn,
+        access.workspace.id,
+        access.user.id,
+        "workspace.manage_roles",
+        "role",
+        name.clone(),
+        json!({ "permissions": permissions.iter().map(|p| p.name()).collect::<Vec<_>>() }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(RoleView { role, permissions: permissions.into_iter().collect() })
+}
+
+/// Members of the workspace, by handle.
+pub async fn members(db: &impl ConnectionTrait, access: &WorkspaceAccess) -> ServiceResult<Vec<Member>> {
+    let assignments = policy::members(db, access.workspace.id).await?;
+    let roles: BTreeMap<i64, String> = assignments.into_iter().collect();
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(roles.keys().copied()))
+        .order_by_asc(user::Column::Handle)
+        .all(db)
+        .await?;
+    Ok(users
+        .into_iter()
+        .filter_map(|u| roles.get(&u.id).cloned().map(|role| Member { user: u, role }))
+        .collect())
+}
+
+/// Roles of the workspace with their permissions, built-in first.
+pub async fn roles(db: &impl ConnectionTrait, access: &WorkspaceAccess) -> ServiceResult<Vec<RoleView>> {
+    let mut grants: BTreeMap<String, Vec<Permission>> = BTreeMap::new();
+    for (role, permission) in policy::role_permissions(db, access.workspace.id).await? {
+        grants.entry(role).or_default().push(permission);
+    }
+    let rows = role::Entity::find()
+        .filter(role::Column::WorkspaceId.eq(access.workspace.id))
+        .order_by_desc(role::Column::Builtin)
+        .order_by_asc(role::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|role| {
+            let mut permissions = grants.remove(&role.name).unwrap_or_default();
+            permissions.sort();
+            RoleView { role, permissions }
+        })
+        .collect())
+}
+
+/// The workspaces `user` belongs to, with their standing in each.
+pub async fn memberships(db: &impl ConnectionTrait, user: &user::Model) -> ServiceResult<Vec<WorkspaceAccess>> {
+    let rows = casbin_rule::Entity::find()
+        .filter(casbin_rule::Column::Ptype.eq("g"))
+        .filter(casbin_rule::Column::V0.eq(policy::subject(user.id)))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.v2.strip_prefix("ws:")?.parse().ok())
+        .collect();
+    let workspaces = workspace::Entity::find()
+        .filter(workspace::Column::Id.is_in(ids))
+        .order_by_asc(workspace::Column::Slug)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(workspaces.len());
+    for ws in workspaces {
+        if let Some(access) = authz::member_access(db, user, &ws).await? {
+            out.push(access);
+        }
+    }
+    Ok(out)
+}
+
+/// Find a workspace a principal is a member of (any role).
+pub async fn open(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    slug: &str,
+) -> ServiceResult<WorkspaceAccess> {
+    authz::authorize(db, principal, WorkspaceRef::Slug(slug), None).await
+}
+
+/// `ServiceError` for ids that do not resolve to something the caller can see.
+pub fn not_found(what: &str) -> ServiceError {
+    ServiceError::NotFound(what.to_owned())
+}

@@ -1,0 +1,22 @@
+//! `casbin_rule`: the policy store, in casbin's adapter layout.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "casbin_rule")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// `p` (role, domain, object, action) or `g` (user, role, domain).
+    pub ptype: String,
+    pub v0: String,
+    pub v1: String,
+    pub v2: String,
+    pub v3: String,
+    pub v4: String,
+    pub v5: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
