@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
-use poem::http::{Method, StatusCode, header};
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use poem::http::{Method, StatusCode, header};
 use poem::web::websocket::WebSocket;
 use poem::web::{Data, Html, Redirect};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};

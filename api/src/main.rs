@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use api::config::{Config, LogFormat};
 use api::error::ServiceError;
-use api::{auth, seed, server, telemetry};
+use api::{auth, seed, server, telemetry, workspaces};
 use clap::{Args, Parser, Subcommand};
 
 /// Patchbay: a self-hostable community connector library.
@@ -71,8 +71,48 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage workspaces.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Subcommand, Debug)]
+enum WorkspaceCommand {
+    /// Create a workspace with a first admin.
+    Create {
+        /// Unique, URL-safe name.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// development, test or production.
+        #[arg(long, default_value = "development")]
+        environment: String,
+        /// Handle of the user who becomes its admin.
+        #[arg(long)]
+        admin: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Add a member with a role, or change a member's role.
+    AddMember {
+        /// The workspace's slug.
+        #[arg(long)]
+        workspace: String,
+        /// The user's handle.
+        #[arg(long)]
+        user: String,
+        /// admin, developer, operator, analyst or a custom role.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,6 +259,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(ServiceError::into_anyhow)?;
             println!("token {id} revoked");
+            Ok(())
+        }
+        Command::Workspace {
+            command:
+                WorkspaceCommand::Create {
+                    slug,
+                    name,
+                    environment,
+                    admin,
+                    db,
+                },
+        } => {
+            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let admin = auth::find_user(&state.db, &admin)
+                .await
+                .map_err(ServiceError::into_anyhow)?;
+            let ws = workspaces::create_workspace(&state.db, &admin, &slug, &name, &environment)
+                .await
+                .map_err(ServiceError::into_anyhow)?;
+            println!(
+                "created workspace {} ({}) with admin {}",
+                ws.slug, ws.environment, admin.handle
+            );
+            Ok(())
+        }
+        Command::Workspace {
+            command:
+                WorkspaceCommand::AddMember {
+                    workspace,
+                    user,
+                    role,
+                    db,
+                },
+        } => {
+            // The platform operator acts as the workspace's first admin would.
+            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let member = workspaces::operator_set_member(&state.db, &workspace, &user, &role)
+                .await
+                .map_err(ServiceError::into_anyhow)?;
+            println!(
+                "{} is now {} in {}",
+                member.user.handle, member.role, workspace
+            );
             Ok(())
         }
         Command::Schema => {

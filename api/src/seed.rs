@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use entities::{connector_version, user, workspace};
+use entities::{
+    connector_version, user, workspace, workspace_connector, workspace_connector_version,
+};
 use include_dir::{Dir, include_dir};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -313,6 +315,40 @@ async fn seed_history(
     let txn = db::begin_write(db).await?;
     for event in &events {
         ledger::record(&txn, event).await?;
+    }
+    // The workspaces still holding the listing at the end hold a real copy of the version they
+    // follow, so that active installs and workspace copies agree.
+    let mut holders: Vec<(i64, usize)> = held.into_iter().collect();
+    holders.sort_unstable();
+    for (workspace_id, index) in holders {
+        let version = &versions[index];
+        let copy = workspace_connector::ActiveModel {
+            workspace_id: Set(workspace_id),
+            connector_id: Set(Some(listing.id)),
+            name: Set(listing.name.clone()),
+            parent_version_id: Set(Some(version.id)),
+            latest_number: Set(1),
+            released_number: Set(Some(1)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        workspace_connector_version::ActiveModel {
+            workspace_connector_id: Set(copy.id),
+            number: Set(1),
+            source: Set(version.source.clone()),
+            sha256: Set(version.sha256.clone()),
+            origin: Set("installed".to_owned()),
+            author_id: Set(None),
+            base_version_id: Set(Some(version.id)),
+            capabilities: Set(version.capabilities.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
     }
     txn.commit().await?;
     Ok(events.len())

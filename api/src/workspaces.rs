@@ -83,7 +83,9 @@ pub async fn create_workspace(
         .await?
         .is_some()
     {
-        return Err(UserProblem::conflict(&["input", "slug"], format!("the slug {slug} is taken")).into());
+        return Err(
+            UserProblem::conflict(&["input", "slug"], format!("the slug {slug} is taken")).into(),
+        );
     }
     let now = Utc::now();
     let ws = workspace::ActiveModel {
@@ -109,19 +111,36 @@ pub async fn create_workspace(
     }
     policy::grant_builtin_roles(&txn, ws.id).await?;
     policy::assign_role(&txn, ws.id, admin.id, BuiltinRole::Admin.name()).await?;
-    audit_success(&txn, ws.id, admin.id, "workspace.create", "workspace", ws.slug.clone(), json!({})).await?;
+    audit_success(
+        &txn,
+        ws.id,
+        admin.id,
+        "workspace.create",
+        "workspace",
+        ws.slug.clone(),
+        json!({}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(ws)
 }
 
-async fn find_role(db: &impl ConnectionTrait, workspace_id: i64, name: &str) -> ServiceResult<role::Model> {
+async fn find_role(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    name: &str,
+) -> ServiceResult<role::Model> {
     role::Entity::find()
         .filter(role::Column::WorkspaceId.eq(workspace_id))
         .filter(role::Column::Name.eq(name))
         .one(db)
         .await?
         .ok_or_else(|| {
-            UserProblem::bad_input(&["input", "role"], format!("this workspace has no role {name:?}")).into()
+            UserProblem::bad_input(
+                &["input", "role"],
+                format!("this workspace has no role {name:?}"),
+            )
+            .into()
         })
 }
 
@@ -131,12 +150,20 @@ async fn find_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<use
         .one(db)
         .await?
         .ok_or_else(|| {
-            UserProblem::bad_input(&["input", "handle"], format!("no user has the handle {handle:?}")).into()
+            UserProblem::bad_input(
+                &["input", "handle"],
+                format!("no user has the handle {handle:?}"),
+            )
+            .into()
         })
 }
 
 /// Would the workspace be left without an admin if `user_id` stopped being one?
-async fn is_last_admin(db: &impl ConnectionTrait, workspace_id: i64, user_id: i64) -> ServiceResult<bool> {
+async fn is_last_admin(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    user_id: i64,
+) -> ServiceResult<bool> {
     let admins: Vec<i64> = policy::members(db, workspace_id)
         .await?
         .into_iter()
@@ -164,8 +191,14 @@ pub async fn set_member(
     let member = find_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
     let role = find_role(&txn, access.workspace.id, role_name).await?;
-    if role.name != BuiltinRole::Admin.name() && is_last_admin(&txn, access.workspace.id, member.id).await? {
-        return Err(UserProblem::bad_input(&["input", "role"], "a workspace must keep at least one admin").into());
+    if role.name != BuiltinRole::Admin.name()
+        && is_last_admin(&txn, access.workspace.id, member.id).await?
+    {
+        return Err(UserProblem::bad_input(
+            &["input", "role"],
+            "a workspace must keep at least one admin",
+        )
+        .into());
     }
     policy::assign_role(&txn, access.workspace.id, member.id, &role.name).await?;
     audit_success(
@@ -179,7 +212,52 @@ pub async fn set_member(
     )
     .await?;
     txn.commit().await?;
-    Ok(Member { user: member, role: role.name })
+    Ok(Member {
+        user: member,
+        role: role.name,
+    })
+}
+
+/// Add a member or change their role as the platform operator (the `patchbay workspace
+/// add-member` command): no workspace permission is checked, the operator owns the installation.
+pub async fn operator_set_member(
+    db: &DatabaseConnection,
+    workspace_slug: &str,
+    handle: &str,
+    role_name: &str,
+) -> ServiceResult<Member> {
+    let ws = workspace::Entity::find()
+        .filter(workspace::Column::Slug.eq(workspace_slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("workspace {workspace_slug:?}")))?;
+    let member = find_user(db, handle).await?;
+    let txn = db::begin_write(db).await?;
+    let role = find_role(&txn, ws.id, role_name).await?;
+    if role.name != BuiltinRole::Admin.name() && is_last_admin(&txn, ws.id, member.id).await? {
+        return Err(
+            UserProblem::bad_input(&["role"], "a workspace must keep at least one admin").into(),
+        );
+    }
+    policy::assign_role(&txn, ws.id, member.id, &role.name).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            workspace_id: Some(ws.id),
+            actor_id: None,
+            action: "workspace.manage_members",
+            object_type: "member",
+            object_id: member.handle.clone(),
+            outcome: Outcome::Success,
+            detail: json!({ "role": role.name, "by": "platform operator" }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Member {
+        user: member,
+        role: role.name,
+    })
 }
 
 /// Remove a member; the last admin cannot be removed.
@@ -203,10 +281,18 @@ pub async fn remove_member(
         .iter()
         .any(|(id, _)| *id == member.id);
     if !is_member {
-        return Err(UserProblem::bad_input(&["input", "handle"], format!("{handle} is not a member")).into());
+        return Err(UserProblem::bad_input(
+            &["input", "handle"],
+            format!("{handle} is not a member"),
+        )
+        .into());
     }
     if is_last_admin(&txn, access.workspace.id, member.id).await? {
-        return Err(UserProblem::bad_input(&["input", "handle"], "a workspace must keep at least one admin").into());
+        return Err(UserProblem::bad_input(
+            &["input", "handle"],
+            "a workspace must keep at least one admin",
+        )
+        .into());
     }
     policy::remove_member(&txn, access.workspace.id, member.id).await?;
     audit_success(
@@ -241,7 +327,9 @@ pub async fn set_role(
     .await?;
     let name = Slug::parse(&["input", "name"], name, 32)?.into_string();
     if BuiltinRole::from_name(&name).is_some() {
-        return Err(UserProblem::bad_input(&["input", "name"], "built-in roles cannot be changed").into());
+        return Err(
+            UserProblem::bad_input(&["input", "name"], "built-in roles cannot be changed").into(),
+        );
     }
     let description = domain::text(&["input", "description"], description, 200, true)?;
     let permissions: BTreeSet<Permission> = permissions.iter().copied().collect();
@@ -282,11 +370,17 @@ pub async fn set_role(
     )
     .await?;
     txn.commit().await?;
-    Ok(RoleView { role, permissions: permissions.into_iter().collect() })
+    Ok(RoleView {
+        role,
+        permissions: permissions.into_iter().collect(),
+    })
 }
 
 /// Members of the workspace, by handle.
-pub async fn members(db: &impl ConnectionTrait, access: &WorkspaceAccess) -> ServiceResult<Vec<Member>> {
+pub async fn members(
+    db: &impl ConnectionTrait,
+    access: &WorkspaceAccess,
+) -> ServiceResult<Vec<Member>> {
     let assignments = policy::members(db, access.workspace.id).await?;
     let roles: BTreeMap<i64, String> = assignments.into_iter().collect();
     let users = user::Entity::find()
@@ -296,12 +390,20 @@ pub async fn members(db: &impl ConnectionTrait, access: &WorkspaceAccess) -> Ser
         .await?;
     Ok(users
         .into_iter()
-        .filter_map(|u| roles.get(&u.id).cloned().map(|role| Member { user: u, role }))
+        .filter_map(|u| {
+            roles
+                .get(&u.id)
+                .cloned()
+                .map(|role| Member { user: u, role })
+        })
         .collect())
 }
 
 /// Roles of the workspace with their permissions, built-in first.
-pub async fn roles(db: &impl ConnectionTrait, access: &WorkspaceAccess) -> ServiceResult<Vec<RoleView>> {
+pub async fn roles(
+    db: &impl ConnectionTrait,
+    access: &WorkspaceAccess,
+) -> ServiceResult<Vec<RoleView>> {
     let mut grants: BTreeMap<String, Vec<Permission>> = BTreeMap::new();
     for (role, permission) in policy::role_permissions(db, access.workspace.id).await? {
         grants.entry(role).or_default().push(permission);
@@ -323,7 +425,10 @@ pub async fn roles(db: &impl ConnectionTrait, access: &WorkspaceAccess) -> Servi
 }
 
 /// The workspaces `user` belongs to, with their standing in each.
-pub async fn memberships(db: &impl ConnectionTrait, user: &user::Model) -> ServiceResult<Vec<WorkspaceAccess>> {
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+) -> ServiceResult<Vec<WorkspaceAccess>> {
     let rows = casbin_rule::Entity::find()
         .filter(casbin_rule::Column::Ptype.eq("g"))
         .filter(casbin_rule::Column::V0.eq(policy::subject(user.id)))

@@ -118,7 +118,9 @@ pub async fn authorize(
         WorkspaceRef::Id(id) => workspace::Entity::find_by_id(id).one(db).await?,
     };
     let found = found.ok_or_else(not_found)?;
-    let access = member_access(db, user, &found).await?.ok_or_else(not_found)?;
+    let access = member_access(db, user, &found)
+        .await?
+        .ok_or_else(not_found)?;
     if let Some(permission) = permission
         && let Err(denied) = access.require(permission)
     {

@@ -85,7 +85,9 @@ impl Permission {
     }
 
     pub fn from_parts(object: &str, action: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.parts() == (object, action))
+        Self::ALL
+            .into_iter()
+            .find(|p| p.parts() == (object, action))
     }
 
     /// Words for a `FORBIDDEN` message: "you are not allowed to …".
@@ -122,7 +124,9 @@ impl BuiltinRole {
     pub fn description(self) -> &'static str {
         match self {
             Self::Admin => "Everything, including members and roles.",
-            Self::Developer => "Connectors, recipes, connections and packages; not members or roles.",
+            Self::Developer => {
+                "Connectors, recipes, connections and packages; not members or roles."
+            }
             Self::Operator => "Sees recipes, starts and stops them, reads the audit log.",
             Self::Analyst => "Sees recipes.",
         }
@@ -157,12 +161,22 @@ mod tests {
 
     #[test]
     fn builtin_roles_follow_the_design() {
-        assert_eq!(BuiltinRole::Admin.permissions().len(), Permission::ALL.len());
+        assert_eq!(
+            BuiltinRole::Admin.permissions().len(),
+            Permission::ALL.len()
+        );
         let dev = BuiltinRole::Developer.permissions();
         assert!(dev.contains(&Permission::ConnectorInstall));
         assert!(dev.contains(&Permission::PackageImport));
         assert!(!dev.contains(&Permission::WorkspaceManageMembers));
-        assert!(!BuiltinRole::Operator.permissions().contains(&Permission::ConnectorViewSource));
-        assert_eq!(BuiltinRole::Analyst.permissions(), vec![Permission::RecipeRead]);
+        assert!(
+            !BuiltinRole::Operator
+                .permissions()
+                .contains(&Permission::ConnectorViewSource)
+        );
+        assert_eq!(
+            BuiltinRole::Analyst.permissions(),
+            vec![Permission::RecipeRead]
+        );
     }
 }

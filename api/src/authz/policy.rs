@@ -63,7 +63,10 @@ pub async fn set_role_permissions(
 }
 
 /// Give a new workspace its built-in roles.
-pub async fn grant_builtin_roles(db: &impl ConnectionTrait, workspace_id: i64) -> Result<(), DbErr> {
+pub async fn grant_builtin_roles(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+) -> Result<(), DbErr> {
     for role in BuiltinRole::ALL {
         let permissions: BTreeSet<Permission> = role.permissions().into_iter().collect();
         set_role_permissions(db, workspace_id, role.name(), &permissions).await?;
@@ -81,7 +84,12 @@ pub async fn assign_role(
     remove_member(db, workspace_id, user_id).await?;
     casbin_rule::Entity::insert(rule(
         "g",
-        [&subject(user_id), &role_subject(role), &domain(workspace_id), ""],
+        [
+            &subject(user_id),
+            &role_subject(role),
+            &domain(workspace_id),
+            "",
+        ],
     ))
     .on_conflict(
         OnConflict::columns([
@@ -102,7 +110,11 @@ pub async fn assign_role(
 }
 
 /// Remove every role `user` holds in the workspace: they are no longer a member.
-pub async fn remove_member(db: &impl ConnectionTrait, workspace_id: i64, user_id: i64) -> Result<(), DbErr> {
+pub async fn remove_member(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    user_id: i64,
+) -> Result<(), DbErr> {
     casbin_rule::Entity::delete_many()
         .filter(casbin_rule::Column::Ptype.eq("g"))
         .filter(casbin_rule::Column::V0.eq(subject(user_id)))
@@ -113,7 +125,10 @@ pub async fn remove_member(db: &impl ConnectionTrait, workspace_id: i64, user_id
 }
 
 /// `(user id, role)` of every member of the workspace.
-pub async fn members(db: &impl ConnectionTrait, workspace_id: i64) -> Result<Vec<(i64, String)>, DbErr> {
+pub async fn members(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+) -> Result<Vec<(i64, String)>, DbErr> {
     let rows = casbin_rule::Entity::find()
         .filter(casbin_rule::Column::Ptype.eq("g"))
         .filter(casbin_rule::Column::V2.eq(domain(workspace_id)))

@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 use super::search_index;
 use crate::authz::{self, ListingAction};
 use crate::db;
-use crate::lifecycle::notifications;
 use crate::domain::{self, Slug};
 use crate::error::{ServiceError, ServiceResult, UserProblem};
+use crate::lifecycle::notifications;
 
 /// Who may find a listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -373,7 +373,8 @@ impl ConnectorVersion {
     async fn source(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The workspace whose permission to read source applies.")] workspace: Option<String>,
+        #[graphql(desc = "The workspace whose permission to read source applies.")]
+        workspace: Option<String>,
     ) -> async_graphql::Result<String> {
         let state = state(ctx)?;
         let principal = principal(ctx)?;
@@ -403,7 +404,8 @@ impl ConnectorVersion {
         }
         if workspace.is_none() {
             return Err(ServiceError::Forbidden(
-                "read source without naming a workspace where you hold CONNECTOR_VIEW_SOURCE".into(),
+                "read source without naming a workspace where you hold CONNECTOR_VIEW_SOURCE"
+                    .into(),
             )
             .into());
         }

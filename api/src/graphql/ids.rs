@@ -37,7 +37,7 @@ impl Kind {
             Self::Notification,
         ]
         .into_iter()
-            .find(|k| k.name() == name)
+        .find(|k| k.name() == name)
     }
 }
 

@@ -115,7 +115,10 @@ impl Workspace {
             .collect())
     }
     /// The connectors in this workspace, by name.
-    async fn connectors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WorkspaceConnector>> {
+    async fn connectors(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<WorkspaceConnector>> {
         let copies = lifecycle::copies(&state(ctx)?.db, self.0.workspace.id)
             .await
             .map_err(internal)?;
@@ -271,7 +274,11 @@ pub struct WorkspaceConnector {
 }
 
 impl WorkspaceConnector {
-    async fn load_version(&self, ctx: &Context<'_>, number: i32) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
+    async fn load_version(
+        &self,
+        ctx: &Context<'_>,
+        number: i32,
+    ) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
         let found = lifecycle::version(&state(ctx)?.db, self.copy.id, number)
             .await
             .map_err(internal)?;
@@ -307,7 +314,10 @@ impl WorkspaceConnector {
         Ok(listing.map(Connector))
     }
     /// The community version it was installed from or last updated to.
-    async fn parent_version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ConnectorVersion>> {
+    async fn parent_version(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ConnectorVersion>> {
         let Some(id) = self.copy.parent_version_id else {
             return Ok(None);
         };
@@ -326,18 +336,27 @@ impl WorkspaceConnector {
         self.copy.released_number
     }
     /// The newest workspace version.
-    async fn latest(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
+    async fn latest(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
         self.load_version(ctx, self.copy.latest_number).await
     }
     /// The version recipes use.
-    async fn released(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
+    async fn released(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
         match self.copy.released_number {
             Some(n) => self.load_version(ctx, n).await,
             None => Ok(None),
         }
     }
     /// Every workspace version, newest first.
-    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WorkspaceConnectorVersion>> {
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<WorkspaceConnectorVersion>> {
         let rows = lifecycle::versions(&state(ctx)?.db, self.copy.id)
             .await
             .map_err(internal)?;
@@ -351,8 +370,13 @@ impl WorkspaceConnector {
             .collect())
     }
     /// The newest installable community version newer than the parent, if any.
-    async fn update_available(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ConnectorVersion>> {
-        let (Some(listing_id), Some(parent_id)) = (self.copy.connector_id, self.copy.parent_version_id) else {
+    async fn update_available(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+        let (Some(listing_id), Some(parent_id)) =
+            (self.copy.connector_id, self.copy.parent_version_id)
+        else {
             return Ok(None);
         };
         let versions = connector_version::Entity::find()
@@ -381,7 +405,9 @@ impl WorkspaceConnector {
     ) -> async_graphql::Result<UpdatePreview> {
         let db = &state(ctx)?.db;
         let plan = lifecycle::plan_update(db, self.copy.clone(), version.as_deref()).await?;
-        let source_visible = lifecycle::can_read_source(db, &self.access, &self.copy).await.is_ok();
+        let source_visible = lifecycle::can_read_source(db, &self.access, &self.copy)
+            .await
+            .is_ok();
         let latest_caps: sdk::Capabilities =
             serde_json::from_value(plan.latest.capabilities.clone()).map_err(internal)?;
         let target_caps: sdk::Capabilities =
@@ -401,7 +427,10 @@ impl WorkspaceConnector {
             source_diff,
             lines_added: stats.added as i64,
             lines_removed: stats.removed as i64,
-            capability_diff: CapabilityDiff::from(diff::capability_diff(&latest_caps, &target_caps)),
+            capability_diff: CapabilityDiff::from(diff::capability_diff(
+                &latest_caps,
+                &target_caps,
+            )),
             to_version: ConnectorVersion(plan.target),
         })
     }
@@ -445,7 +474,10 @@ impl WorkspaceConnectorVersion {
         self.version.created_at
     }
     /// The community version its content derives from.
-    async fn base_version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ConnectorVersion>> {
+    async fn base_version(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ConnectorVersion>> {
         let Some(id) = self.version.base_version_id else {
             return Ok(None);
         };

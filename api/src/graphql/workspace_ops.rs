@@ -6,11 +6,13 @@ use std::time::Duration;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use futures_util::Stream;
 
+use super::catalog::User;
 use super::context::{principal, state};
 use super::ids::{self, Kind};
 use super::mutation::{UserError, split};
-use super::workspace::{Environment, Member, Membership, Notification, Role, Workspace, WorkspaceConnector};
-use super::catalog::User;
+use super::workspace::{
+    Environment, Member, Membership, Notification, Role, Workspace, WorkspaceConnector,
+};
 use crate::authz::Permission;
 use crate::error::{ErrorCode, ServiceError, ServiceResult, UserProblem, graphql_error};
 use crate::lifecycle::{self, UpdateStrategy as Strategy, notifications};
@@ -18,7 +20,11 @@ use crate::workspaces;
 
 fn copy_id(id: &ID) -> ServiceResult<i64> {
     ids::decode_as(Kind::WorkspaceConnector, id).ok_or_else(|| {
-        UserProblem::bad_input(&["input", "workspaceConnectorId"], "not a workspace connector id").into()
+        UserProblem::bad_input(
+            &["input", "workspaceConnectorId"],
+            "not a workspace connector id",
+        )
+        .into()
     })
 }
 
@@ -229,7 +235,10 @@ fn copy_payload(
     let (value, user_errors) = split(result)?;
     Ok(match value {
         Some((changed, access)) => WorkspaceConnectorPayload {
-            workspace_connector: Some(WorkspaceConnector { copy: changed.copy, access }),
+            workspace_connector: Some(WorkspaceConnector {
+                copy: changed.copy,
+                access,
+            }),
             changed: changed.changed,
             user_errors,
         },
@@ -248,7 +257,8 @@ async fn with_access(
 ) -> ServiceResult<(lifecycle::Changed, Arc<crate::authz::WorkspaceAccess>)> {
     let changed = result?;
     let state = state(ctx).map_err(|_| ServiceError::Internal(anyhow::anyhow!("no state")))?;
-    let principal = principal(ctx).map_err(|_| ServiceError::Internal(anyhow::anyhow!("no principal")))?;
+    let principal =
+        principal(ctx).map_err(|_| ServiceError::Internal(anyhow::anyhow!("no principal")))?;
     let (access, _) = lifecycle::open_copy(&state.db, principal, changed.copy.id, None).await?;
     Ok((changed, Arc::new(access)))
 }
@@ -268,8 +278,20 @@ impl WorkspaceMutationRoot {
         let user = principal(ctx)?.require_user()?;
         let db = &state(ctx)?.db;
         let result = async {
-            let ws = workspaces::create_workspace(db, user, &input.slug, &input.name, input.environment.as_str()).await?;
-            workspaces::open(db, principal(ctx).map_err(|_| ServiceError::Unauthenticated)?, &ws.slug).await
+            let ws = workspaces::create_workspace(
+                db,
+                user,
+                &input.slug,
+                &input.name,
+                input.environment.as_str(),
+            )
+            .await?;
+            workspaces::open(
+                db,
+                principal(ctx).map_err(|_| ServiceError::Unauthenticated)?,
+                &ws.slug,
+            )
+            .await
         }
         .await;
         let (access, user_errors) = split(result)?;
@@ -285,10 +307,20 @@ impl WorkspaceMutationRoot {
         ctx: &Context<'_>,
         input: SetWorkspaceMemberInput,
     ) -> async_graphql::Result<WorkspaceMemberPayload> {
-        let result = workspaces::set_member(&state(ctx)?.db, principal(ctx)?, &input.workspace, &input.handle, &input.role).await;
+        let result = workspaces::set_member(
+            &state(ctx)?.db,
+            principal(ctx)?,
+            &input.workspace,
+            &input.handle,
+            &input.role,
+        )
+        .await;
         let (member, user_errors) = split(result)?;
         Ok(WorkspaceMemberPayload {
-            member: member.map(|m| Member { user: User(m.user), role: m.role }),
+            member: member.map(|m| Member {
+                user: User(m.user),
+                role: m.role,
+            }),
             user_errors,
         })
     }
@@ -299,9 +331,18 @@ impl WorkspaceMutationRoot {
         ctx: &Context<'_>,
         input: RemoveWorkspaceMemberInput,
     ) -> async_graphql::Result<RemoveWorkspaceMemberPayload> {
-        let result = workspaces::remove_member(&state(ctx)?.db, principal(ctx)?, &input.workspace, &input.handle).await;
+        let result = workspaces::remove_member(
+            &state(ctx)?.db,
+            principal(ctx)?,
+            &input.workspace,
+            &input.handle,
+        )
+        .await;
         let (user, user_errors) = split(result)?;
-        Ok(RemoveWorkspaceMemberPayload { user: user.map(User), user_errors })
+        Ok(RemoveWorkspaceMemberPayload {
+            user: user.map(User),
+            user_errors,
+        })
     }
 
     /// Create a custom role or change its permissions. Needs `WORKSPACE_MANAGE_ROLES`.
@@ -338,9 +379,18 @@ impl WorkspaceMutationRoot {
         input: InstallConnectorInput,
     ) -> async_graphql::Result<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
-        let result = lifecycle::install(db, principal(ctx)?, &input.workspace, &input.connector, input.version.as_deref())
-            .await
-            .map(|copy| lifecycle::Changed { copy, changed: true });
+        let result = lifecycle::install(
+            db,
+            principal(ctx)?,
+            &input.workspace,
+            &input.connector,
+            input.version.as_deref(),
+        )
+        .await
+        .map(|copy| lifecycle::Changed {
+            copy,
+            changed: true,
+        });
         copy_payload(ctx, with_access(ctx, result).await)
     }
 
@@ -399,7 +449,9 @@ impl WorkspaceMutationRoot {
             UpdateStrategy::Merge => Strategy::Merge,
         });
         let result = match copy_id(&input.workspace_connector_id) {
-            Ok(id) => lifecycle::update(db, principal(ctx)?, id, input.version.as_deref(), strategy).await,
+            Ok(id) => {
+                lifecycle::update(db, principal(ctx)?, id, input.version.as_deref(), strategy).await
+            }
             Err(e) => Err(e),
         };
         copy_payload(ctx, with_access(ctx, result).await)
@@ -436,7 +488,9 @@ impl WorkspaceMutationRoot {
                 list.iter()
                     .map(|id| ids::decode_as(Kind::Notification, id))
                     .collect::<Option<Vec<i64>>>()
-                    .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "not a notification id"))?,
+                    .ok_or_else(|| {
+                        graphql_error(ErrorCode::BadUserInput, "not a notification id")
+                    })?,
             ),
             None => None,
         };
@@ -446,7 +500,10 @@ impl WorkspaceMutationRoot {
         let unread_count = notifications::unread_count(db, access.workspace.id)
             .await
             .map_err(|e| ServiceError::from(e).into_graphql())?;
-        Ok(MarkNotificationsReadPayload { marked, unread_count })
+        Ok(MarkNotificationsReadPayload {
+            marked,
+            unread_count,
+        })
     }
 }
 
@@ -476,9 +533,17 @@ impl SubscriptionRoot {
 
 /// Poll the database for new notices: woken at once by publishes in this process, and every
 /// second for those made by other processes sharing the database.
-fn async_stream(state: crate::state::AppState, workspace_id: i64, start: i64) -> impl Stream<Item = Notification> {
+fn async_stream(
+    state: crate::state::AppState,
+    workspace_id: i64,
+    start: i64,
+) -> impl Stream<Item = Notification> {
     futures_util::stream::unfold(
-        (state, start, std::collections::VecDeque::<Notification>::new()),
+        (
+            state,
+            start,
+            std::collections::VecDeque::<Notification>::new(),
+        ),
         move |(state, mut last, mut queue)| async move {
             loop {
                 if let Some(next) = queue.pop_front() {

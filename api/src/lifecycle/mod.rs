@@ -10,7 +10,9 @@ pub mod diff;
 pub mod notifications;
 
 use chrono::Utc;
-use entities::{connector, connector_version, workspace_connector, workspace_connector_version as wcv};
+use entities::{
+    connector, connector_version, workspace_connector, workspace_connector_version as wcv,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
@@ -81,12 +83,17 @@ pub async fn open_copy(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound("workspace connector".into()))?;
-    let access = authz::authorize(db, principal, WorkspaceRef::Id(copy.workspace_id), permission)
-        .await
-        .map_err(|err| match err {
-            ServiceError::NotFound(_) => ServiceError::NotFound("workspace connector".into()),
-            other => other,
-        })?;
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Id(copy.workspace_id),
+        permission,
+    )
+    .await
+    .map_err(|err| match err {
+        ServiceError::NotFound(_) => ServiceError::NotFound("workspace connector".into()),
+        other => other,
+    })?;
     Ok((access, copy))
 }
 
@@ -100,7 +107,11 @@ pub async fn versions(db: &impl ConnectionTrait, copy_id: i64) -> Result<Vec<wcv
 }
 
 /// One version of a copy by number.
-pub async fn version(db: &impl ConnectionTrait, copy_id: i64, number: i32) -> Result<Option<wcv::Model>, DbErr> {
+pub async fn version(
+    db: &impl ConnectionTrait,
+    copy_id: i64,
+    number: i32,
+) -> Result<Option<wcv::Model>, DbErr> {
     wcv::Entity::find()
         .filter(wcv::Column::WorkspaceConnectorId.eq(copy_id))
         .filter(wcv::Column::Number.eq(number))
@@ -264,7 +275,10 @@ pub async fn install(
 fn already_installed(listing: &connector::Model) -> ServiceError {
     UserProblem::conflict(
         &["input", "connector"],
-        format!("{} is already installed in this workspace; update it instead", listing.slug),
+        format!(
+            "{} is already installed in this workspace; update it instead",
+            listing.slug
+        ),
     )
     .into()
 }
@@ -292,15 +306,21 @@ async fn choose_version(
             if found.yanked {
                 return Err(UserProblem::bad_input(
                     &["input", "version"],
-                    format!("version {} of {} is yanked and cannot be newly installed", found.version, listing.slug),
+                    format!(
+                        "version {} of {} is yanked and cannot be newly installed",
+                        found.version, listing.slug
+                    ),
                 )
                 .into());
             }
             Ok(found)
         }
         None => newest_installable(&versions).cloned().ok_or_else(|| {
-            UserProblem::bad_input(&["input", "connector"], format!("{} has no installable version", listing.slug))
-                .into()
+            UserProblem::bad_input(
+                &["input", "connector"],
+                format!("{} has no installable version", listing.slug),
+            )
+            .into()
         }),
     }
 }
@@ -353,7 +373,10 @@ pub async fn edit(
         .await?
         .ok_or_else(|| anyhow::anyhow!("copy {} has no latest version", copy.id))?;
     if latest.sha256 == sha256(&source) {
-        return Ok(Changed { copy, changed: false });
+        return Ok(Changed {
+            copy,
+            changed: false,
+        });
     }
     let parent = copy.parent_version_id;
     let new = NewWorkspaceVersion {
@@ -366,11 +389,17 @@ pub async fn edit(
     let detail = json!({ "number": copy.latest_number });
     audit_success(&txn, &access, Permission::ConnectorEdit, &copy, detail).await?;
     txn.commit().await?;
-    Ok(Changed { copy, changed: true })
+    Ok(Changed {
+        copy,
+        changed: true,
+    })
 }
 
 /// Re-read a copy inside a write transaction (it may have changed since it was authorized).
-async fn relock(txn: &DatabaseTransaction, copy_id: i64) -> ServiceResult<workspace_connector::Model> {
+async fn relock(
+    txn: &DatabaseTransaction,
+    copy_id: i64,
+) -> ServiceResult<workspace_connector::Model> {
     let mut query = workspace_connector::Entity::find_by_id(copy_id);
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         use sea_orm::QuerySelect;
@@ -383,12 +412,20 @@ async fn relock(txn: &DatabaseTransaction, copy_id: i64) -> ServiceResult<worksp
 }
 
 /// Release the latest version to recipes. Releasing what is already released changes nothing.
-pub async fn release(db: &DatabaseConnection, principal: &Principal, copy_id: i64) -> ServiceResult<Changed> {
-    let (access, copy) = open_copy(db, principal, copy_id, Some(Permission::ConnectorRelease)).await?;
+pub async fn release(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    copy_id: i64,
+) -> ServiceResult<Changed> {
+    let (access, copy) =
+        open_copy(db, principal, copy_id, Some(Permission::ConnectorRelease)).await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
     if copy.released_number == Some(copy.latest_number) {
-        return Ok(Changed { copy, changed: false });
+        return Ok(Changed {
+            copy,
+            changed: false,
+        });
     }
     let from = copy.released_number;
     let mut active: workspace_connector::ActiveModel = copy.into();
@@ -398,7 +435,10 @@ pub async fn release(db: &DatabaseConnection, principal: &Principal, copy_id: i6
     let detail = json!({ "from": from, "to": copy.released_number });
     audit_success(&txn, &access, Permission::ConnectorRelease, &copy, detail).await?;
     txn.commit().await?;
-    Ok(Changed { copy, changed: true })
+    Ok(Changed {
+        copy,
+        changed: true,
+    })
 }
 
 /// Make a copy of version `number` the new latest (release it afterwards to roll back).
@@ -412,10 +452,16 @@ pub async fn restore(
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
     let old = version(&txn, copy.id, number).await?.ok_or_else(|| {
-        ServiceError::from(UserProblem::bad_input(&["input", "number"], format!("there is no version {number}")))
+        ServiceError::from(UserProblem::bad_input(
+            &["input", "number"],
+            format!("there is no version {number}"),
+        ))
     })?;
     if number == copy.latest_number {
-        return Ok(Changed { copy, changed: false });
+        return Ok(Changed {
+            copy,
+            changed: false,
+        });
     }
     let capabilities = stored_capabilities(&old.capabilities)?;
     let parent = copy.parent_version_id;
@@ -429,7 +475,10 @@ pub async fn restore(
     let detail = json!({ "restored": number, "number": copy.latest_number });
     audit_success(&txn, &access, Permission::ConnectorEdit, &copy, detail).await?;
     txn.commit().await?;
-    Ok(Changed { copy, changed: true })
+    Ok(Changed {
+        copy,
+        changed: true,
+    })
 }
 
 /// What an update would do: the versions involved and whether the latest has local edits.
@@ -464,14 +513,20 @@ pub async fn plan_update(
         None => None,
     };
     if let Some(parent) = &parent {
-        let newer = match (semver::Version::parse(&target.version), semver::Version::parse(&parent.version)) {
+        let newer = match (
+            semver::Version::parse(&target.version),
+            semver::Version::parse(&parent.version),
+        ) {
             (Ok(t), Ok(p)) => t > p,
             _ => target.id > parent.id,
         };
         if !newer {
             return Err(UserProblem::bad_input(
                 &["input", "version"],
-                format!("the copy already follows {} {}; nothing newer to update to", listing.slug, parent.version),
+                format!(
+                    "the copy already follows {} {}; nothing newer to update to",
+                    listing.slug, parent.version
+                ),
             )
             .into());
         }
@@ -482,13 +537,24 @@ pub async fn plan_update(
         None => None,
     };
     let has_local_edits = base.as_ref().is_none_or(|b| b.sha256 != latest.sha256);
-    Ok(UpdatePlan { copy, latest, base, target, has_local_edits })
+    Ok(UpdatePlan {
+        copy,
+        latest,
+        base,
+        target,
+        has_local_edits,
+    })
 }
 
-async fn version_required(db: &impl ConnectionTrait, copy: &workspace_connector::Model) -> ServiceResult<wcv::Model> {
+async fn version_required(
+    db: &impl ConnectionTrait,
+    copy: &workspace_connector::Model,
+) -> ServiceResult<wcv::Model> {
     version(db, copy.id, copy.latest_number)
         .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("copy {} has no latest version", copy.id)))
+        .ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!("copy {} has no latest version", copy.id))
+        })
 }
 
 /// Update a copy to a newer community version: a new latest version, the parent moves, the
@@ -513,7 +579,11 @@ pub async fn update(
             .into());
         }
         (true, Some(UpdateStrategy::Merge)) => {
-            let base = plan.base.as_ref().map(|b| b.source.as_str()).unwrap_or_default();
+            let base = plan
+                .base
+                .as_ref()
+                .map(|b| b.source.as_str())
+                .unwrap_or_default();
             diff::merge(base, &plan.latest.source, &plan.target.source).map_err(|conflicts| {
                 let problems = conflicts
                     .iter()
@@ -537,7 +607,9 @@ pub async fn update(
 
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, plan.copy.id).await?;
-    if copy.latest_number != plan.copy.latest_number || copy.parent_version_id != plan.copy.parent_version_id {
+    if copy.latest_number != plan.copy.latest_number
+        || copy.parent_version_id != plan.copy.parent_version_id
+    {
         return Err(UserProblem::conflict(
             &["input", "workspaceConnectorId"],
             "the copy changed while the update was prepared; try again",
@@ -574,7 +646,10 @@ pub async fn update(
     });
     audit_success(&txn, &access, Permission::ConnectorEdit, &copy, detail).await?;
     txn.commit().await?;
-    Ok(Changed { copy, changed: true })
+    Ok(Changed {
+        copy,
+        changed: true,
+    })
 }
 
 /// Remove a copy from its workspace. (Refused while a recipe uses it, once recipes exist.)
@@ -583,7 +658,8 @@ pub async fn uninstall(
     principal: &Principal,
     copy_id: i64,
 ) -> ServiceResult<workspace_connector::Model> {
-    let (access, copy) = open_copy(db, principal, copy_id, Some(Permission::ConnectorUninstall)).await?;
+    let (access, copy) =
+        open_copy(db, principal, copy_id, Some(Permission::ConnectorUninstall)).await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
     if let (Some(listing_id), Some(version_id)) = (copy.connector_id, copy.parent_version_id) {
@@ -601,7 +677,9 @@ pub async fn uninstall(
         )
         .await?;
     }
-    workspace_connector::Entity::delete_by_id(copy.id).exec(&txn).await?;
+    workspace_connector::Entity::delete_by_id(copy.id)
+        .exec(&txn)
+        .await?;
     let detail = json!({ "name": copy.name });
     audit_success(&txn, &access, Permission::ConnectorUninstall, &copy, detail).await?;
     txn.commit().await?;
@@ -609,7 +687,10 @@ pub async fn uninstall(
 }
 
 /// The copies in a workspace, by name.
-pub async fn copies(db: &impl ConnectionTrait, workspace_id: i64) -> Result<Vec<workspace_connector::Model>, DbErr> {
+pub async fn copies(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+) -> Result<Vec<workspace_connector::Model>, DbErr> {
     workspace_connector::Entity::find()
         .filter(workspace_connector::Column::WorkspaceId.eq(workspace_id))
         .order_by_asc(workspace_connector::Column::Name)

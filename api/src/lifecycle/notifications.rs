@@ -77,7 +77,8 @@ pub async fn list(
     before_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<notification::Model>, DbErr> {
-    let mut query = notification::Entity::find().filter(notification::Column::WorkspaceId.eq(workspace_id));
+    let mut query =
+        notification::Entity::find().filter(notification::Column::WorkspaceId.eq(workspace_id));
     if unread_only {
         query = query.filter(notification::Column::ReadAt.is_null());
     }
@@ -92,7 +93,11 @@ pub async fn list(
 }
 
 /// Notices newer than `after_id`, oldest first (for the subscription).
-pub async fn since(db: &impl ConnectionTrait, workspace_id: i64, after_id: i64) -> Result<Vec<notification::Model>, DbErr> {
+pub async fn since(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    after_id: i64,
+) -> Result<Vec<notification::Model>, DbErr> {
     notification::Entity::find()
         .filter(notification::Column::WorkspaceId.eq(workspace_id))
         .filter(notification::Column::Id.gt(after_id))
@@ -121,7 +126,11 @@ pub async fn unread_count(db: &impl ConnectionTrait, workspace_id: i64) -> Resul
 }
 
 /// Mark notices read: the given ones, or all of the workspace's when `ids` is `None`.
-pub async fn mark_read(db: &impl ConnectionTrait, workspace_id: i64, ids: Option<Vec<i64>>) -> Result<u64, DbErr> {
+pub async fn mark_read(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    ids: Option<Vec<i64>>,
+) -> Result<u64, DbErr> {
     let mut update = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
         .filter(notification::Column::WorkspaceId.eq(workspace_id))
