@@ -54,22 +54,46 @@ const MISSING_EXECUTE: &str = r##"#{
   },
 }"##;
 
+/// An invalid source: (what, source, SDK code, line, column, words in the message).
+type SourceCase = (
+    &'static str,
+    String,
+    &'static str,
+    Option<i64>,
+    Option<i64>,
+    &'static str,
+);
+
 /// Invalid sources are refused on `input.source` with where and why; nothing is written.
 async fn invalid_sources(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::spawn(backend).await?;
     let ada = app.user_with_token("ada").await?;
     let good = connector_source("Base", &[("ping", "Ping")]);
     let body = app
-        .graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": create_input("base", "Base", "utilities", &good) }))
+        .graphql(
+            Some(&ada),
+            CREATE_CONNECTOR,
+            json!({ "input": create_input("base", "Base", "utilities", &good) }),
+        )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
     let initial = state(&app).await?;
     assert_eq!(initial.1, (1, 1));
 
     let huge = format!("#{{ title: \"{}\" }}", "x".repeat(10 * 1024 * 1024));
-    // (what, source, SDK code, line, column, words in the message)
-    let cases: Vec<(&str, String, &str, Option<i64>, Option<i64>, &str)> = vec![
-        ("syntax error", SYNTAX_ERROR.to_owned(), "SYNTAX", Some(4), Some(22), "syntax error"),
+    let cases: Vec<SourceCase> = vec![
+        (
+            "syntax error",
+            SYNTAX_ERROR.to_owned(),
+            "SYNTAX",
+            Some(4),
+            Some(22),
+            "syntax error",
+        ),
         (
             "missing title",
             "\n  #{ description: \"no title\" }".to_owned(),
@@ -86,7 +110,14 @@ async fn invalid_sources(backend: Backend) -> anyhow::Result<()> {
             Some(5),
             "actions.create_issue: missing `execute`",
         ),
-        ("10 MB string literal", huge, "SOURCE_TOO_LARGE", None, None, "more than the limit"),
+        (
+            "10 MB string literal",
+            huge,
+            "SOURCE_TOO_LARGE",
+            None,
+            None,
+            "more than the limit",
+        ),
         (
             "eval",
             "#{ title: eval(\"1\") }".to_owned(),
@@ -100,37 +131,66 @@ async fn invalid_sources(backend: Backend) -> anyhow::Result<()> {
         for mutation in ["createConnector", "publishVersion"] {
             let body = if mutation == "createConnector" {
                 let input = create_input("fresh", "Fresh", "utilities", source);
-                app.graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": input })).await?
+                app.graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": input }))
+                    .await?
             } else {
                 let input = json!({ "slug": "base", "version": "1.1.0", "source": source });
-                app.graphql(Some(&ada), PUBLISH_VERSION, json!({ "input": input })).await?
+                app.graphql(Some(&ada), PUBLISH_VERSION, json!({ "input": input }))
+                    .await?
             };
             let error = only_user_error(&body, mutation)?;
             let shown = error.to_string().chars().take(300).collect::<String>();
-            assert_eq!(error["code"], "BAD_USER_INPUT", "{what} ({mutation}): {shown}");
-            assert_eq!(error["field"], json!(["input", "source"]), "{what} ({mutation})");
+            assert_eq!(
+                error["code"], "BAD_USER_INPUT",
+                "{what} ({mutation}): {shown}"
+            );
+            assert_eq!(
+                error["field"],
+                json!(["input", "source"]),
+                "{what} ({mutation})"
+            );
             assert_eq!(error["line"].as_i64(), *line, "{what} ({mutation}): line");
-            assert_eq!(error["column"].as_i64(), *column, "{what} ({mutation}): column");
+            assert_eq!(
+                error["column"].as_i64(),
+                *column,
+                "{what} ({mutation}): column"
+            );
             let message = error["message"].as_str().unwrap_or_default();
             assert!(
                 message.starts_with(&format!("invalid connector source ({code})")),
                 "{what} ({mutation}): {shown}"
             );
             assert!(message.contains(words), "{what} ({mutation}): {shown}");
-            assert!(message.len() < 2_000, "{what}: the message echoes the source");
-            assert_eq!(state(&app).await?, initial, "{what} ({mutation}) left something behind");
+            assert!(
+                message.len() < 2_000,
+                "{what}: the message echoes the source"
+            );
+            assert_eq!(
+                state(&app).await?,
+                initial,
+                "{what} ({mutation}) left something behind"
+            );
         }
     }
 
     // An endless top-level loop is stopped (by the operation cap or by the deadline).
     let body = app
-        .graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": create_input("fresh", "Fresh", "utilities", "loop {}") }))
+        .graphql(
+            Some(&ada),
+            CREATE_CONNECTOR,
+            json!({ "input": create_input("fresh", "Fresh", "utilities", "loop {}") }),
+        )
         .await?;
     let error = only_user_error(&body, "createConnector")?;
     assert_eq!(error["code"], "BAD_USER_INPUT", "{body}");
     assert_eq!(error["field"], json!(["input", "source"]));
     assert_eq!(error["line"], 1, "{body}");
-    assert!(error["column"].as_i64().is_some_and(|c| (1..=7).contains(&c)), "{body}");
+    assert!(
+        error["column"]
+            .as_i64()
+            .is_some_and(|c| (1..=7).contains(&c)),
+        "{body}"
+    );
     let message = error["message"].as_str().unwrap_or_default();
     assert!(
         message.starts_with("invalid connector source (LIMIT_EXCEEDED)")
@@ -139,18 +199,31 @@ async fn invalid_sources(backend: Backend) -> anyhow::Result<()> {
     );
     assert_eq!(state(&app).await?, initial, "loop left something behind");
 
-    let missing = app.graphql(None, r#"{ connector(slug: "fresh") { slug } }"#, json!({})).await?;
+    let missing = app
+        .graphql(None, r#"{ connector(slug: "fresh") { slug } }"#, json!({}))
+        .await?;
     assert_eq!(error_code(&missing), Some("NOT_FOUND"), "{missing}");
 
     // The database is still fine for a valid write.
     let body = app
-        .graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": create_input("fresh", "Fresh", "utilities", &good) }))
+        .graphql(
+            Some(&ada),
+            CREATE_CONNECTOR,
+            json!({ "input": create_input("fresh", "Fresh", "utilities", &good) }),
+        )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
     assert_eq!(raw_listing_and_version_rows(app.conn()?).await?, (2, 2));
     app.stop().await
 }
-tests::on_both_backends!(invalid_sources_are_refused_and_nothing_is_written, super::invalid_sources);
+tests::on_both_backends!(
+    invalid_sources_are_refused_and_nothing_is_written,
+    super::invalid_sources
+);
 
 /// Conflicts, version order, unknown listings, credentials and malformed fields.
 async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
@@ -159,19 +232,35 @@ async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
     let bob = app.user_with_token("bob").await?;
     let good = connector_source("Base", &[("ping", "Ping")]);
     let body = app
-        .graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": create_input("base", "Base", "utilities", &good) }))
+        .graphql(
+            Some(&ada),
+            CREATE_CONNECTOR,
+            json!({ "input": create_input("base", "Base", "utilities", &good) }),
+        )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
     let initial = state(&app).await?;
 
     // Taken slug.
     let body = app
-        .graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": create_input("base", "Another", "utilities", &good) }))
+        .graphql(
+            Some(&ada),
+            CREATE_CONNECTOR,
+            json!({ "input": create_input("base", "Another", "utilities", &good) }),
+        )
         .await?;
     let error = only_user_error(&body, "createConnector")?;
     assert_eq!(error["code"], "CONFLICT", "{body}");
     assert_eq!(error["field"], json!(["input", "slug"]));
-    assert_eq!(state(&app).await?, initial, "duplicate slug left something behind");
+    assert_eq!(
+        state(&app).await?,
+        initial,
+        "duplicate slug left something behind"
+    );
 
     // Version order: not above the latest, or already published.
     for (version, code) in [
@@ -190,7 +279,11 @@ async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
         let error = only_user_error(&body, "publishVersion")?;
         assert_eq!(error["code"], code, "{version}: {body}");
         assert_eq!(error["field"], json!(["input", "version"]), "{version}");
-        assert_eq!(state(&app).await?, initial, "{version} left something behind");
+        assert_eq!(
+            state(&app).await?,
+            initial,
+            "{version} left something behind"
+        );
     }
     // A higher version that is not published yet, after a lower one was refused.
     let body = app
@@ -215,7 +308,9 @@ async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
         .await?;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
     assert_eq!(body["data"], Value::Null);
-    let body = app.graphql(None, r#"{ connector(slug: "nope") { slug } }"#, json!({})).await?;
+    let body = app
+        .graphql(None, r#"{ connector(slug: "nope") { slug } }"#, json!({}))
+        .await?;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
     let body = app
         .graphql(
@@ -229,28 +324,57 @@ async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
 
     // No token, and not an owner.
     let writes: [(&str, Value); 6] = [
-        (CREATE_CONNECTOR, json!(create_input("anon", "Anon", "utilities", &good))),
-        (PUBLISH_VERSION, json!({ "slug": "base", "version": "1.1.0", "source": good })),
+        (
+            CREATE_CONNECTOR,
+            json!(create_input("anon", "Anon", "utilities", &good)),
+        ),
+        (
+            PUBLISH_VERSION,
+            json!({ "slug": "base", "version": "1.1.0", "source": good }),
+        ),
         (YANK_VERSION, json!({ "slug": "base", "version": "1.0.0" })),
-        (UPDATE_CONNECTOR, json!({ "slug": "base", "name": "Taken over" })),
+        (
+            UPDATE_CONNECTOR,
+            json!({ "slug": "base", "name": "Taken over" }),
+        ),
         (ADD_OWNER, json!({ "slug": "base", "handle": "bob" })),
         (REMOVE_OWNER, json!({ "slug": "base", "handle": "ada" })),
     ];
     for (i, (document, input)) in writes.iter().enumerate() {
-        let body = app.graphql(None, document, json!({ "input": input })).await?;
-        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "write {i}: {body}");
+        let body = app
+            .graphql(None, document, json!({ "input": input }))
+            .await?;
+        assert_eq!(
+            error_code(&body),
+            Some("UNAUTHENTICATED"),
+            "write {i}: {body}"
+        );
         assert_eq!(body["data"], Value::Null, "write {i}");
-        assert_eq!(state(&app).await?, initial, "anonymous write {i} left something behind");
+        assert_eq!(
+            state(&app).await?,
+            initial,
+            "anonymous write {i} left something behind"
+        );
         if i == 0 {
             continue; // anyone signed in may create a listing
         }
-        let body = app.graphql(Some(&bob), document, json!({ "input": input })).await?;
+        let body = app
+            .graphql(Some(&bob), document, json!({ "input": input }))
+            .await?;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "write {i}: {body}");
         assert_eq!(body["data"], Value::Null, "write {i}");
-        assert_eq!(state(&app).await?, initial, "bob's write {i} left something behind");
+        assert_eq!(
+            state(&app).await?,
+            initial,
+            "bob's write {i} left something behind"
+        );
     }
     let owners = app
-        .data(None, r#"{ connector(slug: "base") { owners { handle } } }"#, json!({}))
+        .data(
+            None,
+            r#"{ connector(slug: "base") { owners { handle } } }"#,
+            json!({}),
+        )
         .await?;
     assert_eq!(owners["connector"]["owners"], json!([{ "handle": "ada" }]));
 
@@ -258,12 +382,36 @@ async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
     let mut too_many_keywords = create_input("fine-slug", "Fine", "utilities", &good);
     too_many_keywords["keywords"] = json!((0..13).map(|i| format!("k{i}")).collect::<Vec<_>>());
     let field_cases: Vec<(&str, Value, &str)> = vec![
-        ("slug with spaces", create_input("Bad Slug", "Fine", "utilities", &good), "slug"),
-        ("slug with a leading hyphen", create_input("-bad", "Fine", "utilities", &good), "slug"),
-        ("one-letter slug", create_input("a", "Fine", "utilities", &good), "slug"),
-        ("double hyphen", create_input("a--b", "Fine", "utilities", &good), "slug"),
-        ("empty name", create_input("fine-slug", "   ", "utilities", &good), "name"),
-        ("bad category", create_input("fine-slug", "Fine", "Not A Slug", &good), "category"),
+        (
+            "slug with spaces",
+            create_input("Bad Slug", "Fine", "utilities", &good),
+            "slug",
+        ),
+        (
+            "slug with a leading hyphen",
+            create_input("-bad", "Fine", "utilities", &good),
+            "slug",
+        ),
+        (
+            "one-letter slug",
+            create_input("a", "Fine", "utilities", &good),
+            "slug",
+        ),
+        (
+            "double hyphen",
+            create_input("a--b", "Fine", "utilities", &good),
+            "slug",
+        ),
+        (
+            "empty name",
+            create_input("fine-slug", "   ", "utilities", &good),
+            "name",
+        ),
+        (
+            "bad category",
+            create_input("fine-slug", "Fine", "Not A Slug", &good),
+            "category",
+        ),
         ("13 keywords", too_many_keywords, "keywords"),
     ];
     let mut field_cases = field_cases;
@@ -295,14 +443,26 @@ async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
         let error = only_user_error(&body, "publishVersion")?;
         assert_eq!(error["code"], "BAD_USER_INPUT", "{version}: {body}");
         assert_eq!(error["field"], json!(["input", "version"]));
-        assert_eq!(state(&app).await?, initial, "{version} left something behind");
+        assert_eq!(
+            state(&app).await?,
+            initial,
+            "{version} left something behind"
+        );
     }
     let body = app
-        .graphql(Some(&ada), UPDATE_CONNECTOR, json!({ "input": { "slug": "base", "name": "", "summary": "New" } }))
+        .graphql(
+            Some(&ada),
+            UPDATE_CONNECTOR,
+            json!({ "input": { "slug": "base", "name": "", "summary": "New" } }),
+        )
         .await?;
     let error = only_user_error(&body, "updateConnector")?;
     assert_eq!(error["field"], json!(["input", "name"]), "{body}");
-    assert_eq!(state(&app).await?, initial, "a refused edit changed the listing");
+    assert_eq!(
+        state(&app).await?,
+        initial,
+        "a refused edit changed the listing"
+    );
 
     // And a valid write still goes through.
     let body = app
@@ -312,7 +472,11 @@ async fn refused_writes(backend: Backend) -> anyhow::Result<()> {
             json!({ "input": { "slug": "base", "version": "1.1.0", "source": good } }),
         )
         .await?;
-    assert_eq!(payload(&body, "publishVersion")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "publishVersion")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
     assert_eq!(raw_listing_and_version_rows(app.conn()?).await?, (1, 2));
     app.stop().await
 }
@@ -324,9 +488,17 @@ async fn bad_arguments(backend: Backend) -> anyhow::Result<()> {
     let ada = app.user_with_token("ada").await?;
     let good = connector_source("Base", &[("ping", "Ping")]);
     let body = app
-        .graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": create_input("base", "Base", "utilities", &good) }))
+        .graphql(
+            Some(&ada),
+            CREATE_CONNECTOR,
+            json!({ "input": create_input("base", "Base", "utilities", &good) }),
+        )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
 
     let catalog = "query($first: Int, $after: String) { connectors(first: $first, after: $after) { totalCount } }";
     let versions = "query($first: Int, $after: String) { connector(slug: \"base\") { versions(first: $first, after: $after) { totalCount } } }";
@@ -336,7 +508,7 @@ async fn bad_arguments(backend: Backend) -> anyhow::Result<()> {
             json!({ "first": 1000 }),
             json!({ "first": 101 }),
             json!({ "after": "not a cursor" }),
-            json!({ "after": "b2Zmc2V0Oi0x" }), // "offset:-1"
+            json!({ "after": "b2Zmc2V0Oi0x" }),    // "offset:-1"
             json!({ "after": "Q29ubmVjdG9yOjE" }), // a node id, not a cursor
             json!({ "after": "" }),
         ] {
@@ -352,18 +524,28 @@ async fn bad_arguments(backend: Backend) -> anyhow::Result<()> {
     let daily = "query($days: Int!) { connector(slug: \"base\") { metrics { dailyInstalls(days: $days) { installs } } } }";
     for days in [0, -5, 366] {
         let body = app.graphql(None, daily, json!({ "days": days })).await?;
-        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "days {days}: {body}");
+        assert_eq!(
+            error_code(&body),
+            Some("BAD_USER_INPUT"),
+            "days {days}: {body}"
+        );
     }
     for days in [1, 365] {
         let data = app.data(None, daily, json!({ "days": days })).await?;
         assert_eq!(
-            data["connector"]["metrics"]["dailyInstalls"].as_array().map(Vec::len),
+            data["connector"]["metrics"]["dailyInstalls"]
+                .as_array()
+                .map(Vec::len),
             Some(days as usize)
         );
     }
     let long = "q".repeat(501);
     let body = app
-        .graphql(None, "query($q: String) { connectors(query: $q) { totalCount } }", json!({ "q": long }))
+        .graphql(
+            None,
+            "query($q: String) { connectors(query: $q) { totalCount } }",
+            json!({ "q": long }),
+        )
         .await?;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
     app.stop().await
@@ -377,9 +559,17 @@ async fn nul_bytes(backend: Backend) -> anyhow::Result<()> {
     let ada = app.user_with_token("ada").await?;
     let good = connector_source("Base", &[("ping", "Ping")]);
     let body = app
-        .graphql(Some(&ada), CREATE_CONNECTOR, json!({ "input": create_input("base", "Base", "utilities", &good) }))
+        .graphql(
+            Some(&ada),
+            CREATE_CONNECTOR,
+            json!({ "input": create_input("base", "Base", "utilities", &good) }),
+        )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
 
     let nul_source = connector_source("Nul\u{0}Title", &[("ping", "Ping")]);
     let cases: [(&str, &str, Value); 5] = [
@@ -414,7 +604,11 @@ async fn nul_bytes(backend: Backend) -> anyhow::Result<()> {
                     json!({ "s": slug }),
                 )
                 .await?;
-            let field = if key == "source" { &stored["connector"]["latestVersion"]["source"] } else { &stored["connector"][key] };
+            let field = if key == "source" {
+                &stored["connector"]["latestVersion"]["source"]
+            } else {
+                &stored["connector"][key]
+            };
             assert_eq!(field, &value, "{what}");
         } else {
             let error = only_user_error(&body, "createConnector")?;
@@ -423,7 +617,13 @@ async fn nul_bytes(backend: Backend) -> anyhow::Result<()> {
             assert_eq!(state(&app).await?, before, "{what} left something behind");
         }
     }
-    assert!(internal.is_empty(), "GraphQL errors instead of userErrors: {internal:?}");
+    assert!(
+        internal.is_empty(),
+        "GraphQL errors instead of userErrors: {internal:?}"
+    );
     app.stop().await
 }
-tests::on_both_backends!(nul_bytes_in_text_never_cause_internal_errors, super::nul_bytes);
+tests::on_both_backends!(
+    nul_bytes_in_text_never_cause_internal_errors,
+    super::nul_bytes
+);

@@ -100,8 +100,14 @@ fn check_listing(
     let slug = listing["slug"].as_str().unwrap_or_default().to_owned();
     let m = &listing["metrics"];
     assert_eq!(m["totalInstalls"], expected.total, "{slug}: totalInstalls");
-    assert_eq!(m["activeInstalls"], expected.active, "{slug}: activeInstalls");
-    assert_eq!(m["installsLast30Days"], expected.last_30_days, "{slug}: installsLast30Days");
+    assert_eq!(
+        m["activeInstalls"], expected.active,
+        "{slug}: activeInstalls"
+    );
+    assert_eq!(
+        m["installsLast30Days"], expected.last_30_days,
+        "{slug}: installsLast30Days"
+    );
 
     let daily = m["dailyInstalls"]
         .as_array()
@@ -121,27 +127,49 @@ fn check_listing(
     let adoption = m["adoption"]
         .as_array()
         .ok_or_else(|| anyhow::anyhow!("{slug}: no adoption"))?;
-    let order: Vec<&str> = adoption.iter().filter_map(|a| a["version"].as_str()).collect();
+    let order: Vec<&str> = adoption
+        .iter()
+        .filter_map(|a| a["version"].as_str())
+        .collect();
     assert_eq!(order, versions_newest_first, "{slug}: adoption order");
     for row in adoption {
         let version = row["version"].as_str().unwrap_or_default();
         let (installs, active) = expected.per_version.get(version).copied().unwrap_or((0, 0));
-        assert_eq!(row["activeInstalls"], active, "{slug} {version}: adoption activeInstalls");
-        assert_eq!(row["installs"], installs, "{slug} {version}: adoption installs");
+        assert_eq!(
+            row["activeInstalls"], active,
+            "{slug} {version}: adoption activeInstalls"
+        );
+        assert_eq!(
+            row["installs"], installs,
+            "{slug} {version}: adoption installs"
+        );
         let share = row["share"].as_f64().unwrap_or(-1.0);
         let want = if expected.active > 0 {
             active as f64 / expected.active as f64
         } else {
             0.0
         };
-        assert!((share - want).abs() < 1e-9, "{slug} {version}: share {share}, want {want}");
+        assert!(
+            (share - want).abs() < 1e-9,
+            "{slug} {version}: share {share}, want {want}"
+        );
     }
-    for edge in listing["versions"]["edges"].as_array().into_iter().flatten() {
+    for edge in listing["versions"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let node = &edge["node"];
         let version = node["version"].as_str().unwrap_or_default();
         let (installs, active) = expected.per_version.get(version).copied().unwrap_or((0, 0));
-        assert_eq!(node["installs"], installs, "{slug} {version}: version installs");
-        assert_eq!(node["activeInstalls"], active, "{slug} {version}: version activeInstalls");
+        assert_eq!(
+            node["installs"], installs,
+            "{slug} {version}: version installs"
+        );
+        assert_eq!(
+            node["activeInstalls"], active,
+            "{slug} {version}: version activeInstalls"
+        );
     }
     Ok(())
 }
@@ -152,6 +180,16 @@ fn time(value: &Value) -> anyhow::Result<DateTime<Utc>> {
         .ok_or_else(|| anyhow::anyhow!("not a timestamp: {value}"))?;
     Ok(DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc))
 }
+
+/// One recorded event: (listing, kind, version, from version, workspace index, days ago).
+type Step = (
+    &'static str,
+    InstallKind,
+    &'static str,
+    Option<&'static str>,
+    usize,
+    i64,
+);
 
 /// A precise history over three listings, two authors and eight workspaces.
 async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
@@ -173,8 +211,10 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
         .with_ymd_and_hms(2025, 6, 15, 12, 0, 0)
         .single()
         .ok_or_else(|| anyhow::anyhow!("bad date"))?;
-    let ada = service(api::auth::create_user(db, "ada", "Ada", "ada@example.test", ada_joined).await)?;
-    let bob = service(api::auth::create_user(db, "bob", "Bob", "bob@example.test", bob_joined).await)?;
+    let ada =
+        service(api::auth::create_user(db, "ada", "Ada", "ada@example.test", ada_joined).await)?;
+    let bob =
+        service(api::auth::create_user(db, "bob", "Bob", "bob@example.test", bob_joined).await)?;
 
     // Publications: (listing, version, publisher, days ago). The first of each listing creates it.
     let source = connector_source("Metered", &[("ping", "Ping")]);
@@ -194,8 +234,13 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
             Some(_) => service(listings::publish_version(db, publisher, slug, new).await)?,
             None => {
                 let (listing, v) = service(
-                    listings::create_listing(db, publisher, new_listing(slug, slug, "utilities"), new)
-                        .await,
+                    listings::create_listing(
+                        db,
+                        publisher,
+                        new_listing(slug, slug, "utilities"),
+                        new,
+                    )
+                    .await,
                 )?;
                 listing_ids.insert(slug, listing.id);
                 if slug == "shared" {
@@ -217,8 +262,8 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
         ws.push(insert_workspace(db, &format!("w{i}")).await?);
     }
     use InstallKind::{Install, Uninstall, Update};
-    // (listing, kind, version, from, workspace index, days ago), in the order they happened.
-    let history: Vec<(&str, InstallKind, &str, Option<&str>, usize, i64)> = vec![
+    // In the order they happened.
+    let history: Vec<Step> = vec![
         ("metered", Install, "1.0.0", None, 0, 100),
         ("metered", Install, "1.0.0", None, 1, 90),
         ("metered", Install, "1.0.0", None, 2, 89),
@@ -277,14 +322,21 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
             .collect();
         let mut newest_first = versions.clone();
         newest_first.reverse();
-        let e = expected_from(events.get(slug).map(Vec::as_slice).unwrap_or(&[]), &versions, today);
+        let e = expected_from(
+            events.get(slug).map(Vec::as_slice).unwrap_or(&[]),
+            &versions,
+            today,
+        );
         let data = app.data(None, METRICS, json!({ "slug": slug })).await?;
         check_listing(&data["connector"], &e, &newest_first, today)?;
         expected.insert(slug, e);
     }
     // Spot checks of the model itself, so that a mistake there cannot hide one in the server.
     let metered = &expected["metered"];
-    assert_eq!((metered.total, metered.active, metered.last_30_days), (9, 7, 4));
+    assert_eq!(
+        (metered.total, metered.active, metered.last_30_days),
+        (9, 7, 4)
+    );
     assert_eq!(metered.per_version["2.0.0"], (2, 4));
     assert_eq!(metered.per_version["1.1.0"], (3, 3));
     assert_eq!(metered.per_version["1.0.0"], (4, 0));
@@ -303,7 +355,10 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
             .cloned()
             .unwrap_or_default();
         assert_eq!(daily.len() as i64, days);
-        assert_eq!(daily.last().map(|d| d["date"].clone()), Some(json!(today.format("%Y-%m-%d").to_string())));
+        assert_eq!(
+            daily.last().map(|d| d["date"].clone()),
+            Some(json!(today.format("%Y-%m-%d").to_string()))
+        );
         let sum: i64 = daily.iter().filter_map(|d| d["installs"].as_i64()).sum();
         let want: i64 = metered
             .per_day
@@ -327,7 +382,10 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
         .map(|(slug, _)| (*slug, expected[slug].total, listing_ids[slug]))
         .collect();
     want_order.sort_by_key(|(_, total, id)| (-total, *id));
-    let nodes = page["connectors"]["nodes"].as_array().cloned().unwrap_or_default();
+    let nodes = page["connectors"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let got_order: Vec<&str> = nodes.iter().filter_map(|n| n["slug"].as_str()).collect();
     let want_slugs: Vec<&str> = want_order.iter().map(|w| w.0).collect();
     assert_eq!(got_order, want_slugs);
@@ -368,10 +426,26 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
         assert_eq!(stats["connectorsPublished"], owned.len() as i64, "{handle}");
         assert_eq!(stats["totalInstalls"], want_total, "{handle}");
         assert_eq!(stats["activeInstalls"], want_active, "{handle}");
-        assert_eq!(stats["versionsPublished"], published.len() as i64, "{handle}");
-        assert_eq!(Some(time(&stats["lastPublishedAt"])?), last, "{handle}: lastPublishedAt");
-        assert_eq!(time(&stats["memberSince"])?, joined, "{handle}: memberSince");
-        assert_eq!(time(&owner["memberSince"])?, joined, "{handle}: User.memberSince");
+        assert_eq!(
+            stats["versionsPublished"],
+            published.len() as i64,
+            "{handle}"
+        );
+        assert_eq!(
+            Some(time(&stats["lastPublishedAt"])?),
+            last,
+            "{handle}: lastPublishedAt"
+        );
+        assert_eq!(
+            time(&stats["memberSince"])?,
+            joined,
+            "{handle}: memberSince"
+        );
+        assert_eq!(
+            time(&owner["memberSince"])?,
+            joined,
+            "{handle}: User.memberSince"
+        );
     }
     // The figures the loop compared, written out.
     let ada_stats = app.data(None, AUTHOR, json!({ "slug": "metered" })).await?;
@@ -385,9 +459,7 @@ async fn arranged_history(backend: Backend) -> anyhow::Result<()> {
 tests::on_both_backends!(metrics_follow_the_install_history, super::arranged_history);
 
 /// Everything the seed wrote, by listing, recomputed from raw rows.
-async fn from_raw_events(
-    app: &TestApp,
-) -> anyhow::Result<Vec<(String, Expected, Vec<String>)>> {
+async fn from_raw_events(app: &TestApp) -> anyhow::Result<Vec<(String, Expected, Vec<String>)>> {
     let db = app.conn()?;
     let today = Utc::now().date_naive();
     let listings = connector::Entity::find()
@@ -431,7 +503,11 @@ async fn from_raw_events(
         let all: Vec<String> = versions.iter().map(|v| v.version.clone()).collect();
         let mut newest_first = all.clone();
         newest_first.reverse();
-        out.push((listing.slug, expected_from(&events, &all, today), newest_first));
+        out.push((
+            listing.slug,
+            expected_from(&events, &all, today),
+            newest_first,
+        ));
     }
     Ok(out)
 }
@@ -458,8 +534,9 @@ async fn seeded_figures(backend: Backend) -> anyhow::Result<()> {
         .filter_map(Result::ok)
         .filter(|e| e.path().is_dir())
         .count();
-    let authors: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(format!("{examples}/authors.json"))?)?;
+    let authors: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(format!(
+        "{examples}/authors.json"
+    ))?)?;
     let [users, workspaces, listings, versions, events] = row_counts(&app).await?;
     assert_eq!(first.authors_created, authors.len());
     assert_eq!(users as usize, authors.len());
@@ -504,11 +581,17 @@ async fn seeded_figures(backend: Backend) -> anyhow::Result<()> {
     // Again: nothing new, nothing changed.
     let second = api::seed::seed_demo(app.conn()?).await?;
     assert_eq!(second, api::seed::SeedReport::default());
-    assert_eq!(row_counts(&app).await?, [users, workspaces, listings, versions, events]);
+    assert_eq!(
+        row_counts(&app).await?,
+        [users, workspaces, listings, versions, events]
+    );
     for ((slug, _, _), was) in expected.iter().zip(&before) {
         let now = app.data(None, METRICS, json!({ "slug": slug })).await?;
         assert_eq!(&now, was, "{slug} changed after seeding again");
     }
     app.stop().await
 }
-tests::on_both_backends!(seeded_figures_match_raw_events_and_seeding_is_idempotent, super::seeded_figures);
+tests::on_both_backends!(
+    seeded_figures_match_raw_events_and_seeding_is_idempotent,
+    super::seeded_figures
+);

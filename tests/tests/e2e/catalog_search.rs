@@ -184,7 +184,12 @@ async fn arrange(app: &TestApp) -> anyhow::Result<()> {
     }
     for (slug, name, category, visibility) in [
         (DEPRECATED, "Zephyr Fax", "legacy", Visibility::Public),
-        (UNLISTED, "Zephyr Internal", "internal", Visibility::Unlisted),
+        (
+            UNLISTED,
+            "Zephyr Internal",
+            "internal",
+            Visibility::Unlisted,
+        ),
     ] {
         let (listing, version) = service(
             listings::create_listing(
@@ -315,10 +320,16 @@ async fn relevance(backend: Backend) -> anyhow::Result<()> {
         vec!["zephyr-mail", "bravo-tasks", "alpha-tasks"]
     );
     // Both in the name, equally: installs decide.
-    assert_eq!(found(&app, "tasks").await?, vec!["bravo-tasks", "alpha-tasks"]);
+    assert_eq!(
+        found(&app, "tasks").await?,
+        vec!["bravo-tasks", "alpha-tasks"]
+    );
     // The explicit sort matches the default.
     let explicit = search(&app, json!({ "query": "zephyr", "sort": "RELEVANCE" })).await?;
-    assert_eq!(slugs(&explicit), vec!["zephyr-mail", "bravo-tasks", "alpha-tasks"]);
+    assert_eq!(
+        slugs(&explicit),
+        vec!["zephyr-mail", "bravo-tasks", "alpha-tasks"]
+    );
 
     let with_deprecated = search(
         &app,
@@ -327,14 +338,22 @@ async fn relevance(backend: Backend) -> anyhow::Result<()> {
     .await?;
     let got = slugs(&with_deprecated);
     assert_eq!(with_deprecated["totalCount"], 4);
-    assert_eq!(set(&got[..2]), BTreeSet::from(["zephyr-fax", "zephyr-mail"]), "{got:?}");
+    assert_eq!(
+        set(&got[..2]),
+        BTreeSet::from(["zephyr-fax", "zephyr-mail"]),
+        "{got:?}"
+    );
     assert_eq!(got[2..], ["bravo-tasks", "alpha-tasks"]);
 
     // Pages of a ranked search add up to the whole ranking.
     let mut walked = Vec::new();
     let mut after = Value::Null;
     loop {
-        let page = search(&app, json!({ "query": "zephyr", "first": 2, "after": after })).await?;
+        let page = search(
+            &app,
+            json!({ "query": "zephyr", "first": 2, "after": after }),
+        )
+        .await?;
         assert_eq!(page["totalCount"], 3);
         walked.extend(slugs(&page));
         if page["pageInfo"]["hasNextPage"] == false {
@@ -362,7 +381,10 @@ async fn relevance(backend: Backend) -> anyhow::Result<()> {
     );
     app.stop().await
 }
-tests::on_both_backends!(relevance_ranks_name_matches_first_then_installs, super::relevance);
+tests::on_both_backends!(
+    relevance_ranks_name_matches_first_then_installs,
+    super::relevance
+);
 
 /// INSTALLS, TRENDING (installs in the last 30 days), NEWEST and NAME, each walked in pages of
 /// three: the pages add up to the whole list, with no duplicates and a constant total.
@@ -452,8 +474,15 @@ async fn sorts_and_pages(backend: Backend) -> anyhow::Result<()> {
             assert_eq!(page["totalCount"], 8, "sort {sort}, page {pages}");
             assert_eq!(page["pageInfo"]["hasPreviousPage"], pages > 1);
             let page_slugs = slugs(&page);
-            assert_eq!(page_slugs.len(), if pages < 3 { 3 } else { 2 }, "sort {sort}");
-            assert_eq!(page["pageInfo"]["endCursor"], page["edges"][page_slugs.len() - 1]["cursor"]);
+            assert_eq!(
+                page_slugs.len(),
+                if pages < 3 { 3 } else { 2 },
+                "sort {sort}"
+            );
+            assert_eq!(
+                page["pageInfo"]["endCursor"],
+                page["edges"][page_slugs.len() - 1]["cursor"]
+            );
             assert_eq!(page["pageInfo"]["startCursor"], page["edges"][0]["cursor"]);
             walked.extend(page_slugs);
             if page["pageInfo"]["hasNextPage"] == false {
@@ -463,11 +492,18 @@ async fn sorts_and_pages(backend: Backend) -> anyhow::Result<()> {
             after = page["pageInfo"]["endCursor"].clone();
         }
         assert_eq!(pages, 3, "sort {sort}");
-        assert_eq!(walked, order, "sort {sort}: pages differ from the whole list");
+        assert_eq!(
+            walked, order,
+            "sort {sort}: pages differ from the whole list"
+        );
         assert_eq!(set(&walked).len(), 8, "duplicates in {walked:?}");
 
         // Past the end: an empty page that still knows the total.
-        let past = search(&app, json!({ "sort": sort, "first": 3, "after": after_offset(&app, 7).await? })).await?;
+        let past = search(
+            &app,
+            json!({ "sort": sort, "first": 3, "after": after_offset(&app, 7).await? }),
+        )
+        .await?;
         assert_eq!(slugs(&past), Vec::<String>::new());
         assert_eq!(past["totalCount"], 8);
         assert_eq!(past["pageInfo"]["hasNextPage"], false);
@@ -558,11 +594,16 @@ async fn categories_and_facets(backend: Backend) -> anyhow::Result<()> {
     );
     assert_eq!(slugs(&deprecated_too)[0], DEPRECATED);
 
-    let categories = app.data(None, "{ categories { category count } }", json!({})).await?;
+    let categories = app
+        .data(None, "{ categories { category count } }", json!({}))
+        .await?;
     assert_eq!(categories["categories"], all_facets);
     app.stop().await
 }
-tests::on_both_backends!(category_filter_facets_and_categories, super::categories_and_facets);
+tests::on_both_backends!(
+    category_filter_facets_and_categories,
+    super::categories_and_facets
+);
 
 /// Text that means something to FTS5 or to `to_tsquery` is only ever words.
 async fn hostile_text(backend: Backend) -> anyhow::Result<()> {
@@ -605,7 +646,9 @@ async fn hostile_text(backend: Backend) -> anyhow::Result<()> {
     ];
     // Sorted by name: ranking is `relevance`'s business, the query language is this test's.
     for (text, count) in exact {
-        let body = app.graphql(None, SEARCH, json!({ "query": text, "sort": "NAME" })).await?;
+        let body = app
+            .graphql(None, SEARCH, json!({ "query": text, "sort": "NAME" }))
+            .await?;
         let shown: String = text.chars().take(40).collect();
         assert!(body.get("errors").is_none(), "query {shown:?}: {body}");
         assert_eq!(
@@ -615,8 +658,20 @@ async fn hostile_text(backend: Backend) -> anyhow::Result<()> {
         );
     }
     // Letters and numbers outside ASCII: whatever they match, they are not an error.
-    for text in ["½ ² Ⅷ ٣", "ि", "ि zephyr", "ﷺ", "𝔷𝔢𝔭𝔥𝔶𝔯", "Ǆ", "ß", "İstanbul", "ﬁ"] {
-        let body = app.graphql(None, SEARCH, json!({ "query": text, "sort": "NAME" })).await?;
+    for text in [
+        "½ ² Ⅷ ٣",
+        "ि",
+        "ि zephyr",
+        "ﷺ",
+        "𝔷𝔢𝔭𝔥𝔶𝔯",
+        "Ǆ",
+        "ß",
+        "İstanbul",
+        "ﬁ",
+    ] {
+        let body = app
+            .graphql(None, SEARCH, json!({ "query": text, "sort": "NAME" }))
+            .await?;
         assert!(body.get("errors").is_none(), "query {text:?}: {body}");
         assert!(body["data"]["connectors"]["totalCount"].is_u64(), "{body}");
     }
@@ -640,16 +695,34 @@ async fn hostile_filters(backend: Backend) -> anyhow::Result<()> {
     arrange(&app).await?;
     for slug in ["hubspot' --", "%", "hubspot\u{0}"] {
         let body = app
-            .graphql(None, "query($s: String!) { connector(slug: $s) { slug } }", json!({ "s": slug }))
+            .graphql(
+                None,
+                "query($s: String!) { connector(slug: $s) { slug } }",
+                json!({ "s": slug }),
+            )
             .await?;
-        assert_eq!(error_code(&body), Some("NOT_FOUND"), "slug {slug:?}: {body}");
+        assert_eq!(
+            error_code(&body),
+            Some("NOT_FOUND"),
+            "slug {slug:?}: {body}"
+        );
     }
     for category in ["crm' OR '1'='1", "%", "*", "crm%", "CRM", "crm\u{0}"] {
         let body = app
-            .graphql(None, SEARCH, json!({ "category": category, "sort": "NAME" }))
+            .graphql(
+                None,
+                SEARCH,
+                json!({ "category": category, "sort": "NAME" }),
+            )
             .await?;
-        assert!(body.get("errors").is_none(), "category {category:?}: {body}");
-        assert_eq!(body["data"]["connectors"]["totalCount"], 0, "category {category:?}");
+        assert!(
+            body.get("errors").is_none(),
+            "category {category:?}: {body}"
+        );
+        assert_eq!(
+            body["data"]["connectors"]["totalCount"], 0,
+            "category {category:?}"
+        );
     }
     assert_eq!(search(&app, json!({})).await?["totalCount"], 8);
     app.stop().await

@@ -116,12 +116,17 @@ pub async fn raw_listing_and_version_rows(
 ) -> anyhow::Result<(u64, u64)> {
     use sea_orm::{EntityTrait as _, PaginatorTrait as _};
     let listings = entities::connector::Entity::find().count(db).await?;
-    let versions = entities::connector_version::Entity::find().count(db).await?;
+    let versions = entities::connector_version::Entity::find()
+        .count(db)
+        .await?;
     Ok((listings, versions))
 }
 
 /// The one mutation field of `data` (the payload), after checking the body has no errors.
-pub fn payload<'a>(body: &'a serde_json::Value, field: &str) -> anyhow::Result<&'a serde_json::Value> {
+pub fn payload<'a>(
+    body: &'a serde_json::Value,
+    field: &str,
+) -> anyhow::Result<&'a serde_json::Value> {
     anyhow::ensure!(body.get("errors").is_none(), "unexpected errors: {body}");
     Ok(&body["data"][field])
 }

@@ -73,11 +73,7 @@ async fn listing(app: &TestApp, token: Option<&str>, vars: Value) -> anyhow::Res
     Ok(app.data(token, LISTING, vars).await?["connector"].clone())
 }
 
-async fn publish(
-    app: &TestApp,
-    token: &str,
-    input: Value,
-) -> anyhow::Result<Value> {
+async fn publish(app: &TestApp, token: &str, input: Value) -> anyhow::Result<Value> {
     let body = app
         .graphql(Some(token), PUBLISH_VERSION, json!({ "input": input }))
         .await?;
@@ -86,7 +82,13 @@ async fn publish(
     Ok(p["version"].clone())
 }
 
-async fn yank(app: &TestApp, token: &str, slug: &str, version: &str, yanked: bool) -> anyhow::Result<Value> {
+async fn yank(
+    app: &TestApp,
+    token: &str,
+    slug: &str,
+    version: &str,
+    yanked: bool,
+) -> anyhow::Result<Value> {
     let body = app
         .graphql(
             Some(token),
@@ -136,7 +138,10 @@ async fn create_and_publish(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(connector["keywords"], json!(["github", "issues"]));
     assert_eq!(handles(&connector["owners"]), vec!["ada"]);
     let sha_v1 = sha256_hex(&source_v1);
-    assert_eq!(connector["latestVersion"], json!({ "version": "1.0.0", "sha256": sha_v1 }));
+    assert_eq!(
+        connector["latestVersion"],
+        json!({ "version": "1.0.0", "sha256": sha_v1 })
+    );
     let version = &created["version"];
     assert_eq!(version["version"], "1.0.0");
     assert_eq!(version["sha256"], sha_v1.as_str());
@@ -238,7 +243,10 @@ async fn create_and_publish(backend: Backend) -> anyhow::Result<()> {
     );
     app.stop().await
 }
-tests::on_both_backends!(create_listing_and_publish_versions, super::create_and_publish);
+tests::on_both_backends!(
+    create_listing_and_publish_versions,
+    super::create_and_publish
+);
 
 /// Yanking moves `latestVersion` back and keeps the version listed; un-yanking restores it; a
 /// pre-release never displaces a stable version, but is the latest when nothing stable exists.
@@ -253,9 +261,18 @@ async fn yank_and_prerelease(backend: Backend) -> anyhow::Result<()> {
             json!({ "input": create_input("yanky", "Yanky", "utilities", &source) }),
         )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
     for version in ["1.1.0", "2.0.0"] {
-        publish(&app, &ada, json!({ "slug": "yanky", "version": version, "source": source })).await?;
+        publish(
+            &app,
+            &ada,
+            json!({ "slug": "yanky", "version": version, "source": source }),
+        )
+        .await?;
     }
 
     let yanked = yank(&app, &ada, "yanky", "2.0.0", true).await?;
@@ -273,7 +290,12 @@ async fn yank_and_prerelease(backend: Backend) -> anyhow::Result<()> {
         .map(|e| &e["node"]["yanked"])
         .collect();
     assert_eq!(flags, vec![&json!(true), &json!(false), &json!(false)]);
-    let installable = listing(&app, None, json!({ "slug": "yanky", "includeYanked": false })).await?;
+    let installable = listing(
+        &app,
+        None,
+        json!({ "slug": "yanky", "includeYanked": false }),
+    )
+    .await?;
     assert_eq!(installable["versions"]["totalCount"], 2);
     assert_eq!(versions_of(&installable), vec!["1.1.0", "1.0.0"]);
 
@@ -282,7 +304,10 @@ async fn yank_and_prerelease(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(restored["yankedAt"], Value::Null);
     let after_unyank = listing(&app, None, json!({ "slug": "yanky" })).await?;
     assert_eq!(after_unyank["latestVersion"]["version"], "2.0.0");
-    assert_eq!(after_unyank["versions"]["edges"][0]["node"]["yanked"], false);
+    assert_eq!(
+        after_unyank["versions"]["edges"][0]["node"]["yanked"],
+        false
+    );
 
     let beta = publish(
         &app,
@@ -293,7 +318,10 @@ async fn yank_and_prerelease(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(beta["version"], "3.0.0-beta.1");
     let with_beta = listing(&app, None, json!({ "slug": "yanky" })).await?;
     assert_eq!(with_beta["latestVersion"]["version"], "2.0.0");
-    assert_eq!(versions_of(&with_beta), vec!["3.0.0-beta.1", "2.0.0", "1.1.0", "1.0.0"]);
+    assert_eq!(
+        versions_of(&with_beta),
+        vec!["3.0.0-beta.1", "2.0.0", "1.1.0", "1.0.0"]
+    );
     // Yanking every stable version leaves the pre-release as the only installable one.
     for version in ["2.0.0", "1.1.0", "1.0.0"] {
         yank(&app, &ada, "yanky", version, true).await?;
@@ -312,7 +340,10 @@ async fn yank_and_prerelease(backend: Backend) -> anyhow::Result<()> {
         .await?;
     let created = payload(&body, "createConnector")?;
     assert_eq!(created["userErrors"], json!([]), "{body}");
-    assert_eq!(created["connector"]["latestVersion"]["version"], "0.1.0-alpha.1");
+    assert_eq!(
+        created["connector"]["latestVersion"]["version"],
+        "0.1.0-alpha.1"
+    );
     app.stop().await
 }
 tests::on_both_backends!(yank_unyank_and_prereleases, super::yank_and_prerelease);
@@ -330,7 +361,11 @@ async fn owners(backend: Backend) -> anyhow::Result<()> {
             json!({ "input": create_input("shared", "Shared", "utilities", &source) }),
         )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
 
     // Before being added, bob may not publish.
     let body = app
@@ -343,14 +378,22 @@ async fn owners(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
 
     let body = app
-        .graphql(Some(&ada), ADD_OWNER, json!({ "input": { "slug": "shared", "handle": "bob" } }))
+        .graphql(
+            Some(&ada),
+            ADD_OWNER,
+            json!({ "input": { "slug": "shared", "handle": "bob" } }),
+        )
         .await?;
     let added = payload(&body, "addConnectorOwner")?;
     assert_eq!(added["userErrors"], json!([]), "{body}");
     assert_eq!(handles(&added["connector"]["owners"]), vec!["ada", "bob"]);
     // Adding an owner twice changes nothing.
     let body = app
-        .graphql(Some(&ada), ADD_OWNER, json!({ "input": { "slug": "shared", "handle": "bob" } }))
+        .graphql(
+            Some(&ada),
+            ADD_OWNER,
+            json!({ "input": { "slug": "shared", "handle": "bob" } }),
+        )
         .await?;
     assert_eq!(
         handles(&payload(&body, "addConnectorOwner")?["connector"]["owners"]),
@@ -358,12 +401,19 @@ async fn owners(backend: Backend) -> anyhow::Result<()> {
     );
     // An unknown handle is the caller's mistake.
     let body = app
-        .graphql(Some(&ada), ADD_OWNER, json!({ "input": { "slug": "shared", "handle": "nobody" } }))
+        .graphql(
+            Some(&ada),
+            ADD_OWNER,
+            json!({ "input": { "slug": "shared", "handle": "nobody" } }),
+        )
         .await?;
     let unknown = payload(&body, "addConnectorOwner")?;
     assert_eq!(unknown["connector"], Value::Null);
     assert_eq!(unknown["userErrors"][0]["code"], "BAD_USER_INPUT", "{body}");
-    assert_eq!(unknown["userErrors"][0]["field"], json!(["input", "handle"]));
+    assert_eq!(
+        unknown["userErrors"][0]["field"],
+        json!(["input", "handle"])
+    );
 
     let by_bob = publish(
         &app,
@@ -374,12 +424,22 @@ async fn owners(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(by_bob["version"], "1.1.0");
     let after = listing(&app, None, json!({ "slug": "shared" })).await?;
     assert_eq!(after["latestVersion"]["version"], "1.1.0");
-    assert_eq!(after["versions"]["edges"][0]["node"]["publishedBy"]["handle"], "bob");
-    assert_eq!(after["versions"]["edges"][1]["node"]["publishedBy"]["handle"], "ada");
+    assert_eq!(
+        after["versions"]["edges"][0]["node"]["publishedBy"]["handle"],
+        "bob"
+    );
+    assert_eq!(
+        after["versions"]["edges"][1]["node"]["publishedBy"]["handle"],
+        "ada"
+    );
 
     // Bob removes ada; ada can no longer publish.
     let body = app
-        .graphql(Some(&bob), REMOVE_OWNER, json!({ "input": { "slug": "shared", "handle": "ada" } }))
+        .graphql(
+            Some(&bob),
+            REMOVE_OWNER,
+            json!({ "input": { "slug": "shared", "handle": "ada" } }),
+        )
         .await?;
     let removed = payload(&body, "removeConnectorOwner")?;
     assert_eq!(removed["userErrors"], json!([]), "{body}");
@@ -396,11 +456,19 @@ async fn owners(backend: Backend) -> anyhow::Result<()> {
 
     // The last owner stays.
     let body = app
-        .graphql(Some(&bob), REMOVE_OWNER, json!({ "input": { "slug": "shared", "handle": "bob" } }))
+        .graphql(
+            Some(&bob),
+            REMOVE_OWNER,
+            json!({ "input": { "slug": "shared", "handle": "bob" } }),
+        )
         .await?;
     let last = payload(&body, "removeConnectorOwner")?;
     assert_eq!(last["connector"], Value::Null);
-    assert_eq!(last["userErrors"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(
+        last["userErrors"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
     assert_eq!(last["userErrors"][0]["code"], "BAD_USER_INPUT");
     assert_eq!(last["userErrors"][0]["field"], json!(["input", "handle"]));
     let still = listing(&app, None, json!({ "slug": "shared" })).await?;
@@ -424,7 +492,11 @@ async fn update_deprecate_unlisted(backend: Backend) -> anyhow::Result<()> {
                 json!({ "input": create_input(slug, name, "messaging", &source) }),
             )
             .await?;
-        assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+        assert_eq!(
+            payload(&body, "createConnector")?["userErrors"],
+            json!([]),
+            "{body}"
+        );
     }
 
     let body = app
@@ -452,12 +524,18 @@ async fn update_deprecate_unlisted(backend: Backend) -> anyhow::Result<()> {
         .data(None, CATALOG_SLUGS, json!({ "category": "messaging" }))
         .await?;
     assert_eq!(slugs(&in_messaging), vec!["other"]);
-    let by_word = app.data(None, CATALOG_SLUGS, json!({ "query": "letters" })).await?;
+    let by_word = app
+        .data(None, CATALOG_SLUGS, json!({ "query": "letters" }))
+        .await?;
     assert_eq!(slugs(&by_word), vec!["mailer"]);
-    let by_name = app.data(None, CATALOG_SLUGS, json!({ "query": "postbox" })).await?;
+    let by_name = app
+        .data(None, CATALOG_SLUGS, json!({ "query": "postbox" }))
+        .await?;
     assert_eq!(slugs(&by_name), vec!["mailer"]);
     // The old summary ("Mailer for tests") is no longer indexed; the other listing's still is.
-    let by_old_summary = app.data(None, CATALOG_SLUGS, json!({ "query": "tests" })).await?;
+    let by_old_summary = app
+        .data(None, CATALOG_SLUGS, json!({ "query": "tests" }))
+        .await?;
     assert_eq!(slugs(&by_old_summary), vec!["other"]);
 
     // Deprecated: gone from browse and search unless asked for, still found by slug.
@@ -475,7 +553,9 @@ async fn update_deprecate_unlisted(backend: Backend) -> anyhow::Result<()> {
     let browse = app.data(None, CATALOG_SLUGS, json!({})).await?;
     assert_eq!(browse["connectors"]["totalCount"], 1);
     assert_eq!(slugs(&browse), vec!["other"]);
-    let search = app.data(None, CATALOG_SLUGS, json!({ "query": "postbox" })).await?;
+    let search = app
+        .data(None, CATALOG_SLUGS, json!({ "query": "postbox" }))
+        .await?;
     assert_eq!(search["connectors"]["totalCount"], 0);
     let with_deprecated = app
         .data(None, CATALOG_SLUGS, json!({ "includeDeprecated": true }))
@@ -491,7 +571,10 @@ async fn update_deprecate_unlisted(backend: Backend) -> anyhow::Result<()> {
             json!({ "input": { "slug": "mailer", "deprecated": false } }),
         )
         .await?;
-    assert_eq!(payload(&body, "updateConnector")?["connector"]["status"], "PUBLISHED");
+    assert_eq!(
+        payload(&body, "updateConnector")?["connector"]["status"],
+        "PUBLISHED"
+    );
     assert_eq!(
         slugs(&app.data(None, CATALOG_SLUGS, json!({})).await?),
         vec!["other", "mailer"]
@@ -507,7 +590,11 @@ async fn update_deprecate_unlisted(backend: Backend) -> anyhow::Result<()> {
                     "source": source } }),
         )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
     let gem = listing(&app, None, json!({ "slug": "hidden-gem" })).await?;
     assert_eq!(gem["visibility"], "UNLISTED");
     assert_eq!(gem["latestVersion"]["version"], "1.0.0");
@@ -516,14 +603,18 @@ async fn update_deprecate_unlisted(backend: Backend) -> anyhow::Result<()> {
         .await?;
     assert_eq!(slugs(&browse), vec!["other", "mailer"]);
     for query in ["hidden", "gem", "secret"] {
-        let found = app.data(None, CATALOG_SLUGS, json!({ "query": query })).await?;
+        let found = app
+            .data(None, CATALOG_SLUGS, json!({ "query": query }))
+            .await?;
         assert_eq!(found["connectors"]["totalCount"], 0, "{query}: {found}");
     }
     let in_category = app
         .data(None, CATALOG_SLUGS, json!({ "category": "secret-things" }))
         .await?;
     assert_eq!(in_category["connectors"]["totalCount"], 0);
-    let categories = app.data(None, "{ categories { category count } }", json!({})).await?;
+    let categories = app
+        .data(None, "{ categories { category count } }", json!({}))
+        .await?;
     assert_eq!(
         categories["categories"],
         json!([{ "category": "logistics", "count": 1 }, { "category": "messaging", "count": 1 }])
@@ -537,12 +628,20 @@ async fn update_deprecate_unlisted(backend: Backend) -> anyhow::Result<()> {
             json!({ "input": { "slug": "hidden-gem", "visibility": "PUBLIC" } }),
         )
         .await?;
-    assert_eq!(payload(&body, "updateConnector")?["connector"]["visibility"], "PUBLIC");
-    let found = app.data(None, CATALOG_SLUGS, json!({ "query": "gem" })).await?;
+    assert_eq!(
+        payload(&body, "updateConnector")?["connector"]["visibility"],
+        "PUBLIC"
+    );
+    let found = app
+        .data(None, CATALOG_SLUGS, json!({ "query": "gem" }))
+        .await?;
     assert_eq!(slugs(&found), vec!["hidden-gem"]);
     app.stop().await
 }
-tests::on_both_backends!(update_deprecate_and_unlisted_listings, super::update_deprecate_unlisted);
+tests::on_both_backends!(
+    update_deprecate_and_unlisted_listings,
+    super::update_deprecate_unlisted
+);
 
 const NODE: &str = r#"
 query($id: ID!) {
@@ -567,7 +666,11 @@ async fn nodes_and_source(backend: Backend) -> anyhow::Result<()> {
             json!({ "input": create_input("nodes", "Nodes", "utilities", &source) }),
         )
         .await?;
-    assert_eq!(payload(&body, "createConnector")?["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload(&body, "createConnector")?["userErrors"],
+        json!([]),
+        "{body}"
+    );
     let ids = app
         .data(
             Some(&ada),
@@ -612,11 +715,24 @@ async fn nodes_and_source(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(own["connector"]["latestVersion"]["source"], source.as_str());
     let other = app.graphql(Some(&carol), query, json!({})).await?;
     assert_eq!(error_code(&other), Some("FORBIDDEN"), "{other}");
-    assert!(!other.to_string().contains("api_key"), "source leaked: {other}");
-    assert_eq!(other["errors"][0]["path"], json!(["connector", "latestVersion", "source"]));
+    assert!(
+        !other.to_string().contains("api_key"),
+        "source leaked: {other}"
+    );
+    assert_eq!(
+        other["errors"][0]["path"],
+        json!(["connector", "latestVersion", "source"])
+    );
     let anonymous = app.graphql(None, query, json!({})).await?;
-    assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"), "{anonymous}");
-    assert!(!anonymous.to_string().contains("api_key"), "source leaked: {anonymous}");
+    assert_eq!(
+        error_code(&anonymous),
+        Some("UNAUTHENTICATED"),
+        "{anonymous}"
+    );
+    assert!(
+        !anonymous.to_string().contains("api_key"),
+        "source leaked: {anonymous}"
+    );
     // Through `node` too.
     let by_node = app
         .graphql(
