@@ -51,6 +51,12 @@ pub fn text(
     allow_empty: bool,
 ) -> Result<String, UserProblem> {
     let trimmed = value.trim();
+    if trimmed.contains('\0') {
+        return Err(UserProblem::bad_input(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
     if trimmed.is_empty() && !allow_empty {
         return Err(UserProblem::bad_input(field, "must not be empty"));
     }
@@ -71,7 +77,7 @@ pub fn keywords(field: &[&str], values: &[String]) -> Result<Vec<String>, UserPr
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         let keyword = value.trim().to_lowercase();
-        if keyword.is_empty() || keyword.chars().count() > 32 {
+        if keyword.is_empty() || keyword.chars().count() > 32 || keyword.contains('\0') {
             return Err(UserProblem::bad_input(
                 field,
                 format!("keyword {value:?} must be 1 to 32 characters"),

@@ -103,8 +103,28 @@ impl From<anyhow::Error> for ServiceError {
 
 impl From<sea_orm::DbErr> for ServiceError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if is_nul_in_text(&err) {
+            // PostgreSQL cannot store NUL in text (SQLSTATE 22021). It is the input's fault, and
+            // a field missed by the checks at the edge must still not look like ours.
+            return Self::User(vec![UserProblem::bad_input(
+                &["input"],
+                "text must not contain NUL characters",
+            )]);
+        }
         Self::Internal(anyhow::Error::new(err))
     }
+}
+
+fn is_nul_in_text(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx_err = match err {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    sqlx_err
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "22021")
 }
 
 impl From<UserProblem> for ServiceError {

@@ -73,7 +73,9 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(WorkspaceConnectorVersions::Table)
                     .col(big_pk_auto(WorkspaceConnectorVersions::Id))
-                    .col(big_integer(WorkspaceConnectorVersions::WorkspaceConnectorId))
+                    .col(big_integer(
+                        WorkspaceConnectorVersions::WorkspaceConnectorId,
+                    ))
                     .col(integer(WorkspaceConnectorVersions::Number))
                     .col(text(WorkspaceConnectorVersions::Source))
                     .col(string(WorkspaceConnectorVersions::Sha256))
@@ -81,7 +83,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(WorkspaceConnectorVersions::AuthorId))
                     .col(big_integer_null(WorkspaceConnectorVersions::BaseVersionId))
                     .col(json_binary(WorkspaceConnectorVersions::Capabilities))
-                    .col(timestamp_with_time_zone(WorkspaceConnectorVersions::CreatedAt))
+                    .col(timestamp_with_time_zone(
+                        WorkspaceConnectorVersions::CreatedAt,
+                    ))
                     .foreign_key(
                         ForeignKey::create()
                             .from(

@@ -85,6 +85,10 @@ pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> ServiceResult<connector::Model> {
+    if slug.contains('\0') {
+        // No slug holds NUL (and PostgreSQL would refuse to compare with one).
+        return Err(ServiceError::NotFound(format!("connector {slug:?}")));
+    }
     connector::Entity::find()
         .filter(connector::Column::Slug.eq(slug))
         .one(db)
@@ -368,6 +372,13 @@ async fn check_version(new: NewVersion) -> ServiceResult<CheckedVersion> {
 /// Run the SDK's parser over `source`; its errors become user errors on `input.source` with the
 /// line and column of the problem.
 pub async fn validate_source(source: String) -> ServiceResult<sdk::Capabilities> {
+    if source.contains('\0') {
+        return Err(UserProblem::bad_input(
+            &["input", "source"],
+            "must not contain NUL characters",
+        )
+        .into());
+    }
     let parsed = tokio::task::spawn_blocking(move || sdk::parse(&source))
         .await
         .map_err(|err| anyhow::anyhow!("connector validation task failed: {err}"))?;
@@ -476,13 +487,19 @@ async fn refresh_listing(
         .ok_or_else(|| ServiceError::NotFound(format!("connector {listing_id}")))?;
     let versions = connector_version::Entity::find()
         .filter(connector_version::Column::ConnectorId.eq(listing_id))
-        .filter(connector_version::Column::Yanked.eq(false))
         .order_by_desc(connector_version::Column::Id)
         .all(txn)
         .await?;
     let latest = newest_installable(&versions);
+    // The listing last changed when it, or the newest change to one of its versions, did.
+    let updated_at = versions
+        .iter()
+        .flat_map(|v| [Some(v.published_at), v.yanked_at])
+        .flatten()
+        .fold(listing.updated_at, DateTime::max);
     let mut active: connector::ActiveModel = listing.into();
     active.latest_version_id = Set(latest.map(|v| v.id));
+    active.updated_at = Set(updated_at);
     let listing = active.update(txn).await?;
     let capabilities = latest
         .and_then(|v| serde_json::from_value::<sdk::Capabilities>(v.capabilities.clone()).ok());

@@ -60,11 +60,25 @@ const LISTING_COLUMNS: &str = "c.id, c.slug, c.name, c.summary, c.description, c
     c.keywords, c.visibility, c.source_hidden, c.status, c.latest_version_id, c.install_count, \
     c.active_installs, c.created_at, c.updated_at";
 
-/// Split user text into at most eight lowercase alphanumeric words.
+/// Words too common to search by. PostgreSQL's English configuration drops them from queries;
+/// dropping them here too makes both databases answer the same.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "if", "in", "into",
+    "is", "it", "its", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then",
+    "there", "these", "they", "this", "to", "was", "will", "with",
+];
+
+/// Split user text into at most eight lowercase alphanumeric words, common words left out.
 pub fn search_terms(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase().chars().take(MAX_TERM_CHARS).collect())
+        .map(|w| {
+            w.to_lowercase()
+                .chars()
+                .take(MAX_TERM_CHARS)
+                .collect::<String>()
+        })
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .take(MAX_TERMS)
         .collect()
 }
@@ -133,8 +147,15 @@ fn push_from_where(sql: &mut Sql, q: &CatalogQuery, with_category: bool) -> bool
     if !q.include_deprecated {
         sql.push(" AND c.status = 'published'");
     }
-    if let (true, Some(category)) = (with_category, &q.category) {
-        sql.push(" AND c.category = ").bind(category.clone());
+    match (with_category, &q.category) {
+        // No category holds NUL (and PostgreSQL would refuse to compare with one).
+        (true, Some(category)) if category.contains('\0') => {
+            sql.push(" AND 1 = 0");
+        }
+        (true, Some(category)) => {
+            sql.push(" AND c.category = ").bind(category.clone());
+        }
+        _ => {}
     }
     searching
 }
@@ -146,10 +167,18 @@ fn trending_since() -> NaiveDate {
 /// One page of the catalog, with the total, in one statement.
 pub async fn search(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<CatalogPage, DbErr> {
     let backend = db.get_database_backend();
+    // FTS5's bm25 cannot share a query with a window function, so a ranked search on SQLite
+    // counts its hits in a statement of its own.
+    let ranked_fts = backend == DbBackend::Sqlite
+        && q.sort == CatalogSort::Relevance
+        && q.text
+            .as_deref()
+            .is_some_and(|t| !search_terms(t).is_empty());
     let mut sql = Sql::new(backend);
-    sql.push("SELECT ")
-        .push(LISTING_COLUMNS)
-        .push(", COUNT(*) OVER () AS total_count");
+    sql.push("SELECT ").push(LISTING_COLUMNS);
+    if !ranked_fts {
+        sql.push(", COUNT(*) OVER () AS total_count");
+    }
     let searching = push_from_where(&mut sql, q, true);
     sql.push(" ORDER BY ");
     match (q.sort, searching) {
@@ -189,10 +218,12 @@ pub async fn search(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<Catal
     let mut total = 0;
     let mut listings = Vec::with_capacity(rows.len());
     for row in &rows {
-        total = row.try_get::<i64>("", "total_count")?;
+        if !ranked_fts {
+            total = row.try_get::<i64>("", "total_count")?;
+        }
         listings.push(connector::Model::from_query_result(row, "")?);
     }
-    if listings.is_empty() && q.offset > 0 {
+    if ranked_fts || (listings.is_empty() && q.offset > 0) {
         // Past the end: the window count is not available, so count on its own.
         total = count(db, q).await?;
     }

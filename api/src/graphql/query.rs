@@ -83,7 +83,7 @@ impl CatalogQueryRoot {
                 .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "invalid `after` cursor"))?,
             None => 0,
         };
-        if query.as_ref().is_some_and(|q| q.len() > 500) {
+        if query.as_ref().is_some_and(|q| q.chars().count() > 500) {
             return Err(graphql_error(
                 ErrorCode::BadUserInput,
                 "`query` is at most 500 characters",

@@ -228,10 +228,8 @@ pub struct MarkNotificationsReadPayload {
 }
 
 fn copy_payload(
-    ctx: &Context<'_>,
     result: ServiceResult<(lifecycle::Changed, Arc<crate::authz::WorkspaceAccess>)>,
 ) -> async_graphql::Result<WorkspaceConnectorPayload> {
-    let _ = ctx;
     let (value, user_errors) = split(result)?;
     Ok(match value {
         Some((changed, access)) => WorkspaceConnectorPayload {
@@ -391,7 +389,7 @@ impl WorkspaceMutationRoot {
             copy,
             changed: true,
         });
-        copy_payload(ctx, with_access(ctx, result).await)
+        copy_payload(with_access(ctx, result).await)
     }
 
     /// Save new source as the latest version; the released version stays. Needs `CONNECTOR_EDIT`.
@@ -405,7 +403,7 @@ impl WorkspaceMutationRoot {
             Ok(id) => lifecycle::edit(db, principal(ctx)?, id, input.source).await,
             Err(e) => Err(e),
         };
-        copy_payload(ctx, with_access(ctx, result).await)
+        copy_payload(with_access(ctx, result).await)
     }
 
     /// Release the latest version to the workspace's recipes. Needs `CONNECTOR_RELEASE`.
@@ -419,7 +417,7 @@ impl WorkspaceMutationRoot {
             Ok(id) => lifecycle::release(db, principal(ctx)?, id).await,
             Err(e) => Err(e),
         };
-        copy_payload(ctx, with_access(ctx, result).await)
+        copy_payload(with_access(ctx, result).await)
     }
 
     /// Make a copy of an earlier version the new latest; release it to roll back. Needs `CONNECTOR_EDIT`.
@@ -433,7 +431,7 @@ impl WorkspaceMutationRoot {
             Ok(id) => lifecycle::restore(db, principal(ctx)?, id, input.number).await,
             Err(e) => Err(e),
         };
-        copy_payload(ctx, with_access(ctx, result).await)
+        copy_payload(with_access(ctx, result).await)
     }
 
     /// Update to a newer community version: a new latest, the parent moves, the released
@@ -454,7 +452,7 @@ impl WorkspaceMutationRoot {
             }
             Err(e) => Err(e),
         };
-        copy_payload(ctx, with_access(ctx, result).await)
+        copy_payload(with_access(ctx, result).await)
     }
 
     /// Remove a workspace connector. Needs `CONNECTOR_UNINSTALL`.
@@ -512,7 +510,9 @@ impl WorkspaceMutationRoot {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+/// Live updates over graphql-ws (`/graphql/ws`; send `{"authorization": "Bearer <token>"}` as the
+/// connection-init payload).
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Notices to a workspace as they are created. Membership is checked when the subscription
     /// starts; notices created by other server processes arrive too.
