@@ -24,6 +24,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod lifecycle;
+pub mod recipes;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -7,12 +7,16 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod casbin_rule;
+pub mod connection;
 pub mod connector;
 pub mod connector_install_day;
 pub mod connector_owner;
 pub mod connector_version;
 pub mod install_event;
 pub mod notification;
+pub mod package;
+pub mod recipe;
+pub mod recipe_connector;
 pub mod role;
 pub mod user;
 pub mod workspace;

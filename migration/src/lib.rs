@@ -16,6 +16,7 @@ mod m20261125_000004_create_install_ledger;
 mod m20261125_000005_create_governance;
 mod m20261125_000006_create_workspace_connectors;
 mod m20261125_000007_create_notifications_and_audit;
+mod m20261125_000008_create_recipes_connections_packages;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_governance::Migration),
             Box::new(m20261125_000006_create_workspace_connectors::Migration),
             Box::new(m20261125_000007_create_notifications_and_audit::Migration),
+            Box::new(m20261125_000008_create_recipes_connections_packages::Migration),
         ]
     }
 }

@@ -13,6 +13,8 @@ pub enum Kind {
     Workspace,
     WorkspaceConnector,
     Notification,
+    Recipe,
+    Connection,
 }
 
 impl Kind {
@@ -24,6 +26,8 @@ impl Kind {
             Self::Workspace => "Workspace",
             Self::WorkspaceConnector => "WorkspaceConnector",
             Self::Notification => "Notification",
+            Self::Recipe => "Recipe",
+            Self::Connection => "Connection",
         }
     }
 
@@ -35,6 +39,8 @@ impl Kind {
             Self::Workspace,
             Self::WorkspaceConnector,
             Self::Notification,
+            Self::Recipe,
+            Self::Connection,
         ]
         .into_iter()
         .find(|k| k.name() == name)

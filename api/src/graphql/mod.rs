@@ -11,6 +11,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod pagination;
 pub mod query;
+pub mod recipes;
 pub mod workspace;
 pub mod workspace_ops;
 
@@ -30,6 +31,7 @@ pub struct QueryRoot(query::CatalogQueryRoot, workspace_ops::WorkspaceQueryRoot)
 pub struct MutationRoot(
     mutation::CatalogMutationRoot,
     workspace_ops::WorkspaceMutationRoot,
+    recipes::RecipeMutationRoot,
 );
 
 pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, workspace_ops::SubscriptionRoot>;

@@ -186,7 +186,11 @@ impl CatalogQueryRoot {
                 .map_err(|e| ServiceError::from(e).into_graphql())?
                 .map(|m| Node::User(User(m))),
             // Workspace objects are reached through `workspace(slug:)`, which checks membership.
-            Kind::Workspace | Kind::WorkspaceConnector | Kind::Notification => None,
+            Kind::Workspace
+            | Kind::WorkspaceConnector
+            | Kind::Notification
+            | Kind::Recipe
+            | Kind::Connection => None,
         };
         Ok(node)
     }

@@ -114,6 +114,22 @@ impl Workspace {
             })
             .collect())
     }
+    /// The recipes, by folder and name. Needs `RECIPE_READ`.
+    async fn recipes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::recipes::Recipe>> {
+        let rows = crate::recipes::recipes(&state(ctx)?.db, &self.0).await?;
+        Ok(rows.into_iter().map(super::recipes::Recipe).collect())
+    }
+    /// The connections, by folder and name (secret values are never returned).
+    async fn connections(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::recipes::Connection>> {
+        let rows = crate::recipes::connections(&state(ctx)?.db, &self.0).await?;
+        Ok(rows.into_iter().map(super::recipes::Connection).collect())
+    }
     /// The connectors in this workspace, by name.
     async fn connectors(
         &self,

@@ -652,7 +652,7 @@ pub async fn update(
     })
 }
 
-/// Remove a copy from its workspace. (Refused while a recipe uses it, once recipes exist.)
+/// Remove a copy from its workspace; refused while a recipe or a connection uses it.
 pub async fn uninstall(
     db: &DatabaseConnection,
     principal: &Principal,

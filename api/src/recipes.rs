@@ -1,0 +1,733 @@
+//! Recipes and connections inside a workspace.
+//!
+//! A recipe's definition names connectors by their listing slug and actions/triggers by name;
+//! saving it checks each against the workspace's copies and their *released* versions, and keeps
+//! the list of copies it uses (so a used copy cannot be uninstalled). A connection's values are
+//! split by the connector's own field declarations: secret ones are write-only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+use entities::{
+    connection, connector, recipe, recipe_connector, workspace_connector,
+    workspace_connector_version as wcv,
+};
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+};
+use serde_json::{Value, json};
+
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::auth::Principal;
+use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
+use crate::db;
+use crate::domain;
+use crate::error::{ServiceError, ServiceResult, UserProblem};
+
+/// A recipe as submitted.
+#[derive(Debug, Clone)]
+pub struct RecipeInput {
+    pub asset_id: Option<String>,
+    pub folder: String,
+    pub name: String,
+    pub description: String,
+    pub definition: Value,
+}
+
+/// A connection as submitted. Values are split into fields and secrets by the connector's
+/// declaration.
+#[derive(Clone)]
+pub struct ConnectionInput {
+    pub asset_id: Option<String>,
+    pub folder: String,
+    pub name: String,
+    /// The listing slug of the workspace connector it is for.
+    pub connector: String,
+    pub values: BTreeMap<String, Value>,
+}
+
+/// A new random asset id (UUID v4 text).
+pub fn new_asset_id() -> String {
+    let mut bytes: [u8; 16] = rand::rng().random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn check_asset_id(field: &[&str], id: &str) -> Result<String, UserProblem> {
+    let lower = id.trim().to_ascii_lowercase();
+    let shape_ok = lower.len() == 36
+        && lower.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if shape_ok {
+        Ok(lower)
+    } else {
+        Err(UserProblem::bad_input(field, "must be a UUID like 3f2b…-…"))
+    }
+}
+
+/// A folder path: segments of letters, digits, spaces, `-`, `_` and `.`, joined by `/`, at most
+/// eight deep; `""` is the root. Segments `.` and `..` are refused.
+pub fn check_folder(field: &[&str], folder: &str) -> Result<String, UserProblem> {
+    let trimmed = folder.trim().trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let segments: Vec<&str> = trimmed.split('/').map(str::trim).collect();
+    let valid = segments.len() <= 8
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && *s != "."
+                && *s != ".."
+                && s.chars().count() <= 64
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
+        });
+    if valid {
+        Ok(segments.join("/"))
+    } else {
+        Err(UserProblem::bad_input(
+            field,
+            "folders are up to 8 segments of letters, digits, spaces, '-', '_' and '.', separated by '/'",
+        ))
+    }
+}
+
+fn check_name(field: &[&str], name: &str) -> Result<String, UserProblem> {
+    let name = domain::text(field, name, 100, false)?;
+    if name
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+        || name == "."
+        || name == ".."
+    {
+        return Err(UserProblem::bad_input(
+            field,
+            "must not contain '/', '\\' or control characters",
+        ));
+    }
+    Ok(name)
+}
+
+/// What a definition refers to: (listing slug, kind, operation name).
+fn references(definition: &Value) -> Result<Vec<(String, &'static str, String)>, UserProblem> {
+    let field = ["input", "definition"];
+    let object = definition.as_object().ok_or_else(|| {
+        UserProblem::bad_input(&field, "must be an object with `trigger` and `steps`")
+    })?;
+    let mut refs = Vec::new();
+    let name_of = |v: &Value, key: &str, at: &str| -> Result<String, UserProblem> {
+        v.get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                UserProblem::bad_input(&field, format!("{at}: `{key}` must be a string"))
+            })
+    };
+    let trigger = object
+        .get("trigger")
+        .ok_or_else(|| UserProblem::bad_input(&field, "a recipe needs a `trigger`"))?;
+    refs.push((
+        name_of(trigger, "connector", "trigger")?,
+        "trigger",
+        name_of(trigger, "trigger", "trigger")?,
+    ));
+    let steps = object
+        .get("steps")
+        .and_then(Value::as_array)
+        .ok_or_else(|| UserProblem::bad_input(&field, "`steps` must be a list"))?;
+    if steps.len() > 200 {
+        return Err(UserProblem::bad_input(
+            &field,
+            "a recipe has at most 200 steps",
+        ));
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let at = format!("steps[{i}]");
+        refs.push((
+            name_of(step, "connector", &at)?,
+            "action",
+            name_of(step, "action", &at)?,
+        ));
+    }
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "trigger" | "steps"))
+    {
+        return Err(UserProblem::bad_input(
+            &field,
+            format!("unknown key `{unknown}`"),
+        ));
+    }
+    Ok(refs)
+}
+
+/// The workspace's copies by listing slug, with their released version's capabilities.
+async fn released_copies(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+) -> ServiceResult<BTreeMap<String, (workspace_connector::Model, Option<sdk::Capabilities>)>> {
+    let copies = workspace_connector::Entity::find()
+        .filter(workspace_connector::Column::WorkspaceId.eq(workspace_id))
+        .all(db)
+        .await?;
+    let listing_ids: Vec<i64> = copies.iter().filter_map(|c| c.connector_id).collect();
+    let slugs: BTreeMap<i64, String> = connector::Entity::find()
+        .filter(connector::Column::Id.is_in(listing_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.slug))
+        .collect();
+    let mut out = BTreeMap::new();
+    for copy in copies {
+        let Some(slug) = copy.connector_id.and_then(|id| slugs.get(&id)).cloned() else {
+            continue;
+        };
+        let caps = match copy.released_number {
+            Some(n) => wcv::Entity::find()
+                .filter(wcv::Column::WorkspaceConnectorId.eq(copy.id))
+                .filter(wcv::Column::Number.eq(n))
+                .one(db)
+                .await?
+                .and_then(|v| serde_json::from_value(v.capabilities).ok()),
+            None => None,
+        };
+        out.insert(slug, (copy, caps));
+    }
+    Ok(out)
+}
+
+/// Check a definition against the workspace; returns the copies it uses.
+pub async fn validate_definition(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    definition: &Value,
+) -> ServiceResult<BTreeSet<i64>> {
+    let refs = references(definition)?;
+    let copies = released_copies(db, workspace_id).await?;
+    let field = ["input", "definition"];
+    let mut used = BTreeSet::new();
+    for (slug, kind, name) in refs {
+        let (copy, caps) = copies.get(&slug).ok_or_else(|| {
+            UserProblem::bad_input(
+                &field,
+                format!("connector {slug} is not installed in this workspace"),
+            )
+        })?;
+        let caps = caps.as_ref().ok_or_else(|| {
+            UserProblem::bad_input(
+                &field,
+                format!("connector {slug} has no released version; release it first"),
+            )
+        })?;
+        let ops = if kind == "trigger" {
+            &caps.triggers
+        } else {
+            &caps.actions
+        };
+        if !ops.iter().any(|op| op.name == name) {
+            return Err(UserProblem::bad_input(
+                &field,
+                format!("the released version of {slug} has no {kind} `{name}`"),
+            )
+            .into());
+        }
+        used.insert(copy.id);
+    }
+    Ok(used)
+}
+
+async fn audit_success(
+    txn: &DatabaseTransaction,
+    access: &WorkspaceAccess,
+    action: Permission,
+    object_type: &str,
+    object_id: &str,
+    detail: Value,
+) -> ServiceResult<()> {
+    audit::record(
+        txn,
+        AuditEntry {
+            workspace_id: Some(access.workspace.id),
+            actor_id: Some(access.user.id),
+            action: &action.name(),
+            object_type,
+            object_id: object_id.to_owned(),
+            outcome: Outcome::Success,
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn set_uses(
+    txn: &DatabaseTransaction,
+    recipe_id: i64,
+    used: &BTreeSet<i64>,
+) -> ServiceResult<()> {
+    recipe_connector::Entity::delete_many()
+        .filter(recipe_connector::Column::RecipeId.eq(recipe_id))
+        .exec(txn)
+        .await?;
+    if !used.is_empty() {
+        recipe_connector::Entity::insert_many(used.iter().map(|id| {
+            recipe_connector::ActiveModel {
+                recipe_id: Set(recipe_id),
+                workspace_connector_id: Set(*id),
+            }
+        }))
+        .exec(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn path_taken(what: &str) -> ServiceError {
+    UserProblem::conflict(
+        &["input", "name"],
+        format!("a {what} with this folder and name exists"),
+    )
+    .into()
+}
+
+/// Create a recipe (stopped). Needs `recipe.write`.
+pub async fn create_recipe(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    input: RecipeInput,
+) -> ServiceResult<recipe::Model> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::RecipeWrite),
+    )
+    .await?;
+    let asset_id = match &input.asset_id {
+        Some(id) => check_asset_id(&["input", "assetId"], id)?,
+        None => new_asset_id(),
+    };
+    let folder = check_folder(&["input", "folder"], &input.folder)?;
+    let name = check_name(&["input", "name"], &input.name)?;
+    let description = domain::text(&["input", "description"], &input.description, 5_000, true)?;
+    let txn = db::begin_write(db).await?;
+    let used = validate_definition(&txn, access.workspace.id, &input.definition).await?;
+    let now = Utc::now();
+    let inserted = recipe::ActiveModel {
+        workspace_id: Set(access.workspace.id),
+        asset_id: Set(asset_id),
+        folder: Set(folder),
+        name: Set(name),
+        description: Set(description),
+        definition: Set(input.definition),
+        state: Set("stopped".to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let recipe = match inserted {
+        Ok(r) => r,
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(path_taken("recipe"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    set_uses(&txn, recipe.id, &used).await?;
+    audit_success(
+        &txn,
+        &access,
+        Permission::RecipeWrite,
+        "recipe",
+        &recipe.asset_id,
+        json!({ "created": recipe.name }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(recipe)
+}
+
+/// Load a recipe by id and authorize `permission` in its workspace (foreign ids answer
+/// `NOT_FOUND`).
+pub async fn open_recipe(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    recipe_id: i64,
+    permission: Permission,
+) -> ServiceResult<(WorkspaceAccess, recipe::Model)> {
+    principal.require_user()?;
+    let found = recipe::Entity::find_by_id(recipe_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("recipe".into()))?;
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Id(found.workspace_id),
+        Some(permission),
+    )
+    .await
+    .map_err(|err| match err {
+        ServiceError::NotFound(_) => ServiceError::NotFound("recipe".into()),
+        other => other,
+    })?;
+    Ok((access, found))
+}
+
+/// Change a recipe: any of folder, name, description, definition. Needs `recipe.write`.
+pub async fn update_recipe(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    recipe_id: i64,
+    folder: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    definition: Option<Value>,
+) -> ServiceResult<recipe::Model> {
+    let (access, found) = open_recipe(db, principal, recipe_id, Permission::RecipeWrite).await?;
+    let mut active: recipe::ActiveModel = found.clone().into();
+    if let Some(folder) = folder {
+        active.folder = Set(check_folder(&["input", "folder"], &folder)?);
+    }
+    if let Some(name) = name {
+        active.name = Set(check_name(&["input", "name"], &name)?);
+    }
+    if let Some(description) = description {
+        active.description = Set(domain::text(
+            &["input", "description"],
+            &description,
+            5_000,
+            true,
+        )?);
+    }
+    let txn = db::begin_write(db).await?;
+    if let Some(definition) = definition {
+        let used = validate_definition(&txn, access.workspace.id, &definition).await?;
+        set_uses(&txn, found.id, &used).await?;
+        active.definition = Set(definition);
+    }
+    active.updated_at = Set(Utc::now());
+    let updated = match active.update(&txn).await {
+        Ok(r) => r,
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(path_taken("recipe"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    audit_success(
+        &txn,
+        &access,
+        Permission::RecipeWrite,
+        "recipe",
+        &updated.asset_id,
+        json!({ "updated": updated.name }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Delete a recipe. Needs `recipe.write`.
+pub async fn delete_recipe(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    recipe_id: i64,
+) -> ServiceResult<recipe::Model> {
+    let (access, found) = open_recipe(db, principal, recipe_id, Permission::RecipeWrite).await?;
+    let txn = db::begin_write(db).await?;
+    recipe::Entity::delete_by_id(found.id).exec(&txn).await?;
+    audit_success(
+        &txn,
+        &access,
+        Permission::RecipeWrite,
+        "recipe",
+        &found.asset_id,
+        json!({ "deleted": found.name }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(found)
+}
+
+/// Start or stop a recipe. Needs `recipe.run`; starting re-checks the definition against the
+/// released versions.
+pub async fn set_recipe_running(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    recipe_id: i64,
+    running: bool,
+) -> ServiceResult<recipe::Model> {
+    let (access, found) = open_recipe(db, principal, recipe_id, Permission::RecipeRun).await?;
+    let state = if running { "running" } else { "stopped" };
+    if found.state == state {
+        return Ok(found);
+    }
+    let txn = db::begin_write(db).await?;
+    if running {
+        validate_definition(&txn, access.workspace.id, &found.definition).await?;
+    }
+    let mut active: recipe::ActiveModel = found.into();
+    active.state = Set(state.to_owned());
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    audit_success(
+        &txn,
+        &access,
+        Permission::RecipeRun,
+        "recipe",
+        &updated.asset_id,
+        json!({ "state": state }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// The workspace's recipes, by folder and name. Needs `recipe.read`.
+pub async fn recipes(
+    db: &impl ConnectionTrait,
+    access: &WorkspaceAccess,
+) -> ServiceResult<Vec<recipe::Model>> {
+    access.require(Permission::RecipeRead)?;
+    Ok(recipe::Entity::find()
+        .filter(recipe::Column::WorkspaceId.eq(access.workspace.id))
+        .order_by_asc(recipe::Column::Folder)
+        .order_by_asc(recipe::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Names of the recipes using a workspace connector.
+pub async fn recipes_using(db: &impl ConnectionTrait, copy_id: i64) -> ServiceResult<Vec<String>> {
+    let links = recipe_connector::Entity::find()
+        .filter(recipe_connector::Column::WorkspaceConnectorId.eq(copy_id))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = links.iter().map(|l| l.recipe_id).collect();
+    Ok(recipe::Entity::find()
+        .filter(recipe::Column::Id.is_in(ids))
+        .order_by_asc(recipe::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect())
+}
+
+/// Split submitted values into (fields, secrets) by the connector's declared connection fields.
+fn split_values(
+    caps: &sdk::Capabilities,
+    values: BTreeMap<String, Value>,
+) -> Result<(BTreeMap<String, Value>, BTreeMap<String, Value>), UserProblem> {
+    let mut fields = BTreeMap::new();
+    let mut secrets = BTreeMap::new();
+    for (key, value) in values {
+        let declared = caps
+            .connection
+            .fields
+            .iter()
+            .find(|f| f.name == key)
+            .ok_or_else(|| {
+                UserProblem::bad_input(
+                    &["input", "values"],
+                    format!("the connector declares no connection field `{key}`"),
+                )
+            })?;
+        if declared.secret {
+            secrets.insert(key, value);
+        } else {
+            fields.insert(key, value);
+        }
+    }
+    Ok((fields, secrets))
+}
+
+async fn copy_caps(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    slug: &str,
+) -> ServiceResult<(workspace_connector::Model, sdk::Capabilities)> {
+    let copies = released_copies(db, workspace_id).await?;
+    let (copy, released) = copies.get(slug).cloned().ok_or_else(|| {
+        ServiceError::from(UserProblem::bad_input(
+            &["input", "connector"],
+            format!("connector {slug} is not installed in this workspace"),
+        ))
+    })?;
+    let caps = match released {
+        Some(caps) => caps,
+        None => {
+            let latest = wcv::Entity::find()
+                .filter(wcv::Column::WorkspaceConnectorId.eq(copy.id))
+                .filter(wcv::Column::Number.eq(copy.latest_number))
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("copy {} has no latest version", copy.id))?;
+            serde_json::from_value(latest.capabilities)
+                .map_err(|err| anyhow::anyhow!("stored capabilities: {err}"))?
+        }
+    };
+    Ok((copy, caps))
+}
+
+/// Create a connection. Needs `connection.write`.
+pub async fn create_connection(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    input: ConnectionInput,
+) -> ServiceResult<connection::Model> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::ConnectionWrite),
+    )
+    .await?;
+    let asset_id = match &input.asset_id {
+        Some(id) => check_asset_id(&["input", "assetId"], id)?,
+        None => new_asset_id(),
+    };
+    let folder = check_folder(&["input", "folder"], &input.folder)?;
+    let name = check_name(&["input", "name"], &input.name)?;
+    let txn = db::begin_write(db).await?;
+    let (copy, caps) = copy_caps(&txn, access.workspace.id, &input.connector).await?;
+    let (fields, secrets) = split_values(&caps, input.values)?;
+    let now = Utc::now();
+    let inserted = connection::ActiveModel {
+        workspace_id: Set(access.workspace.id),
+        asset_id: Set(asset_id),
+        folder: Set(folder),
+        name: Set(name),
+        workspace_connector_id: Set(copy.id),
+        fields: Set(json!(fields)),
+        secrets: Set(json!(secrets)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let created = match inserted {
+        Ok(c) => c,
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(path_taken("connection"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    // Field names only: values, and secrets above all, stay out of the log.
+    let detail = json!({ "fields": fields.keys().collect::<Vec<_>>(), "secrets": secrets.keys().collect::<Vec<_>>() });
+    audit_success(
+        &txn,
+        &access,
+        Permission::ConnectionWrite,
+        "connection",
+        &created.asset_id,
+        detail,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Set some values of a connection (others keep theirs). Needs `connection.write`.
+pub async fn update_connection(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    connection_id: i64,
+    values: BTreeMap<String, Value>,
+) -> ServiceResult<connection::Model> {
+    principal.require_user()?;
+    let found = connection::Entity::find_by_id(connection_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("connection".into()))?;
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Id(found.workspace_id),
+        Some(Permission::ConnectionWrite),
+    )
+    .await
+    .map_err(|err| match err {
+        ServiceError::NotFound(_) => ServiceError::NotFound("connection".into()),
+        other => other,
+    })?;
+    let txn = db::begin_write(db).await?;
+    let copy = workspace_connector::Entity::find_by_id(found.workspace_connector_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("workspace connector".into()))?;
+    let slug = match copy.connector_id {
+        Some(id) => connector::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .map(|l| l.slug),
+        None => None,
+    }
+    .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
+    let (_, caps) = copy_caps(&txn, access.workspace.id, &slug).await?;
+    let (fields, secrets) = split_values(&caps, values)?;
+    let merge = |stored: &Value, new: BTreeMap<String, Value>| {
+        let mut map: BTreeMap<String, Value> =
+            serde_json::from_value(stored.clone()).unwrap_or_default();
+        map.extend(new);
+        json!(map)
+    };
+    let detail = json!({ "fields": fields.keys().collect::<Vec<_>>(), "secrets": secrets.keys().collect::<Vec<_>>() });
+    let mut active: connection::ActiveModel = found.clone().into();
+    active.fields = Set(merge(&found.fields, fields));
+    active.secrets = Set(merge(&found.secrets, secrets));
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    audit_success(
+        &txn,
+        &access,
+        Permission::ConnectionWrite,
+        "connection",
+        &updated.asset_id,
+        detail,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// The workspace's connections. Any member may list them; secrets never leave.
+pub async fn connections(
+    db: &impl ConnectionTrait,
+    access: &WorkspaceAccess,
+) -> ServiceResult<Vec<connection::Model>> {
+    Ok(connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(access.workspace.id))
+        .order_by_asc(connection::Column::Folder)
+        .order_by_asc(connection::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Does any connection belong to this workspace connector?
+pub async fn has_connections(db: &impl ConnectionTrait, copy_id: i64) -> ServiceResult<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(connection::Entity::find()
+        .filter(connection::Column::WorkspaceConnectorId.eq(copy_id))
+        .count(db)
+        .await?
+        > 0)
+}
