@@ -25,6 +25,22 @@ pub struct Config {
     /// `json` (default) or `pretty`.
     pub log_format: LogFormat,
     pub limits: RequestLimits,
+    /// Where connector code may send requests when it runs in the debugger.
+    pub sandbox: SandboxConfig,
+}
+
+/// Settings of the connector sandbox's network access.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Let connectors reach loopback, private and link-local addresses. Off in production; a
+    /// development server whose connectors call local services turns it on.
+    pub allow_private_networks: bool,
+    /// Send requests for these declared hosts to these addresses instead (plain HTTP), e.g.
+    /// `{ "api.example.com" = "127.0.0.1:9000" }`: for trying connectors against local mocks.
+    pub host_overrides: std::collections::HashMap<String, std::net::SocketAddr>,
+    /// How many connector runs may execute at once; more wait their turn.
+    pub max_concurrent_runs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -69,6 +85,7 @@ impl Default for Config {
             introspection: true,
             log_format: LogFormat::Json,
             limits: RequestLimits::default(),
+            sandbox: SandboxConfig::default(),
         }
     }
 }
@@ -105,6 +122,10 @@ impl Config {
         }
         if let Some(v) = var("PATCHBAY_INTROSPECTION") {
             self.introspection = parse_bool("PATCHBAY_INTROSPECTION", &v)?;
+        }
+        if let Some(v) = var("PATCHBAY_SANDBOX_ALLOW_PRIVATE_NETWORKS") {
+            self.sandbox.allow_private_networks =
+                parse_bool("PATCHBAY_SANDBOX_ALLOW_PRIVATE_NETWORKS", &v)?;
         }
         if let Some(v) = var("PATCHBAY_LOG_FORMAT") {
             self.log_format = match v.as_str() {

@@ -19,6 +19,7 @@ pub mod authz;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod debugger;
 pub mod domain;
 pub mod error;
 pub mod graphql;

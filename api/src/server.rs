@@ -20,8 +20,10 @@ use crate::telemetry::Metrics;
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let metrics = Arc::new(Metrics::default());
     let db = crate::db::connect(&config.database_url(), metrics.clone()).await?;
+    let runner = crate::debugger::Runner::new(&config.sandbox);
     Ok(AppState {
         db,
+        runner,
         config: Arc::new(config),
         metrics,
         events: Arc::new(tokio::sync::Notify::new()),

@@ -15,4 +15,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Woken after a change that subscribers may want to see (new notices).
     pub events: Arc<tokio::sync::Notify>,
+    /// Runs connector code for the debugger console.
+    pub runner: crate::debugger::Runner,
 }

@@ -1,12 +1,43 @@
 //! # packager — the Patchbay package format
 //!
-//! This crate will own package format v1 (see `DESIGN.md`, "Recipes, connections, packages"):
-//! building a deterministic zip archive from in-memory assets (recipes, connections, connector
-//! sources with their metadata), reading an archive back under hard limits (size, entry count,
-//! compression ratio, path rules), verifying every file's sha256 and an optional Ed25519 signature
-//! over the manifest, and planning an import against an in-memory view of a target workspace.
+//! Owns package format v1 (see `DESIGN.md`, "Recipes, connections, packages", and
+//! `docs/package-format.md`, the reference for everything below):
 //!
-//! It must not know about the database, GraphQL or HTTP: the `api` crate's services hand it assets
-//! and a view of the workspace, and act on the plan it returns.
+//! - [`build`]: in-memory assets ([`PackageInput`]) to a deterministic zip archive — same input,
+//!   same bytes — optionally signed with Ed25519 ([`BuildOptions`], [`PackageSigner`]);
+//! - [`read`]: archive bytes to a checked [`Package`] under hard [`Limits`], rejecting the whole
+//!   archive on the first violation with a [`ReadError`] that has a stable [`ReadError::code`] and
+//!   the offending [`ReadError::path`];
+//! - [`verify`]: the manifest signature against the keys a workspace trusts;
+//! - [`plan`]: what importing a package would do to a workspace, given a [`TargetView`] of it, with
+//!   a [`Plan::fingerprint`] so that applying can refuse when the target changed since the dry run.
 //!
-//! Nothing is implemented yet; the package format arrives with the packaging issue.
+//! It knows nothing of the database, GraphQL or HTTP, and never touches the file system: the `api`
+//! crate's services hand it assets and a view of the workspace, and act on the plan it returns.
+//! The caller leaves secret connection fields out of [`Connection::fields`]; they never enter a
+//! package.
+
+mod archive;
+mod build;
+pub mod canonical;
+mod model;
+pub mod names;
+mod plan;
+mod read;
+mod signature;
+
+pub use build::{BuildError, BuildOptions, assemble, build};
+pub use model::{
+    AssetType, Connection, ConnectorAsset, ConnectorParent, Dependency, FORMAT_VERSION, Manifest,
+    ManifestAsset, Package, PackageInput, PackageSource, Recipe, RecipeState, Signature,
+};
+pub use plan::{
+    Action, ConnectionPlan, ConnectorPlan, Credentials, DependencyKind, MissingDependency, Plan,
+    Reason, RecipePlan, Restart, TargetConnection, TargetConnector, TargetRecipe, TargetView,
+    definition_sha256, fields_sha256, plan,
+};
+pub use read::{Limits, ReadError, read};
+pub use signature::{PackageSigner, Verification, key_id, verify};
+
+/// Re-exported so callers name keys with the same types this crate verifies with.
+pub use ed25519_dalek::{SigningKey, VerifyingKey};

@@ -11,7 +11,7 @@ use rhai::packages::{
 };
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
-mod helpers;
+pub(crate) mod helpers;
 
 /// The HTTP verbs a connector calls as functions: `get(url)`, `post(url, body)`, ….
 pub const HTTP_VERBS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -67,6 +67,13 @@ impl Default for Limits {
 /// for the HTTP helpers. Variables must be declared before use, so typos in closures fail when the
 /// connector is parsed rather than when it runs.
 pub fn engine(limits: &Limits) -> Engine {
+    let mut engine = sandbox(limits);
+    register_http_stubs(&mut engine);
+    engine
+}
+
+/// The sandboxed engine without any HTTP helpers: the runtime registers real ones.
+pub(crate) fn sandbox(limits: &Limits) -> Engine {
     let mut engine = Engine::new_raw();
     for package in [
         CorePackage::new().as_shared_module(),
@@ -82,7 +89,6 @@ pub fn engine(limits: &Limits) -> Engine {
     engine.set_strict_variables(true);
     apply_limits(&mut engine, limits);
     helpers::register(&mut engine);
-    register_http_stubs(&mut engine);
     engine
 }
 

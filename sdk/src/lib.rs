@@ -8,9 +8,10 @@
 //! sandbox: [`parse`] and [`parse_with`] compile and evaluate the script's top level in the
 //! engine built by [`engine()`] — no file system, no modules, no `eval`, capped operations, call
 //! depth, data sizes and wall-clock time — then check the definition's shape. Every failure is a
-//! [`ParseError`] with a stable code and, where one is known, a line and column. Running a
-//! connector's connection test, actions and triggers, with a traced, egress-limited HTTP client,
-//! will live here too.
+//! [`ParseError`] with a stable code and, where one is known, a line and column. [`run`] runs a
+//! connector's connection test, an action, a trigger's poll or a pick list in the same sandbox,
+//! with an HTTP client limited to the hosts the connector declares, and returns a [`RunReport`]:
+//! the output or a typed [`RunError`], the logs and a redacted trace of every request.
 //!
 //! It must not know about the database, GraphQL or HTTP serving: the `api` crate hands it source
 //! text and stores or shows what it returns.
@@ -21,6 +22,7 @@ mod error;
 mod locate;
 mod parse;
 mod path;
+mod run;
 mod validate;
 
 pub use capabilities::{
@@ -29,3 +31,4 @@ pub use capabilities::{
 pub use engine::{Limits, engine};
 pub use error::{ParseError, Position};
 pub use parse::{parse, parse_with};
+pub use run::{Invocation, REDACTED, RunError, RunReport, RuntimeConfig, TraceEntry, run};

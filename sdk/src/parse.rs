@@ -127,7 +127,7 @@ fn evaluation_error(error: EvalAltResult, limits: &Limits) -> ParseError {
 
 /// The error that started it all, unwrapped from the function calls it passed through, and the
 /// position of the innermost call in case the error itself has none.
-fn innermost(mut error: EvalAltResult) -> (EvalAltResult, Option<Position>) {
+pub(crate) fn innermost(mut error: EvalAltResult) -> (EvalAltResult, Option<Position>) {
     let mut position = Position::from_rhai(error.position());
     while let EvalAltResult::ErrorInFunctionCall(_, _, inner, call) = error {
         position = Position::from_rhai(call).or(position);
@@ -136,7 +136,7 @@ fn innermost(mut error: EvalAltResult) -> (EvalAltResult, Option<Position>) {
     (error, position)
 }
 
-fn data_too_large(what: &str, limits: &Limits) -> String {
+pub(crate) fn data_too_large(what: &str, limits: &Limits) -> String {
     if what.contains("string") {
         format!(
             "strings exceed the limit of {} bytes",

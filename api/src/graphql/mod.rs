@@ -5,6 +5,7 @@
 pub mod capabilities;
 pub mod catalog;
 pub mod context;
+pub mod debugger;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
@@ -32,6 +33,7 @@ pub struct MutationRoot(
     mutation::CatalogMutationRoot,
     workspace_ops::WorkspaceMutationRoot,
     recipes::RecipeMutationRoot,
+    debugger::DebuggerMutationRoot,
 );
 
 pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, workspace_ops::SubscriptionRoot>;

@@ -492,7 +492,7 @@ impl WorkspaceMutationRoot {
             ),
             None => None,
         };
-        let marked = notifications::mark_read(db, access.workspace.id, ids)
+        let marked = notifications::mark_read(db, &access, ids)
             .await
             .map_err(|e| ServiceError::from(e).into_graphql())?;
         let unread_count = notifications::unread_count(db, access.workspace.id)

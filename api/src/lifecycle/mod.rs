@@ -339,6 +339,19 @@ async fn require_visible_source(
         .await?
         .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
     if listing.source_hidden && !authz::is_owner(db, &listing, &access.user).await? {
+        audit::record(
+            db,
+            AuditEntry {
+                workspace_id: Some(access.workspace.id),
+                actor_id: Some(access.user.id),
+                action: &Permission::ConnectorViewSource.name(),
+                object_type: "workspace_connector",
+                object_id: copy.id.to_string(),
+                outcome: Outcome::Denied,
+                detail: json!({ "reason": "closed source" }),
+            },
+        )
+        .await?;
         return Err(ServiceError::Forbidden(
             "read or edit the source of a closed-source connector".into(),
         ));

@@ -20,6 +20,23 @@ pub async fn notify_update(
     let Ok(new) = semver::Version::parse(&version.version) else {
         return Ok(Vec::new());
     };
+    // A pre-release is news only to a listing that has no stable version: elsewhere nothing would
+    // install or update to it by default.
+    if !new.pre.is_empty() {
+        let has_stable = connector_version::Entity::find()
+            .select_only()
+            .column(connector_version::Column::Version)
+            .filter(connector_version::Column::ConnectorId.eq(listing.id))
+            .into_tuple::<String>()
+            .all(txn)
+            .await?
+            .iter()
+            .filter_map(|v| semver::Version::parse(v).ok())
+            .any(|v| v.pre.is_empty());
+        if has_stable {
+            return Ok(Vec::new());
+        }
+    }
     let copies = workspace_connector::Entity::find()
         .filter(workspace_connector::Column::ConnectorId.eq(listing.id))
         .all(txn)
@@ -125,8 +142,34 @@ pub async fn unread_count(db: &impl ConnectionTrait, workspace_id: i64) -> Resul
         .await
 }
 
-/// Mark notices read: the given ones, or all of the workspace's when `ids` is `None`.
+/// Mark notices read: the given ones, or all of the workspace's when `ids` is `None`; recorded
+/// in the audit log with the number marked.
 pub async fn mark_read(
+    db: &sea_orm::DatabaseConnection,
+    access: &crate::authz::WorkspaceAccess,
+    ids: Option<Vec<i64>>,
+) -> Result<u64, DbErr> {
+    let workspace_id = access.workspace.id;
+    let txn = crate::db::begin_write(db).await?;
+    let marked = mark_read_in(&txn, workspace_id, ids).await?;
+    crate::audit::record(
+        &txn,
+        crate::audit::AuditEntry {
+            workspace_id: Some(workspace_id),
+            actor_id: Some(access.user.id),
+            action: "notification.read",
+            object_type: "workspace",
+            object_id: access.workspace.slug.clone(),
+            outcome: crate::audit::Outcome::Success,
+            detail: serde_json::json!({ "marked": marked }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(marked)
+}
+
+async fn mark_read_in(
     db: &impl ConnectionTrait,
     workspace_id: i64,
     ids: Option<Vec<i64>>,

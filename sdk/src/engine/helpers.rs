@@ -36,7 +36,7 @@ fn to_json(value: &Dynamic) -> HelperResult<String> {
         .map_err(failure)
 }
 
-fn json_value(value: &Dynamic) -> Result<Value, String> {
+pub(crate) fn json_value(value: &Dynamic) -> Result<Value, String> {
     let value = value.flatten_clone();
     if value.is_unit() {
         return Ok(Value::Null);
@@ -77,7 +77,7 @@ fn parse_json(text: &str) -> HelperResult<Dynamic> {
         .map_err(|error| failure(format!("invalid JSON: {error}")))
 }
 
-fn from_json(json: Value) -> Dynamic {
+pub(crate) fn from_json(json: Value) -> Dynamic {
     match json {
         Value::Null => Dynamic::UNIT,
         Value::Bool(flag) => flag.into(),

@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilt
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code};
 
-use crate::fixtures::connector_source;
+use crate::fixtures::{connector_source, recipe_connector_source};
 
 /// The checked-in table.
 const MATRIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/authz/matrix.txt");
@@ -46,6 +46,15 @@ const INSTALL_LISTING: &str = "authz-install";
 /// A listing owned by the foreign admin.
 const FOREIGN_LISTING: &str = "authz-foreign-conn";
 const MISSING_LISTING: &str = "authz-no-such-conn";
+/// A listing of `listing_owner` with a trigger, an action and connection fields, installed and
+/// released in both workspaces for the recipe and connection cells (no cell uninstalls it).
+const RECIPE_LISTING: &str = "authz-recipes";
+/// The arranged recipe of each workspace (stopped before each cell that needs it).
+const RECIPE_NAME: &str = "authz-recipe";
+/// The arranged connection of each workspace.
+const CONNECTION_NAME: &str = "authz-connection";
+/// A recipe and a connection created and deleted while arranging; their ids name nothing.
+const GONE_NAME: &str = "authz-gone";
 
 const FOREIGN_ADMIN: &str = "foreign-admin";
 /// Added by `setWorkspaceMember` cells; not a member before each of them.
@@ -104,6 +113,8 @@ impl Column {
 enum Op {
     WorkspaceQuery,
     AuditEvents,
+    Recipes,
+    Connections,
     CopySource,
     VersionSource,
     SetMember,
@@ -116,6 +127,12 @@ enum Op {
     Update,
     Uninstall,
     MarkRead,
+    CreateRecipe,
+    UpdateRecipe,
+    DeleteRecipe,
+    SetRecipeState,
+    CreateConnection,
+    UpdateConnection,
     Publish,
     Yank,
     UpdateListing,
@@ -126,9 +143,11 @@ enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 21] = [
+    const ALL: [Op; 29] = [
         Self::WorkspaceQuery,
         Self::AuditEvents,
+        Self::Recipes,
+        Self::Connections,
         Self::CopySource,
         Self::VersionSource,
         Self::SetMember,
@@ -141,6 +160,12 @@ impl Op {
         Self::Update,
         Self::Uninstall,
         Self::MarkRead,
+        Self::CreateRecipe,
+        Self::UpdateRecipe,
+        Self::DeleteRecipe,
+        Self::SetRecipeState,
+        Self::CreateConnection,
+        Self::UpdateConnection,
         Self::Publish,
         Self::Yank,
         Self::UpdateListing,
@@ -155,6 +180,8 @@ impl Op {
         match self {
             Self::WorkspaceQuery => "workspace",
             Self::AuditEvents => "Workspace.auditEvents",
+            Self::Recipes => "Workspace.recipes",
+            Self::Connections => "Workspace.connections",
             Self::CopySource => "WorkspaceConnectorVersion.source",
             Self::VersionSource => "ConnectorVersion.source",
             Self::SetMember => "setWorkspaceMember",
@@ -167,6 +194,12 @@ impl Op {
             Self::Update => "updateWorkspaceConnector",
             Self::Uninstall => "uninstallWorkspaceConnector",
             Self::MarkRead => "markNotificationsRead",
+            Self::CreateRecipe => "createRecipe",
+            Self::UpdateRecipe => "updateRecipe",
+            Self::DeleteRecipe => "deleteRecipe",
+            Self::SetRecipeState => "setRecipeState",
+            Self::CreateConnection => "createConnection",
+            Self::UpdateConnection => "updateConnection",
             Self::Publish => "publishVersion",
             Self::Yank => "yankVersion",
             Self::UpdateListing => "updateConnector",
@@ -186,6 +219,8 @@ impl Op {
         match self {
             Self::WorkspaceQuery => Some(&["workspace", "slug"]),
             Self::AuditEvents => Some(&["workspace", "auditEvents"]),
+            Self::Recipes => Some(&["workspace", "recipes"]),
+            Self::Connections => Some(&["workspace", "connections"]),
             Self::CopySource => Some(&["workspace", "connector", "latest", "source"]),
             Self::VersionSource => Some(&["connector", "version", "source"]),
             _ => None,
@@ -204,6 +239,12 @@ impl Op {
             Self::AuditEvents => {
                 "query($ws: String!) { workspace(slug: $ws) { auditEvents(first: 1) { action } } }"
             }
+            Self::Recipes => {
+                "query($ws: String!) { workspace(slug: $ws) { recipes { id state } } }"
+            }
+            Self::Connections => {
+                "query($ws: String!) { workspace(slug: $ws) { connections { id secretsSet } } }"
+            }
             Self::CopySource => {
                 "query($ws: String!, $id: ID!) { workspace(slug: $ws) { connector(id: $id) { latest { source } } } }"
             }
@@ -220,6 +261,12 @@ impl Op {
             Self::Update => UPDATE_COPY,
             Self::Uninstall => UNINSTALL,
             Self::MarkRead => MARK_READ,
+            Self::CreateRecipe => CREATE_RECIPE,
+            Self::UpdateRecipe => UPDATE_RECIPE,
+            Self::DeleteRecipe => DELETE_RECIPE,
+            Self::SetRecipeState => SET_RECIPE_STATE,
+            Self::CreateConnection => CREATE_CONNECTION,
+            Self::UpdateConnection => UPDATE_CONNECTION,
             Self::Publish => PUBLISH,
             Self::Yank => YANK,
             Self::UpdateListing => UPDATE_LISTING,
@@ -247,6 +294,12 @@ const RELEASE: &str = "mutation($input: WorkspaceConnectorInput!) { releaseWorks
 const RESTORE: &str = "mutation($input: RestoreWorkspaceConnectorVersionInput!) { restoreWorkspaceConnectorVersion(input: $input) { workspaceConnector { id latestNumber releasedNumber } changed userErrors { field message code } } }";
 const UPDATE_COPY: &str = "mutation($input: UpdateWorkspaceConnectorInput!) { updateWorkspaceConnector(input: $input) { workspaceConnector { id latestNumber releasedNumber } changed userErrors { field message code } } }";
 const UNINSTALL: &str = "mutation($input: WorkspaceConnectorInput!) { uninstallWorkspaceConnector(input: $input) { uninstalledId userErrors { field message code } } }";
+const CREATE_RECIPE: &str = "mutation($input: CreateRecipeInput!) { createRecipe(input: $input) { recipe { id state } userErrors { field message code } } }";
+const UPDATE_RECIPE: &str = "mutation($input: UpdateRecipeInput!) { updateRecipe(input: $input) { recipe { id description } userErrors { field message code } } }";
+const DELETE_RECIPE: &str = "mutation($input: RecipeRefInput!) { deleteRecipe(input: $input) { recipe { id } userErrors { field message code } } }";
+const SET_RECIPE_STATE: &str = "mutation($input: SetRecipeStateInput!) { setRecipeState(input: $input) { recipe { id state } userErrors { field message code } } }";
+const CREATE_CONNECTION: &str = "mutation($input: CreateConnectionInput!) { createConnection(input: $input) { connection { id secretsSet } userErrors { field message code } } }";
+const UPDATE_CONNECTION: &str = "mutation($input: UpdateConnectionInput!) { updateConnection(input: $input) { connection { id fields secretsSet } userErrors { field message code } } }";
 const MARK_READ: &str = "mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) { marked unreadCount } }";
 
 /// Everything a cell could change in one workspace, as its admin sees it.
@@ -258,15 +311,18 @@ query($ws: String!) {
     roles { name builtin permissions }
     connectors { id name latestNumber releasedNumber parentVersion { version } listing { slug } }
     unreadNotificationCount
+    recipes { id assetId folder name description state definition }
+    connections { id assetId folder name workspaceConnectorId fields secretsSet }
   }
 }"#;
 
 /// Everything a cell could change in the listings, as anyone sees it.
 const LISTING_STATE: &str = r#"
-query($main: String!, $foreign: String!, $install: String!) {
+query($main: String!, $foreign: String!, $install: String!, $recipes: String!) {
   main: connector(slug: $main) { ...listing }
   foreign: connector(slug: $foreign) { ...listing }
   install: connector(slug: $install) { ...listing }
+  recipes: connector(slug: $recipes) { ...listing }
 }
 fragment listing on Connector {
   name summary description category keywords visibility sourceHidden status
@@ -518,6 +574,10 @@ struct World {
     missing_copy: String,
     /// The source of the arranged listing's version 1.0.0.
     source_v1: String,
+    /// The global id of a recipe that was deleted.
+    missing_recipe: String,
+    /// The global id of a connection that was deleted.
+    missing_connection: String,
     /// Makes names and version numbers unique.
     seq: u64,
 }
@@ -561,7 +621,12 @@ impl World {
             .data(
                 None,
                 LISTING_STATE,
-                json!({ "main": LISTING, "foreign": FOREIGN_LISTING, "install": INSTALL_LISTING }),
+                json!({
+                    "main": LISTING,
+                    "foreign": FOREIGN_LISTING,
+                    "install": INSTALL_LISTING,
+                    "recipes": RECIPE_LISTING,
+                }),
             )
             .await
     }
@@ -573,6 +638,10 @@ impl World {
         let db = self.app.conn()?;
         let unread = entities::notification::Entity::find()
             .filter(entities::notification::Column::ReadAt.is_null())
+            .count(db)
+            .await?;
+        let running = entities::recipe::Entity::find()
+            .filter(entities::recipe::Column::State.eq("running"))
             .count(db)
             .await?;
         let yanked = entities::connector_version::Entity::find()
@@ -596,6 +665,10 @@ impl World {
                 "installEvents": entities::install_event::Entity::find().count(db).await?,
                 "notifications": entities::notification::Entity::find().count(db).await?,
                 "unreadNotifications": unread,
+                "recipes": entities::recipe::Entity::find().count(db).await?,
+                "runningRecipes": running,
+                "recipeConnectors": entities::recipe_connector::Entity::find().count(db).await?,
+                "connections": entities::connection::Entity::find().count(db).await?,
             },
         }))
     }
@@ -792,6 +865,122 @@ impl World {
         Ok(())
     }
 
+    /// The recipe listing installed in a workspace with its first version released, so that
+    /// recipes and connections may name it.
+    async fn ensure_recipe_copy(&self, column: Column) -> anyhow::Result<()> {
+        if let Some(copy) = self.find_copy(column, RECIPE_LISTING).await?
+            && !copy["releasedNumber"].is_null()
+        {
+            return Ok(());
+        }
+        self.ensure_not_installed(column, RECIPE_LISTING).await?;
+        let payload = must(
+            &self.app,
+            self.workspace_admin(column),
+            INSTALL,
+            json!({ "workspace": column.workspace(), "connector": RECIPE_LISTING }),
+            "installConnector",
+        )
+        .await?;
+        let id = id_of(&payload["workspaceConnector"]["id"])?;
+        must(
+            &self.app,
+            self.workspace_admin(column),
+            RELEASE,
+            json!({ "workspaceConnectorId": id }),
+            "releaseWorkspaceConnector",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// An item (`recipes` or `connections`) of a workspace by name, as its admin sees it.
+    async fn find_named(
+        &self,
+        column: Column,
+        list: &str,
+        name: &str,
+    ) -> anyhow::Result<Option<Value>> {
+        let state = self.workspace_state(column).await?;
+        Ok(state[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|item| item["name"] == name)
+            .cloned())
+    }
+
+    /// Create a recipe named `name` in a workspace (as its admin); returns its id.
+    async fn create_recipe(&self, column: Column, name: &str) -> anyhow::Result<String> {
+        let input = json!({ "workspace": column.workspace(), "name": name, "definition": recipe_definition() });
+        let payload = must(
+            &self.app,
+            self.workspace_admin(column),
+            CREATE_RECIPE,
+            input,
+            "createRecipe",
+        )
+        .await?;
+        id_of(&payload["recipe"]["id"])
+    }
+
+    /// The arranged recipe of a workspace, in the state every recipe cell starts from: present
+    /// and stopped. For the missing column, the id of a deleted recipe.
+    async fn ensure_recipe(&self, column: Column) -> anyhow::Result<String> {
+        if column == Column::Missing {
+            return Ok(self.missing_recipe.clone());
+        }
+        let Some(recipe) = self.find_named(column, "recipes", RECIPE_NAME).await? else {
+            return self.create_recipe(column, RECIPE_NAME).await;
+        };
+        let id = id_of(&recipe["id"])?;
+        if recipe["state"] != "STOPPED" {
+            must(
+                &self.app,
+                self.workspace_admin(column),
+                SET_RECIPE_STATE,
+                json!({ "recipeId": id, "state": "STOPPED" }),
+                "setRecipeState",
+            )
+            .await?;
+        }
+        Ok(id)
+    }
+
+    /// Create a connection named `name` in a workspace (as its admin); returns its id.
+    async fn create_connection(&self, column: Column, name: &str) -> anyhow::Result<String> {
+        let input = json!({
+            "workspace": column.workspace(),
+            "name": name,
+            "connector": RECIPE_LISTING,
+            "values": { "api_key": "arranged-secret", "region": "arranged" },
+        });
+        let payload = must(
+            &self.app,
+            self.workspace_admin(column),
+            CREATE_CONNECTION,
+            input,
+            "createConnection",
+        )
+        .await?;
+        id_of(&payload["connection"]["id"])
+    }
+
+    /// The arranged connection of a workspace (present). For the missing column, the id of a
+    /// deleted connection.
+    async fn ensure_connection(&self, column: Column) -> anyhow::Result<String> {
+        if column == Column::Missing {
+            return Ok(self.missing_connection.clone());
+        }
+        match self
+            .find_named(column, "connections", CONNECTION_NAME)
+            .await?
+        {
+            Some(connection) => id_of(&connection["id"]),
+            None => self.create_connection(column, CONNECTION_NAME).await,
+        }
+    }
+
     /// Put the targets of `op` in their known state and return the operation's variables.
     async fn prepare(&mut self, op: Op, column: Column) -> anyhow::Result<Value> {
         let ws = column.workspace();
@@ -799,6 +988,14 @@ impl World {
         let n = self.next();
         let input = match op {
             Op::WorkspaceQuery | Op::AuditEvents => return Ok(json!({ "ws": ws })),
+            Op::Recipes | Op::Connections => {
+                // Something to list where the column names an existing workspace.
+                if column != Column::Missing {
+                    self.ensure_recipe(column).await?;
+                    self.ensure_connection(column).await?;
+                }
+                return Ok(json!({ "ws": ws }));
+            }
             Op::CopySource => {
                 let id = self.ensure_copy(column).await?;
                 let ws = if column == Column::Foreign {
@@ -851,6 +1048,31 @@ impl World {
                 self.ensure_unread().await?;
                 json!({ "workspace": ws })
             }
+            Op::CreateRecipe => json!({
+                "workspace": ws,
+                "name": format!("created-{n}"),
+                "description": "Created by a matrix cell",
+                "definition": recipe_definition(),
+            }),
+            Op::UpdateRecipe => json!({
+                "recipeId": self.ensure_recipe(column).await?,
+                "description": format!("Description number {n}"),
+            }),
+            Op::DeleteRecipe => json!({ "recipeId": self.ensure_recipe(column).await? }),
+            Op::SetRecipeState => json!({
+                "recipeId": self.ensure_recipe(column).await?,
+                "state": "RUNNING",
+            }),
+            Op::CreateConnection => json!({
+                "workspace": ws,
+                "name": format!("created-{n}"),
+                "connector": RECIPE_LISTING,
+                "values": { "api_key": format!("secret-{n}"), "region": "eu" },
+            }),
+            Op::UpdateConnection => json!({
+                "connectionId": self.ensure_connection(column).await?,
+                "values": { "region": format!("region-{n}") },
+            }),
             Op::Publish => json!({
                 "slug": slug,
                 "version": format!("2.{n}.0"),
@@ -891,6 +1113,14 @@ impl World {
         };
         Ok(json!({ "input": input }))
     }
+}
+
+/// A definition using the recipe listing's trigger and action.
+fn recipe_definition() -> Value {
+    json!({
+        "trigger": { "connector": RECIPE_LISTING, "trigger": "new_item", "input": {} },
+        "steps": [ { "connector": RECIPE_LISTING, "action": "get_item", "input": { "id": "1" } } ],
+    })
 }
 
 /// Users, listings, workspaces, roles, members and copies, arranged through the API.
@@ -944,6 +1174,14 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
         &owner,
         CREATE_CONNECTOR,
         create(INSTALL_LISTING, &source_v1),
+        "createConnector",
+    )
+    .await?;
+    must(
+        &app,
+        &owner,
+        CREATE_CONNECTOR,
+        create(RECIPE_LISTING, &recipe_connector_source("Authz recipes")),
         "createConnector",
     )
     .await?;
@@ -1035,6 +1273,8 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
         owner,
         missing_copy: String::new(),
         source_v1,
+        missing_recipe: String::new(),
+        missing_connection: String::new(),
         seq: 0,
     };
     // A copy id that looks valid but names nothing: install, then uninstall.
@@ -1045,6 +1285,43 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
     world.ensure_copy(Column::Foreign).await?;
     world.ensure_member(Column::Own, VICTIM, true).await?;
     world.ensure_member(Column::Foreign, VICTIM, true).await?;
+
+    // Recipes and connections: the recipe listing released in both workspaces, a recipe and a
+    // connection in each, and ids that look valid but name nothing (created, then deleted; there
+    // is no mutation that deletes a connection, so its row is deleted directly).
+    for column in [Column::Own, Column::Foreign] {
+        world.ensure_recipe_copy(column).await?;
+        world.ensure_recipe(column).await?;
+        world.ensure_connection(column).await?;
+    }
+    let gone = world.create_recipe(Column::Own, GONE_NAME).await?;
+    must(
+        &world.app,
+        &world.admin,
+        DELETE_RECIPE,
+        json!({ "recipeId": gone }),
+        "deleteRecipe",
+    )
+    .await?;
+    world.missing_recipe = gone;
+    let gone = world.create_connection(Column::Own, GONE_NAME).await?;
+    let deleted = entities::connection::Entity::delete_many()
+        .filter(entities::connection::Column::Name.eq(GONE_NAME))
+        .exec(world.app.conn()?)
+        .await?;
+    anyhow::ensure!(
+        deleted.rows_affected == 1,
+        "deleted {} connections named {GONE_NAME}",
+        deleted.rows_affected
+    );
+    world.missing_connection = gone;
+    anyhow::ensure!(
+        world
+            .find_named(Column::Own, "connections", GONE_NAME)
+            .await?
+            .is_none(),
+        "the deleted connection is still listed"
+    );
     Ok(world)
 }
 

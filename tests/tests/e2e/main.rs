@@ -3,9 +3,13 @@
 
 mod fixtures;
 
+mod authz_matrix;
 mod bad_input;
 mod catalog_metrics;
 mod catalog_search;
+mod concurrency;
 mod contract;
+mod lifecycle;
+mod notifications;
 mod publish;
 mod statements;

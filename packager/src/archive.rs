@@ -1,0 +1,163 @@
+//! A strict walk of the zip central directory, done before any byte is decompressed.
+//!
+//! The `zip` crate keeps one entry per name (a duplicate silently replaces the first) and tolerates
+//! data before the archive; a package tolerates neither, so the raw central directory is read here
+//! to see every entry exactly as written. Only what package format v1 needs is accepted: one disk,
+//! no zip64, no archive comment, and the first local header at byte 0.
+
+use crate::read::ReadError;
+
+const LOCAL_HEADER_SIGNATURE: u32 = 0x0403_4b50;
+const CENTRAL_HEADER_SIGNATURE: u32 = 0x0201_4b50;
+const END_OF_CENTRAL_DIRECTORY_SIGNATURE: u32 = 0x0605_4b50;
+const END_OF_CENTRAL_DIRECTORY_LEN: usize = 22;
+const CENTRAL_HEADER_LEN: usize = 46;
+
+/// Host systems in the "version made by" field whose external attributes carry a unix mode.
+const HOST_UNIX: u8 = 3;
+const HOST_MACOS: u8 = 19;
+
+/// One central directory record, as declared (nothing here is trusted yet).
+#[derive(Debug, Clone)]
+pub(crate) struct CentralEntry {
+    pub name: Vec<u8>,
+    pub host: u8,
+    pub flags: u16,
+    pub method: u16,
+    pub compressed_size: u64,
+    pub uncompressed_size: u64,
+    pub external_attributes: u32,
+    pub local_header_offset: u64,
+}
+
+impl CentralEntry {
+    /// The unix mode, when the creating system recorded one.
+    pub fn unix_mode(&self) -> Option<u32> {
+        matches!(self.host, HOST_UNIX | HOST_MACOS).then_some(self.external_attributes >> 16)
+    }
+
+    /// The MS-DOS directory attribute.
+    pub fn is_dos_directory(&self) -> bool {
+        self.external_attributes & 0x10 != 0
+    }
+}
+
+fn malformed(reason: impl Into<String>) -> ReadError {
+    ReadError::MalformedArchive {
+        reason: reason.into(),
+    }
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> Result<u16, ReadError> {
+    bytes
+        .get(at..at + 2)
+        .and_then(|b| b.try_into().ok())
+        .map(u16::from_le_bytes)
+        .ok_or_else(|| malformed("the central directory is cut short"))
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Result<u32, ReadError> {
+    bytes
+        .get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| malformed("the central directory is cut short"))
+}
+
+/// Read the central directory of `bytes`, refusing more than `max_entries` entries before walking
+/// them.
+pub(crate) fn central_directory(
+    bytes: &[u8],
+    max_entries: usize,
+) -> Result<Vec<CentralEntry>, ReadError> {
+    let end = bytes
+        .len()
+        .checked_sub(END_OF_CENTRAL_DIRECTORY_LEN)
+        .ok_or_else(|| malformed("too short to be a zip archive"))?;
+    if u32_at(bytes, end)? != END_OF_CENTRAL_DIRECTORY_SIGNATURE {
+        return Err(malformed(
+            "no end of central directory record at the end (truncated, trailing data or a comment)",
+        ));
+    }
+    let disk = u16_at(bytes, end + 4)?;
+    let directory_disk = u16_at(bytes, end + 6)?;
+    let entries_on_disk = u16_at(bytes, end + 8)?;
+    let entries = u16_at(bytes, end + 10)?;
+    let directory_size = u32_at(bytes, end + 12)?;
+    let directory_offset = u32_at(bytes, end + 16)?;
+    if disk != 0 || directory_disk != 0 || entries_on_disk != entries {
+        return Err(malformed("multi-disk archives are not supported"));
+    }
+    if entries == u16::MAX || directory_size == u32::MAX || directory_offset == u32::MAX {
+        return Err(malformed("zip64 archives are not supported"));
+    }
+    if usize::from(entries) > max_entries {
+        return Err(ReadError::TooManyEntries {
+            count: usize::from(entries),
+            max: max_entries,
+        });
+    }
+    let start = directory_offset as usize;
+    if start.checked_add(directory_size as usize) != Some(end) {
+        return Err(malformed(
+            "the central directory is not where the end record says (data before the archive?)",
+        ));
+    }
+    if entries > 0 && u32_at(bytes, 0)? != LOCAL_HEADER_SIGNATURE {
+        return Err(malformed(
+            "the archive does not start with a local file header",
+        ));
+    }
+
+    let mut records = Vec::with_capacity(usize::from(entries));
+    let mut at = start;
+    for _ in 0..entries {
+        let (record, next) = central_record(bytes, at, end)?;
+        records.push(record);
+        at = next;
+    }
+    if at != end {
+        return Err(malformed(
+            "the central directory holds more than its entry count",
+        ));
+    }
+    if let Some(first) = records.iter().map(|r| r.local_header_offset).min()
+        && first != 0
+    {
+        return Err(malformed("data before the first entry"));
+    }
+    Ok(records)
+}
+
+fn central_record(bytes: &[u8], at: usize, end: usize) -> Result<(CentralEntry, usize), ReadError> {
+    if at + CENTRAL_HEADER_LEN > end || u32_at(bytes, at)? != CENTRAL_HEADER_SIGNATURE {
+        return Err(malformed("a central directory record is damaged"));
+    }
+    let name_len = usize::from(u16_at(bytes, at + 28)?);
+    let extra_len = usize::from(u16_at(bytes, at + 30)?);
+    let comment_len = usize::from(u16_at(bytes, at + 32)?);
+    let name_start = at + CENTRAL_HEADER_LEN;
+    let next = name_start + name_len + extra_len + comment_len;
+    if next > end {
+        return Err(malformed(
+            "a central directory record runs past the directory",
+        ));
+    }
+    let record = CentralEntry {
+        name: bytes[name_start..name_start + name_len].to_vec(),
+        host: u16_at(bytes, at + 4)?.to_be_bytes()[0],
+        flags: u16_at(bytes, at + 8)?,
+        method: u16_at(bytes, at + 10)?,
+        compressed_size: u64::from(u32_at(bytes, at + 20)?),
+        uncompressed_size: u64::from(u32_at(bytes, at + 24)?),
+        external_attributes: u32_at(bytes, at + 38)?,
+        local_header_offset: u64::from(u32_at(bytes, at + 42)?),
+    };
+    if record.compressed_size == u64::from(u32::MAX)
+        || record.uncompressed_size == u64::from(u32::MAX)
+        || record.local_header_offset == u64::from(u32::MAX)
+    {
+        return Err(malformed("zip64 entries are not supported"));
+    }
+    Ok((record, next))
+}

@@ -1,0 +1,192 @@
+//! Builders for tests: sample assets, and raw zip tools to make hostile archives in code.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+
+use packager::{
+    BuildOptions, Connection, ConnectorAsset, ConnectorParent, PackageInput, PackageSource, Recipe,
+    RecipeState, canonical::sha256_hex,
+};
+use serde_json::{Value, json};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+
+pub const PACKAGE_ID: &str = "6f1c1f3e-8a51-4a4e-9a0e-0d8f3b0c2a11";
+pub const LEAD_SYNC: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e01";
+pub const DIGEST: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e02";
+pub const SLACK_CONN: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e03";
+pub const CRM_CONN: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e04";
+
+pub fn recipe(asset_id: &str, folder: &str, name: &str, definition: Value) -> Recipe {
+    Recipe {
+        asset_id: asset_id.to_owned(),
+        folder: folder.to_owned(),
+        name: name.to_owned(),
+        description: format!("{name}, for tests"),
+        definition,
+        state: RecipeState::Stopped,
+    }
+}
+
+pub fn connection(asset_id: &str, folder: &str, name: &str, connector: &str) -> Connection {
+    let mut fields = BTreeMap::new();
+    fields.insert("workspace".to_owned(), json!("acme"));
+    fields.insert("region".to_owned(), json!({"name": "eu", "zone": 2}));
+    Connection {
+        asset_id: asset_id.to_owned(),
+        folder: folder.to_owned(),
+        name: name.to_owned(),
+        connector: connector.to_owned(),
+        fields,
+    }
+}
+
+pub fn connector(slug: &str, source: &str, parent: Option<(&str, &str)>) -> ConnectorAsset {
+    ConnectorAsset {
+        slug: slug.to_owned(),
+        name: format!("{slug} connector"),
+        workspace_version: 3,
+        source: source.to_owned(),
+        sha256: sha256_hex(source.as_bytes()),
+        parent: parent.map(|(listing, version)| ConnectorParent {
+            listing: listing.to_owned(),
+            version: version.to_owned(),
+        }),
+    }
+}
+
+/// Two recipes, two connections, two connectors; every dependency inside the package.
+pub fn sample_input() -> PackageInput {
+    let lead_sync = json!({
+        "trigger": {"connector": "slack", "trigger": "new_message", "connection": SLACK_CONN,
+                    "input": {"channel": "#leads"}},
+        "steps": [
+            {"connector": "crm-sync", "action": "upsert_lead", "connection": CRM_CONN,
+             "input": {"email": "{{trigger.email}}"}},
+            {"connector": "slack", "action": "post_message", "connection": SLACK_CONN,
+             "input": {"text": "synced"}}
+        ]
+    });
+    let digest = json!({
+        "trigger": {"connector": "crm-sync", "trigger": "daily", "input": {}},
+        "steps": [{"connector": "slack", "action": "post_message", "input": {"text": "digest"}}]
+    });
+    PackageInput {
+        package_id: PACKAGE_ID.to_owned(),
+        created_at: "2026-05-01T12:00:00Z".to_owned(),
+        source: PackageSource {
+            workspace: "acme-dev".to_owned(),
+            environment: "development".to_owned(),
+        },
+        exporter: "alice".to_owned(),
+        // Deliberately not in path order: build sorts.
+        recipes: vec![
+            recipe(LEAD_SYNC, "sales/leads", "Sync leads (v2)", lead_sync),
+            recipe(DIGEST, "", "Daily digest", digest),
+        ],
+        connections: vec![
+            connection(SLACK_CONN, "shared", "Slack", "slack"),
+            connection(CRM_CONN, "shared", "CRM", "crm-sync"),
+        ],
+        connectors: vec![
+            connector("slack", "#{ title: \"Slack\" }\n", Some(("slack", "1.2.0"))),
+            connector("crm-sync", "#{ title: \"CRM sync\" }\n", None),
+        ],
+    }
+}
+
+pub fn sample_archive() -> Vec<u8> {
+    packager::build(&sample_input(), &BuildOptions::default()).expect("the sample builds")
+}
+
+pub fn options() -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644)
+}
+
+/// An archive of exactly these entries, in this order.
+pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        writer.start_file(*name, options()).expect("start entry");
+        writer.write_all(bytes).expect("write entry");
+    }
+    writer.finish().expect("finish").into_inner()
+}
+
+/// Every entry of an archive, in order.
+pub fn unpack(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).expect("a readable archive");
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).expect("entry");
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).expect("entry data");
+            (file.name().expect("utf-8 name").into_owned(), data)
+        })
+        .collect()
+}
+
+/// Rezip after `change` edits the entry list.
+pub fn repack(bytes: &[u8], change: impl FnOnce(&mut Vec<(String, Vec<u8>)>)) -> Vec<u8> {
+    let mut files = unpack(bytes);
+    change(&mut files);
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    zip_of(&refs)
+}
+
+/// Rezip with the manifest JSON edited by `change` (keys stay sorted: serde_json maps are
+/// BTreeMaps unless `preserve_order` is on, and the reader does not care either way).
+pub fn edit_manifest(bytes: &[u8], change: impl FnOnce(&mut Value)) -> Vec<u8> {
+    repack(bytes, |files| {
+        let entry = files
+            .iter_mut()
+            .find(|(name, _)| name == "manifest.json")
+            .expect("a manifest");
+        let mut manifest: Value = serde_json::from_slice(&entry.1).expect("manifest JSON");
+        change(&mut manifest);
+        entry.1 = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+    })
+}
+
+/// Replace every occurrence of `from` with `to` (same length) in the raw bytes: renames an entry
+/// in both its local header and the central directory, past any writer-side checks.
+pub fn patch_bytes(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len(), "patches keep lengths");
+    let mut out = bytes.to_vec();
+    let mut at = 0;
+    let mut hits = 0;
+    while let Some(pos) = out[at..].windows(from.len()).position(|w| w == from) {
+        out[at + pos..at + pos + to.len()].copy_from_slice(to);
+        at += pos + to.len();
+        hits += 1;
+    }
+    assert!(hits > 0, "nothing to patch");
+    out
+}
+
+/// Offset of the central directory, from the end record (no comment).
+pub fn central_directory_offset(bytes: &[u8]) -> usize {
+    let end = bytes.len() - 22;
+    u32::from_le_bytes(bytes[end + 16..end + 20].try_into().expect("4 bytes")) as usize
+}
+
+/// Overwrite the declared uncompressed size of the first entry, in its local header and in the
+/// central directory.
+pub fn lie_about_first_size(bytes: &[u8], size: u32) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[22..26].copy_from_slice(&size.to_le_bytes());
+    let cd = central_directory_offset(bytes);
+    out[cd + 24..cd + 28].copy_from_slice(&size.to_le_bytes());
+    out
+}
+
+pub fn signing_key(seed: u8) -> packager::SigningKey {
+    packager::SigningKey::from_bytes(&[seed; 32])
+}

@@ -1,0 +1,521 @@
+//! The HTTP helpers' engine room: builds each request, checks where it goes before any
+//! connection is made, sends it, follows same-host redirects, and records every attempt in the
+//! trace with secrets redacted.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rhai::{Dynamic, EvalAltResult, Map, Position};
+
+use super::http::{self, Failure, Request, Response};
+use super::redact::{Redactor, percent_encode, truncate};
+use super::url::{Host, Scheme, Url, forbidden_address, host_allowed};
+use super::{RunError, RuntimeConfig, TraceEntry};
+use crate::engine::helpers::{from_json, json_value};
+
+/// Redirects followed for one request, at most.
+const MAX_REDIRECTS: usize = 5;
+/// Log lines kept per run; later ones are dropped.
+const MAX_LOG_LINES: usize = 1000;
+/// Bytes of a response body quoted in an `HTTP` error.
+const ERROR_BODY_BYTES: usize = 512;
+
+/// Everything one run shares between the script's helpers and the caller.
+pub(crate) struct Session {
+    pub(crate) config: RuntimeConfig,
+    pub(crate) allowed_hosts: Vec<String>,
+    pub(crate) redactor: Redactor,
+    /// When the whole run must be over.
+    pub(crate) deadline: Instant,
+    pub(crate) requests: usize,
+    pub(crate) trace: Vec<TraceEntry>,
+    pub(crate) logs: Vec<String>,
+    /// An error the script must not be able to catch; the helper that hit it ends the run.
+    pub(crate) fatal: Option<RunError>,
+    /// Set once `base_uri` and the authorization are known; HTTP is refused before.
+    pub(crate) prepared: Option<Prepared>,
+    pub(crate) methods: Map,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prepared {
+    pub(crate) base_uri: Option<String>,
+    pub(crate) auth_headers: Vec<(String, String)>,
+}
+
+impl Session {
+    pub(crate) fn log(&mut self, text: &str) {
+        if self.logs.len() < MAX_LOG_LINES {
+            let line = truncate(self.redactor.text(text), self.config.max_trace_body_bytes);
+            self.logs.push(line);
+        }
+    }
+}
+
+/// A request body as the script gave it.
+pub(crate) enum Body {
+    None,
+    Json(String),
+    Raw(String),
+}
+
+impl Body {
+    pub(crate) fn from_dynamic(value: &Dynamic) -> Result<Self, Box<EvalAltResult>> {
+        if value.is_unit() {
+            Ok(Self::None)
+        } else if value.is_string() {
+            Ok(Self::Raw(value.to_string()))
+        } else {
+            json_value(value)
+                .map(|json| Self::Json(json.to_string()))
+                .map_err(|message| thrown(format!("the request body cannot be sent: {message}")))
+        }
+    }
+
+    fn content_type(&self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Json(_) => Some("application/json"),
+            Self::Raw(_) => Some("application/octet-stream"),
+        }
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Self::None => None,
+            Self::Json(text) | Self::Raw(text) => Some(text.as_bytes()),
+        }
+    }
+}
+
+type HelperResult = Result<Dynamic, Box<EvalAltResult>>;
+
+/// A catchable script error.
+pub(crate) fn thrown(message: String) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
+}
+
+/// Ends the run with `error`, which the script cannot catch.
+fn fatal(session: &mut Session, error: RunError) -> Box<EvalAltResult> {
+    session.fatal = Some(error);
+    EvalAltResult::ErrorTerminated(Dynamic::UNIT, Position::NONE).into()
+}
+
+/// What the script catches when a request fails in a way it may handle: a map with `code`
+/// (`HTTP` or `NETWORK`), `status`, `method`, `url`, `message` and the parsed response `body`.
+fn catchable(
+    code: &str,
+    status: Option<u16>,
+    method: &str,
+    url: &str,
+    message: String,
+    body: Dynamic,
+) -> Box<EvalAltResult> {
+    let mut map = Map::new();
+    map.insert("code".into(), code.into());
+    map.insert("method".into(), method.into());
+    map.insert("url".into(), url.into());
+    map.insert(
+        "status".into(),
+        status.map_or(Dynamic::UNIT, |s| Dynamic::from(i64::from(s))),
+    );
+    map.insert("message".into(), message.into());
+    map.insert("body".into(), body);
+    EvalAltResult::ErrorRuntime(Dynamic::from_map(map), Position::NONE).into()
+}
+
+/// Performs one HTTP helper call: `verb(url, params or body, headers)`.
+pub(crate) fn request(
+    session: &mut Session,
+    method: &str,
+    url: &str,
+    params: Option<&Dynamic>,
+    body: Body,
+    headers: Option<&Dynamic>,
+) -> HelperResult {
+    let Some(prepared) = session.prepared.clone() else {
+        return Err(thrown(
+            "HTTP is not available in base_uri or authorization closures".into(),
+        ));
+    };
+    let mut url_text = absolute(prepared.base_uri.as_deref(), url)?;
+    if let Some(params) = params {
+        append_query(&mut url_text, params)?;
+    }
+    let mut url = Url::parse(&url_text).map_err(|problem| {
+        thrown(format!(
+            "invalid URL `{}`: {problem}",
+            session.redactor.text(&url_text)
+        ))
+    })?;
+    let mut all_headers: Vec<(String, String)> = vec![
+        ("User-Agent".into(), "Patchbay-Connector/1".into()),
+        ("Accept".into(), "application/json".into()),
+    ];
+    if let Some(content_type) = body.content_type() {
+        set_header(&mut all_headers, "Content-Type", content_type);
+    }
+    if let Some(headers) = headers.filter(|h| !h.is_unit()) {
+        let Some(map) = headers.read_lock::<Map>() else {
+            return Err(thrown("request headers must be a map".into()));
+        };
+        for (name, value) in map.iter() {
+            if !value.is_unit() {
+                set_header(&mut all_headers, name, &value.to_string());
+            }
+        }
+    }
+    for (name, value) in &prepared.auth_headers {
+        set_header(&mut all_headers, name, value);
+    }
+    for (name, value) in &all_headers {
+        if !http::valid_header_name(name) || !http::valid_header_value(value) {
+            return Err(thrown(format!(
+                "the header `{}` has an invalid name or value",
+                session.redactor.text(name)
+            )));
+        }
+    }
+    let mut method = method.to_string();
+    let mut body = body;
+    for hop in 0..=MAX_REDIRECTS {
+        let response = attempt(session, &method, &url, &all_headers, &body)?;
+        let location = response.header("location").map(str::to_string);
+        let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
+        if let (true, Some(location)) = (redirect, location) {
+            let next = url.join(&location).map_err(|problem| {
+                thrown(format!("invalid redirect to `{location}`: {problem}"))
+            })?;
+            if next.host != url.host {
+                let shown = session.redactor.text(&next.to_string());
+                return Err(fatal(
+                    session,
+                    RunError::EgressDenied {
+                        url: shown,
+                        reason: format!("a redirect from {} to another host", url.host),
+                        position: None,
+                    },
+                ));
+            }
+            if hop == MAX_REDIRECTS {
+                let shown = session.redactor.text(&url.to_string());
+                return Err(catchable(
+                    "NETWORK",
+                    None,
+                    &method,
+                    &shown,
+                    format!("more than {MAX_REDIRECTS} redirects"),
+                    Dynamic::UNIT,
+                ));
+            }
+            if response.status == 303 || (response.status <= 302 && method == "POST") {
+                method = "GET".into();
+                body = Body::None;
+                all_headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+            }
+            url = next;
+            continue;
+        }
+        let value = decode(&response.body);
+        if response.status >= 400 {
+            let shown_url = session.redactor.text(&url.to_string());
+            let snippet = session.redactor.body(&response.body, ERROR_BODY_BYTES);
+            return Err(catchable(
+                "HTTP",
+                Some(response.status),
+                &method,
+                &shown_url,
+                snippet,
+                value,
+            ));
+        }
+        return Ok(value);
+    }
+    Err(thrown("too many redirects".into()))
+}
+
+/// One request on the wire (or refused before it), recorded in the trace.
+fn attempt(
+    session: &mut Session,
+    method: &str,
+    url: &Url,
+    headers: &[(String, String)],
+    body: &Body,
+) -> Result<Response, Box<EvalAltResult>> {
+    let started = Instant::now();
+    let shown_url = session.redactor.text(&url.to_string());
+    let limit = session.config.max_trace_body_bytes;
+    let mut entry = TraceEntry {
+        method: method.to_string(),
+        url: shown_url.clone(),
+        status: None,
+        request_headers: session.redactor.headers(headers),
+        request_body: body
+            .bytes()
+            .map(|bytes| session.redactor.body(bytes, limit)),
+        response_headers: Vec::new(),
+        response_body: None,
+        error: None,
+        duration: Duration::ZERO,
+    };
+    let refusal = if session.requests >= session.config.max_requests {
+        Some(RunError::RequestLimit {
+            limit: session.config.max_requests,
+            position: None,
+        })
+    } else if Instant::now() >= session.deadline {
+        Some(timeout(session))
+    } else {
+        None
+    };
+    if let Some(error) = refusal {
+        entry.error = Some(error.to_string());
+        session.trace.push(entry);
+        return Err(fatal(session, error));
+    }
+    session.requests += 1;
+    let (addresses, tls) = match destination(session, url) {
+        Ok(destination) => destination,
+        Err(Refused::Denied(reason)) => {
+            let error = RunError::EgressDenied {
+                url: shown_url,
+                reason,
+                position: None,
+            };
+            entry.error = Some(error.to_string());
+            session.trace.push(entry);
+            return Err(fatal(session, error));
+        }
+        Err(Refused::Failed(failure)) => {
+            return Err(failed(session, entry, failure, started));
+        }
+    };
+    let limits = http::Limits {
+        connect_timeout: session.config.connect_timeout,
+        deadline: session
+            .deadline
+            .min(Instant::now() + session.config.request_timeout),
+        max_response_bytes: session.config.max_response_bytes,
+    };
+    let request = Request {
+        method,
+        url,
+        headers,
+        body: body.bytes(),
+    };
+    match http::send(&request, &addresses, tls, &limits) {
+        Ok(response) => {
+            entry.status = Some(response.status);
+            entry.response_headers = session.redactor.headers(&response.headers);
+            entry.response_body = Some(session.redactor.body(&response.body, limit));
+            entry.duration = started.elapsed();
+            session.trace.push(entry);
+            Ok(response)
+        }
+        Err(failure) => Err(failed(session, entry, failure, started)),
+    }
+}
+
+fn failed(
+    session: &mut Session,
+    mut entry: TraceEntry,
+    failure: Failure,
+    started: Instant,
+) -> Box<EvalAltResult> {
+    entry.duration = started.elapsed();
+    let error = match failure {
+        Failure::TimedOut if Instant::now() >= session.deadline => timeout(session),
+        Failure::TimedOut => RunError::Network {
+            method: entry.method.clone(),
+            url: entry.url.clone(),
+            message: "timed out".into(),
+            position: None,
+        },
+        Failure::TooLarge => RunError::ResponseTooLarge {
+            url: entry.url.clone(),
+            limit: session.config.max_response_bytes,
+            position: None,
+        },
+        Failure::Network(message) => RunError::Network {
+            method: entry.method.clone(),
+            url: entry.url.clone(),
+            message: session.redactor.text(&message),
+            position: None,
+        },
+    };
+    entry.error = Some(error.to_string());
+    session.trace.push(entry);
+    match error {
+        RunError::Network {
+            method,
+            url,
+            message,
+            ..
+        } => catchable("NETWORK", None, &method, &url, message, Dynamic::UNIT),
+        other => fatal(session, other),
+    }
+}
+
+fn timeout(session: &Session) -> RunError {
+    RunError::Timeout {
+        deadline: session.config.limits.deadline,
+        position: None,
+    }
+}
+
+enum Refused {
+    Denied(String),
+    Failed(Failure),
+}
+
+/// Where to connect for `url`, and whether to speak TLS; or why not. Every address is checked
+/// here, and the connection is made to exactly these addresses: no second lookup.
+fn destination(session: &Session, url: &Url) -> Result<(Vec<SocketAddr>, bool), Refused> {
+    let config = &session.config;
+    let private_ok = config.allow_private_networks;
+    if let Host::Ip(ip) = &url.host
+        && let Some(reason) = forbidden_address(*ip).filter(|_| !private_ok)
+    {
+        return Err(Refused::Denied(format!("{} is {reason}", url.host)));
+    }
+    if !host_allowed(url, &session.allowed_hosts) {
+        return Err(Refused::Denied(format!(
+            "{} is not among the connector's allowed_hosts",
+            url.authority()
+        )));
+    }
+    let (addresses, tls) = match &url.host {
+        Host::Ip(ip) => (
+            vec![SocketAddr::new(*ip, url.port)],
+            url.scheme == Scheme::Https,
+        ),
+        Host::Name(name) => match config.host_overrides.get(name) {
+            Some(address) => (vec![*address], false),
+            None => (
+                resolve(
+                    name,
+                    url.port,
+                    session
+                        .deadline
+                        .min(Instant::now() + config.connect_timeout),
+                )
+                .map_err(Refused::Failed)?,
+                url.scheme == Scheme::Https,
+            ),
+        },
+    };
+    if !private_ok {
+        for address in &addresses {
+            if let Some(reason) = forbidden_address(address.ip()) {
+                return Err(Refused::Denied(format!(
+                    "{} resolves to {}, {reason}",
+                    url.host,
+                    address.ip()
+                )));
+            }
+        }
+    }
+    Ok((addresses, tls))
+}
+
+/// Looks a name up on a thread of its own, so a slow resolver cannot hold the run past `deadline`.
+fn resolve(name: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, Failure> {
+    let (sender, receiver) = mpsc::channel();
+    let host = name.to_string();
+    std::thread::Builder::new()
+        .name("connector-dns".into())
+        .spawn(move || {
+            let result = (host.as_str(), port)
+                .to_socket_addrs()
+                .map(|addresses| addresses.collect::<Vec<_>>());
+            let _ = sender.send(result);
+        })
+        .map_err(|error| Failure::Network(format!("could not start a DNS lookup: {error}")))?;
+    let wait = deadline.saturating_duration_since(Instant::now());
+    match receiver.recv_timeout(wait) {
+        Ok(Ok(addresses)) if !addresses.is_empty() => Ok(addresses),
+        Ok(Ok(_)) => Err(Failure::Network(format!("{name} has no addresses"))),
+        Ok(Err(error)) => Err(Failure::Network(format!(
+            "could not resolve {name}: {error}"
+        ))),
+        Err(_) => Err(Failure::TimedOut),
+    }
+}
+
+/// The URL for a helper's `url` argument: absolute URLs as they are, paths joined to `base_uri`.
+fn absolute(base_uri: Option<&str>, url: &str) -> Result<String, Box<EvalAltResult>> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(url.trim().to_string());
+    }
+    if lower.contains("://") {
+        return Err(thrown(format!(
+            "only http and https URLs are supported, not `{url}`"
+        )));
+    }
+    let Some(base) = base_uri else {
+        return Err(thrown(format!(
+            "`{url}` is relative but the connector declares no base_uri"
+        )));
+    };
+    let base = base.trim_end_matches('/');
+    Ok(if url.starts_with('/') || url.starts_with('?') {
+        format!("{base}{url}")
+    } else {
+        format!("{base}/{url}")
+    })
+}
+
+/// Appends query parameters from a map: `()` values are left out, arrays repeat the key, maps
+/// are sent as JSON; keys and values are percent-encoded.
+fn append_query(url: &mut String, params: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+    if params.is_unit() {
+        return Ok(());
+    }
+    let Some(map) = params.read_lock::<Map>() else {
+        return Err(thrown(format!(
+            "query parameters must be a map, not {}",
+            params.type_name()
+        )));
+    };
+    let mut pairs = Vec::new();
+    for (key, value) in map.iter() {
+        let values = match value.read_lock::<rhai::Array>() {
+            Some(items) => items.iter().cloned().collect(),
+            None => vec![value.clone()],
+        };
+        for value in values {
+            if value.is_unit() {
+                continue;
+            }
+            let text = if value.is_map() || value.is_array() {
+                json_value(&value).map_err(thrown)?.to_string()
+            } else {
+                value.to_string()
+            };
+            pairs.push(format!("{}={}", percent_encode(key), percent_encode(&text)));
+        }
+    }
+    if !pairs.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&pairs.join("&"));
+    }
+    Ok(())
+}
+
+fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
+    headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+    headers.push((name.to_string(), value.to_string()));
+}
+
+/// A response body as the script sees it: `()` when empty, parsed JSON, or the text.
+fn decode(body: &[u8]) -> Dynamic {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Dynamic::UNIT;
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(json) => from_json(json),
+        Err(_) => String::from_utf8_lossy(body).into_owned().into(),
+    }
+}
