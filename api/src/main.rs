@@ -76,8 +76,55 @@ enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Work on a connector's source locally, as an author.
+    Connector {
+        #[command(subcommand)]
+        command: ConnectorCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Subcommand, Debug)]
+enum ConnectorCommand {
+    /// Validate a connector source file and print its capabilities.
+    Check {
+        /// The connector's `.rhai` file.
+        file: PathBuf,
+    },
+    /// Run a connector's connection test, an action or one trigger poll, and print the output
+    /// (and with --verbose the logs and every request).
+    Exec {
+        /// The connector's `.rhai` file.
+        file: PathBuf,
+        /// The action to run.
+        #[arg(long, conflicts_with_all = ["trigger", "test"])]
+        action: Option<String>,
+        /// The trigger to poll once.
+        #[arg(long, conflicts_with = "test")]
+        trigger: Option<String>,
+        /// Run the connection test.
+        #[arg(long)]
+        test: bool,
+        /// The input, as JSON.
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// The trigger cursor from a previous poll, as JSON.
+        #[arg(long)]
+        cursor: Option<String>,
+        /// The connection values, as JSON.
+        #[arg(long, default_value = "{}")]
+        connection: String,
+        /// Print logs and the request trace too.
+        #[arg(long)]
+        verbose: bool,
+        /// Let the connector reach private and loopback addresses (for local mock servers).
+        #[arg(long)]
+        allow_private_networks: bool,
+        /// Send a declared host's requests to another address: HOST=IP:PORT (plain HTTP).
+        #[arg(long = "host-override", value_name = "HOST=IP:PORT")]
+        host_overrides: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -304,9 +351,118 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Connector { command } => connector_command(command),
         Command::Schema => {
             print!("{}", api::graphql::sdl());
             Ok(())
+        }
+    }
+}
+
+fn read_json(what: &str, text: &str) -> anyhow::Result<serde_json::Value> {
+    serde_json::from_str(text).with_context(|| format!("--{what} is not valid JSON"))
+}
+
+fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
+    match command {
+        ConnectorCommand::Check { file } => {
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            match sdk::parse(&source) {
+                Ok(caps) => {
+                    println!("{}", serde_json::to_string_pretty(&caps)?);
+                    Ok(())
+                }
+                Err(err) => anyhow::bail!("{}: {err} ({})", file.display(), err.code()),
+            }
+        }
+        ConnectorCommand::Exec {
+            file,
+            action,
+            trigger,
+            test,
+            input,
+            cursor,
+            connection,
+            verbose,
+            allow_private_networks,
+            host_overrides,
+        } => {
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let input = read_json("input", &input)?;
+            let invocation = match (action, trigger, test) {
+                (Some(name), None, false) => sdk::Invocation::Action { name, input },
+                (None, Some(name), false) => sdk::Invocation::Trigger {
+                    name,
+                    input,
+                    cursor: cursor
+                        .as_deref()
+                        .map(|c| read_json("cursor", c))
+                        .transpose()?,
+                },
+                (None, None, true) => sdk::Invocation::TestConnection,
+                _ => anyhow::bail!("choose one of --action NAME, --trigger NAME or --test"),
+            };
+            let mut config = sdk::RuntimeConfig {
+                allow_private_networks,
+                ..sdk::RuntimeConfig::default()
+            };
+            for entry in host_overrides {
+                let (host, addr) = entry
+                    .split_once('=')
+                    .with_context(|| format!("--host-override {entry}: expected HOST=IP:PORT"))?;
+                let addr = addr
+                    .parse()
+                    .with_context(|| format!("--host-override {entry}: bad address"))?;
+                config.host_overrides.insert(host.to_owned(), addr);
+            }
+            let report = sdk::run(
+                &source,
+                &read_json("connection", &connection)?,
+                invocation,
+                &config,
+            );
+            if verbose {
+                for line in &report.logs {
+                    eprintln!("log: {line}");
+                }
+                for request in &report.trace {
+                    eprintln!(
+                        "{} {} -> {} ({:.1} ms){}",
+                        request.method,
+                        request.url,
+                        request
+                            .status
+                            .map_or("no response".to_owned(), |s| s.to_string()),
+                        request.duration.as_secs_f64() * 1000.0,
+                        request
+                            .error
+                            .as_deref()
+                            .map(|e| format!(" error: {e}"))
+                            .unwrap_or_default()
+                    );
+                    for (name, value) in &request.request_headers {
+                        eprintln!("  > {name}: {value}");
+                    }
+                    if let Some(body) = &request.request_body {
+                        eprintln!("  > {body}");
+                    }
+                    for (name, value) in &request.response_headers {
+                        eprintln!("  < {name}: {value}");
+                    }
+                    if let Some(body) = &request.response_body {
+                        eprintln!("  < {body}");
+                    }
+                }
+            }
+            match report.outcome {
+                Ok(output) => {
+                    println!("{}", serde_json::to_string_pretty(&output)?);
+                    Ok(())
+                }
+                Err(err) => anyhow::bail!("{} ({})", err, err.code()),
+            }
         }
     }
 }

@@ -12,6 +12,10 @@ pub struct Model {
     /// `development`, `test` or `production`.
     pub environment: String,
     pub created_at: DateTimeUtc,
+    /// Imports must carry a signature by one of `trusted_package_keys`.
+    pub require_signed_packages: bool,
+    /// JSON array of base64 Ed25519 public keys.
+    pub trusted_package_keys: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261125_000005_create_governance;
 mod m20261125_000006_create_workspace_connectors;
 mod m20261125_000007_create_notifications_and_audit;
 mod m20261125_000008_create_recipes_connections_packages;
+mod m20261125_000009_add_package_policy;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_workspace_connectors::Migration),
             Box::new(m20261125_000007_create_notifications_and_audit::Migration),
             Box::new(m20261125_000008_create_recipes_connections_packages::Migration),
+            Box::new(m20261125_000009_add_package_policy::Migration),
         ]
     }
 }
