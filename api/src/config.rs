@@ -27,6 +27,10 @@ pub struct Config {
     pub limits: RequestLimits,
     /// Where connector code may send requests when it runs in the debugger.
     pub sandbox: SandboxConfig,
+    /// Test hook, settable from code only: make package imports fail after this many assets,
+    /// to prove an interrupted import leaves the workspace exactly as it was.
+    #[serde(skip)]
+    pub fail_import_after_assets: Option<usize>,
 }
 
 /// Settings of the connector sandbox's network access.
@@ -86,6 +90,7 @@ impl Default for Config {
             log_format: LogFormat::Json,
             limits: RequestLimits::default(),
             sandbox: SandboxConfig::default(),
+            fail_import_after_assets: None,
         }
     }
 }

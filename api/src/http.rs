@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, MultipartOptions};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
@@ -15,6 +15,7 @@ use poem::web::websocket::WebSocket;
 use poem::web::{Data, Html, Redirect};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 use serde_json::json;
+use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use crate::auth::{self, Principal};
 use crate::error::{ErrorCode, ServiceError};
@@ -37,6 +38,7 @@ pub fn routes(app: App) -> impl Endpoint {
         .at("/graphql", get(graphql).post(graphql))
         .at("/graphql/ws", get(graphql_ws))
         .at("/graphiql", get(graphiql))
+        .at("/packages/:id/archive", get(package_archive))
         .at("/livez", get(livez))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics_text))
@@ -130,6 +132,26 @@ async fn read_batch(req: &Request, body: Body, app: &App) -> Result<BatchRequest
         return Ok(BatchRequest::Single(request));
     }
     let limit = app.state.config.limits.max_body_bytes;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        // A package upload: one file, at most the packager's archive limit (checked again,
+        // precisely, when the archive is read).
+        let options = MultipartOptions::default()
+            .max_num_files(1)
+            .max_file_size(packager::Limits::default().max_archive_size as usize + 1024);
+        return async_graphql::http::receive_batch_body(
+            Some(content_type),
+            body.into_async_read().compat(),
+            options,
+        )
+        .await
+        .map_err(|err| bad(format!("malformed multipart GraphQL request: {err}")));
+    }
     let bytes = body.into_bytes_limit(limit).await.map_err(|_| {
         error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -282,6 +304,42 @@ fn graphiql(Data(app): Data<&App>) -> Response {
             .finish(),
     )
     .into_response()
+}
+
+/// Download an exported package. Same bearer token as the API; needs `package.export`.
+#[handler]
+async fn package_archive(
+    req: &Request,
+    poem::web::Path(id): poem::web::Path<i64>,
+    Data(app): Data<&App>,
+) -> Response {
+    let principal = match principal_of(req, app).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    match crate::packages::download(&app.state.db, &principal, id).await {
+        Ok((name, bytes)) => Response::builder()
+            .content_type("application/zip")
+            .header(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            )
+            .body(bytes),
+        Err(err) => {
+            let status = match err.code() {
+                ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                ErrorCode::NotFound => StatusCode::NOT_FOUND,
+                ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let message = err.message();
+            if let ServiceError::Internal(inner) = &err {
+                tracing::error!(error = format!("{inner:#}"), "downloading a package");
+            }
+            error_response(status, err.code(), &message)
+        }
+    }
 }
 
 #[handler]

@@ -25,6 +25,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod lifecycle;
+pub mod packages;
 pub mod recipes;
 pub mod seed;
 pub mod server;

@@ -274,7 +274,8 @@ async fn audit_success(
     Ok(())
 }
 
-async fn set_uses(
+/// Record which workspace connectors a recipe uses (package imports share this).
+pub async fn set_uses_in(
     txn: &DatabaseTransaction,
     recipe_id: i64,
     used: &BTreeSet<i64>,
@@ -349,7 +350,7 @@ pub async fn create_recipe(
         }
         Err(err) => return Err(err.into()),
     };
-    set_uses(&txn, recipe.id, &used).await?;
+    set_uses_in(&txn, recipe.id, &used).await?;
     audit_success(
         &txn,
         &access,
@@ -419,7 +420,7 @@ pub async fn update_recipe(
     let txn = db::begin_write(db).await?;
     if let Some(definition) = definition {
         let used = validate_definition(&txn, access.workspace.id, &definition).await?;
-        set_uses(&txn, found.id, &used).await?;
+        set_uses_in(&txn, found.id, &used).await?;
         active.definition = Set(definition);
     }
     active.updated_at = Set(Utc::now());

@@ -1,6 +1,8 @@
 //! The end-to-end test harness: start the real server on port 0 over a fresh database (an SQLite
 //! file in a temporary directory, or a new PostgreSQL database), and talk HTTP to it.
 
+pub mod mock;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 

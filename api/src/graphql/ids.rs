@@ -15,6 +15,7 @@ pub enum Kind {
     Notification,
     Recipe,
     Connection,
+    Package,
 }
 
 impl Kind {
@@ -28,6 +29,7 @@ impl Kind {
             Self::Notification => "Notification",
             Self::Recipe => "Recipe",
             Self::Connection => "Connection",
+            Self::Package => "Package",
         }
     }
 
@@ -41,6 +43,7 @@ impl Kind {
             Self::Notification,
             Self::Recipe,
             Self::Connection,
+            Self::Package,
         ]
         .into_iter()
         .find(|k| k.name() == name)

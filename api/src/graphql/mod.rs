@@ -10,6 +10,7 @@ pub mod ids;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod packages;
 pub mod pagination;
 pub mod query;
 pub mod recipes;
@@ -34,6 +35,7 @@ pub struct MutationRoot(
     workspace_ops::WorkspaceMutationRoot,
     recipes::RecipeMutationRoot,
     debugger::DebuggerMutationRoot,
+    packages::PackageMutationRoot,
 );
 
 pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, workspace_ops::SubscriptionRoot>;

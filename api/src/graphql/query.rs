@@ -190,7 +190,8 @@ impl CatalogQueryRoot {
             | Kind::WorkspaceConnector
             | Kind::Notification
             | Kind::Recipe
-            | Kind::Connection => None,
+            | Kind::Connection
+            | Kind::Package => None,
         };
         Ok(node)
     }

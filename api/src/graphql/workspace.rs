@@ -130,6 +130,21 @@ impl Workspace {
         let rows = crate::recipes::connections(&state(ctx)?.db, &self.0).await?;
         Ok(rows.into_iter().map(super::recipes::Connection).collect())
     }
+    /// Package exports and imports, newest first. Needs `PACKAGE_EXPORT` or `PACKAGE_IMPORT`.
+    async fn packages(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::packages::PackageRecord>> {
+        let rows = crate::packages::history(&state(ctx)?.db, &self.0).await?;
+        Ok(rows
+            .into_iter()
+            .map(super::packages::PackageRecord)
+            .collect())
+    }
+    /// Imports must be signed by a trusted key.
+    async fn requires_signed_packages(&self) -> bool {
+        self.0.workspace.require_signed_packages
+    }
     /// The connectors in this workspace, by name.
     async fn connectors(
         &self,

@@ -133,6 +133,9 @@ enum Op {
     SetRecipeState,
     CreateConnection,
     UpdateConnection,
+    TestConnection,
+    RunAction,
+    PollTrigger,
     Publish,
     Yank,
     UpdateListing,
@@ -143,7 +146,7 @@ enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 29] = [
+    const ALL: [Op; 32] = [
         Self::WorkspaceQuery,
         Self::AuditEvents,
         Self::Recipes,
@@ -166,6 +169,9 @@ impl Op {
         Self::SetRecipeState,
         Self::CreateConnection,
         Self::UpdateConnection,
+        Self::TestConnection,
+        Self::RunAction,
+        Self::PollTrigger,
         Self::Publish,
         Self::Yank,
         Self::UpdateListing,
@@ -200,6 +206,9 @@ impl Op {
             Self::SetRecipeState => "setRecipeState",
             Self::CreateConnection => "createConnection",
             Self::UpdateConnection => "updateConnection",
+            Self::TestConnection => "testConnection",
+            Self::RunAction => "runAction",
+            Self::PollTrigger => "pollTrigger",
             Self::Publish => "publishVersion",
             Self::Yank => "yankVersion",
             Self::UpdateListing => "updateConnector",
@@ -267,6 +276,9 @@ impl Op {
             Self::SetRecipeState => SET_RECIPE_STATE,
             Self::CreateConnection => CREATE_CONNECTION,
             Self::UpdateConnection => UPDATE_CONNECTION,
+            Self::TestConnection => TEST_CONNECTION,
+            Self::RunAction => RUN_ACTION,
+            Self::PollTrigger => POLL_TRIGGER,
             Self::Publish => PUBLISH,
             Self::Yank => YANK,
             Self::UpdateListing => UPDATE_LISTING,
@@ -300,6 +312,9 @@ const DELETE_RECIPE: &str = "mutation($input: RecipeRefInput!) { deleteRecipe(in
 const SET_RECIPE_STATE: &str = "mutation($input: SetRecipeStateInput!) { setRecipeState(input: $input) { recipe { id state } userErrors { field message code } } }";
 const CREATE_CONNECTION: &str = "mutation($input: CreateConnectionInput!) { createConnection(input: $input) { connection { id secretsSet } userErrors { field message code } } }";
 const UPDATE_CONNECTION: &str = "mutation($input: UpdateConnectionInput!) { updateConnection(input: $input) { connection { id fields secretsSet } userErrors { field message code } } }";
+const TEST_CONNECTION: &str = "mutation($input: TestConnectionInput!) { testConnection(input: $input) { run { ok error { code message } } userErrors { field message code } } }";
+const RUN_ACTION: &str = "mutation($input: RunActionInput!) { runAction(input: $input) { run { ok error { code message } } userErrors { field message code } } }";
+const POLL_TRIGGER: &str = "mutation($input: PollTriggerInput!) { pollTrigger(input: $input) { run { ok error { code message } } userErrors { field message code } } }";
 const MARK_READ: &str = "mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) { marked unreadCount } }";
 
 /// Everything a cell could change in one workspace, as its admin sees it.
@@ -481,6 +496,8 @@ fn outcome(op: Op, body: &Value) -> String {
         Some(errors) if !errors.is_empty() => {
             format!("userErrors {}", Value::Array(errors.clone()))
         }
+        // A debugger run that was allowed but failed did not do what the cell is about.
+        _ if payload["run"]["ok"] == false => format!("a failed run: {}", payload["run"]),
         _ => "ok".to_owned(),
     }
 }
@@ -632,12 +649,17 @@ impl World {
     }
 
     /// Everything a mutation cell could have written: both workspaces as their admins see them,
-    /// the listings, and row counts of every table a mutation writes (except the audit log,
-    /// which records refusals by design).
+    /// the listings, and row counts of every table a mutation writes. Of the audit log only the
+    /// successes count: it records refusals by design, and a debugger run (which changes nothing
+    /// else) writes exactly one success.
     async fn snapshot(&self) -> anyhow::Result<Value> {
         let db = self.app.conn()?;
         let unread = entities::notification::Entity::find()
             .filter(entities::notification::Column::ReadAt.is_null())
+            .count(db)
+            .await?;
+        let audited = entities::audit_event::Entity::find()
+            .filter(entities::audit_event::Column::Outcome.eq("success"))
             .count(db)
             .await?;
         let running = entities::recipe::Entity::find()
@@ -669,6 +691,7 @@ impl World {
                 "runningRecipes": running,
                 "recipeConnectors": entities::recipe_connector::Entity::find().count(db).await?,
                 "connections": entities::connection::Entity::find().count(db).await?,
+                "auditedSuccesses": audited,
             },
         }))
     }
@@ -894,6 +917,17 @@ impl World {
         Ok(())
     }
 
+    /// The id of the recipe listing's copy in a workspace (released, so the debugger cells run
+    /// the same version recipes would).
+    async fn recipe_copy(&self, column: Column) -> anyhow::Result<String> {
+        self.ensure_recipe_copy(column).await?;
+        let copy = self
+            .find_copy(column, RECIPE_LISTING)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no copy of {RECIPE_LISTING} in {column:?}"))?;
+        id_of(&copy["id"])
+    }
+
     /// An item (`recipes` or `connections`) of a workspace by name, as its admin sees it.
     async fn find_named(
         &self,
@@ -1073,6 +1107,20 @@ impl World {
                 "connectionId": self.ensure_connection(column).await?,
                 "values": { "region": format!("region-{n}") },
             }),
+            Op::TestConnection | Op::RunAction | Op::PollTrigger => {
+                let copy = match column {
+                    Column::Missing => self.missing_copy.clone(),
+                    _ => self.recipe_copy(column).await?,
+                };
+                let target = json!({ "workspaceConnectorId": copy });
+                match op {
+                    Op::RunAction => {
+                        json!({ "target": target, "action": "get_item", "input": { "id": "1" } })
+                    }
+                    Op::PollTrigger => json!({ "target": target, "trigger": "new_item" }),
+                    _ => json!({ "target": target }),
+                }
+            }
             Op::Publish => json!({
                 "slug": slug,
                 "version": format!("2.{n}.0"),

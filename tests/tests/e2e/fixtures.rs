@@ -163,10 +163,11 @@ mutation($input: ConnectorOwnerInput!) {
   }
 }"#;
 
-/// A small valid connector for recipes and connections: one trigger `new_item`, one action
-/// `get_item`, and two connection fields, `api_key` (secret) and `region` (not secret).
+/// A small valid connector for recipes, connections and the debugger: one trigger `new_item`, one
+/// action `get_item`, and two connection fields, `api_key` (secret) and `region` (not secret).
+/// Its test, action and trigger answer without sending any request.
 pub fn recipe_connector_source(title: &str) -> String {
     format!(
-        "#{{\n  title: \"{title}\",\n  description: \"Test connector with a trigger\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: #{{\n    fields: [ #{{ name: \"api_key\", control_type: \"password\" }}, #{{ name: \"region\" }} ],\n    authorization: #{{ type: \"api_key\", header: \"X-Api-Key\", value: |c| c.api_key }},\n    base_uri: |c| \"https://api.example.com\",\n  }},\n  test: |connection| get(\"/me\"),\n  actions: #{{\n    get_item: #{{\n      title: \"Get item\",\n      input_fields: [ #{{ name: \"id\" }} ],\n      output_fields: [ #{{ name: \"ok\", type: \"boolean\" }} ],\n      execute: |connection, input| get(`/items/${{input.id}}`),\n    }},\n  }},\n  triggers: #{{\n    new_item: #{{\n      title: \"New item\",\n      output_fields: [ #{{ name: \"id\" }} ],\n      poll: |connection, input, cursor| #{{ events: get(\"/items\"), next_cursor: () }},\n      dedup: |event| `${{event.id}}`,\n    }},\n  }},\n}}\n"
+        "#{{\n  title: \"{title}\",\n  description: \"Test connector with a trigger\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: #{{\n    fields: [ #{{ name: \"api_key\", control_type: \"password\" }}, #{{ name: \"region\" }} ],\n    authorization: #{{ type: \"api_key\", header: \"X-Api-Key\", value: |c| c.api_key }},\n    base_uri: |c| \"https://api.example.com\",\n  }},\n  test: |connection| true,\n  actions: #{{\n    get_item: #{{\n      title: \"Get item\",\n      input_fields: [ #{{ name: \"id\" }} ],\n      output_fields: [ #{{ name: \"ok\", type: \"boolean\" }} ],\n      execute: |connection, input| #{{ ok: true }},\n    }},\n  }},\n  triggers: #{{\n    new_item: #{{\n      title: \"New item\",\n      output_fields: [ #{{ name: \"id\" }} ],\n      poll: |connection, input, cursor| #{{ events: [ #{{ id: \"1\" }} ], next_cursor: () }},\n      dedup: |event| `${{event.id}}`,\n    }},\n  }},\n}}\n"
     )
 }

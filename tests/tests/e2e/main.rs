@@ -9,6 +9,7 @@ mod catalog_metrics;
 mod catalog_search;
 mod concurrency;
 mod contract;
+mod debugger;
 mod lifecycle;
 mod notifications;
 mod publish;

@@ -1,0 +1,913 @@
+//! Packages: export recipes with the exact connector versions and connections they use, and
+//! import them into another workspace — planned first (a dry run returns the plan and its
+//! fingerprint), applied in one transaction that either completes or changes nothing.
+//!
+//! The archive format, its limits and the planning are the `packager` crate's; this module reads
+//! the workspace into the packager's model, and writes a plan back.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use chrono::Utc;
+use entities::{
+    connection, connector, connector_version, package, recipe, workspace_connector,
+    workspace_connector_version as wcv,
+};
+use packager::{
+    Action, ConnectorAsset, ConnectorParent, Credentials, Package, PackageInput, PackageSource,
+    Plan, TargetConnection, TargetConnector, TargetRecipe, TargetView,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, AuditEntry, Outcome};
+use crate::auth::Principal;
+use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
+use crate::catalog::ledger::{self, InstallEvent, InstallKind};
+use crate::catalog::listings::validate_source;
+use crate::db;
+use crate::error::{ServiceError, ServiceResult, UserProblem};
+use crate::recipes;
+
+/// What to export: recipes by id and/or every recipe under some folders.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub recipe_ids: Vec<i64>,
+    pub folders: Vec<String>,
+}
+
+/// The outcome of an import request.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    pub plan: Plan,
+    pub fingerprint: String,
+    pub applied: bool,
+    pub record: package::Model,
+}
+
+/// A fault to inject into an apply, for tests that prove an interrupted import changes nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FaultInjection {
+    /// Fail after this many assets have been written.
+    pub fail_after_assets: Option<usize>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A UUID-shaped id derived from content, so that the same export gives the same package id.
+fn derived_uuid(seed: &str) -> String {
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&Sha256::digest(seed.as_bytes())[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let h = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn in_folder(folder: &str, wanted: &str) -> bool {
+    let wanted = wanted.trim_matches('/');
+    wanted.is_empty() || folder == wanted || folder.starts_with(&format!("{wanted}/"))
+}
+
+/// Listing slugs of a workspace's copies, by copy id.
+async fn copy_slugs(
+    db: &impl ConnectionTrait,
+    copies: &[workspace_connector::Model],
+) -> ServiceResult<BTreeMap<i64, String>> {
+    let ids: Vec<i64> = copies.iter().filter_map(|c| c.connector_id).collect();
+    let slugs: BTreeMap<i64, String> = connector::Entity::find()
+        .filter(connector::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.slug))
+        .collect();
+    Ok(copies
+        .iter()
+        .filter_map(|c| Some((c.id, slugs.get(&c.connector_id?)?.clone())))
+        .collect())
+}
+
+/// Export recipes and what they depend on. Needs `package.export`.
+pub async fn export(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    selection: Selection,
+) -> ServiceResult<package::Model> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::PackageExport),
+    )
+    .await?;
+    let ws = &access.workspace;
+    let all = recipe::Entity::find()
+        .filter(recipe::Column::WorkspaceId.eq(ws.id))
+        .order_by_asc(recipe::Column::Id)
+        .all(db)
+        .await?;
+    let chosen: Vec<recipe::Model> = all
+        .into_iter()
+        .filter(|r| {
+            selection.recipe_ids.contains(&r.id)
+                || selection.folders.iter().any(|f| in_folder(&r.folder, f))
+        })
+        .collect();
+    let known: BTreeSet<i64> = chosen.iter().map(|r| r.id).collect();
+    if let Some(missing) = selection.recipe_ids.iter().find(|id| !known.contains(id)) {
+        return Err(ServiceError::NotFound(format!("recipe {missing}")));
+    }
+    if chosen.is_empty() {
+        return Err(UserProblem::bad_input(&["input"], "the selection holds no recipes").into());
+    }
+
+    let copies = workspace_connector::Entity::find()
+        .filter(workspace_connector::Column::WorkspaceId.eq(ws.id))
+        .all(db)
+        .await?;
+    let slugs = copy_slugs(db, &copies).await?;
+    let by_slug: BTreeMap<&str, &workspace_connector::Model> = copies
+        .iter()
+        .filter_map(|c| Some((slugs.get(&c.id)?.as_str(), c)))
+        .collect();
+    let package_recipes: Vec<packager::Recipe> = chosen.iter().map(to_package_recipe).collect();
+    let used: BTreeSet<String> = package_recipes
+        .iter()
+        .flat_map(|r| r.connector_slugs())
+        .collect();
+
+    let mut connectors = Vec::new();
+    for slug in &used {
+        let copy = by_slug.get(slug.as_str()).ok_or_else(|| {
+            ServiceError::from(UserProblem::bad_input(
+                &["input"],
+                format!("a selected recipe uses {slug}, which is not installed in this workspace"),
+            ))
+        })?;
+        let released = copy.released_number.ok_or_else(|| {
+            ServiceError::from(UserProblem::bad_input(
+                &["input"],
+                format!("{slug} has no released version; release it before exporting"),
+            ))
+        })?;
+        let version = crate::lifecycle::version(db, copy.id, released)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("copy {} lost its released version", copy.id))?;
+        let parent = match copy.parent_version_id {
+            Some(id) => connector_version::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|v| ConnectorParent {
+                    listing: slug.clone(),
+                    version: v.version,
+                }),
+            None => None,
+        };
+        connectors.push(ConnectorAsset {
+            slug: slug.clone(),
+            name: copy.name.clone(),
+            workspace_version: released,
+            sha256: version.sha256.clone(),
+            source: version.source,
+            parent,
+        });
+    }
+    let used_copies: BTreeSet<i64> = used
+        .iter()
+        .filter_map(|s| by_slug.get(s.as_str()).map(|c| c.id))
+        .collect();
+    let connections: Vec<packager::Connection> = connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(ws.id))
+        .order_by_asc(connection::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| used_copies.contains(&c.workspace_connector_id))
+        .filter_map(|c| {
+            Some(packager::Connection {
+                asset_id: c.asset_id,
+                folder: c.folder,
+                name: c.name,
+                connector: slugs.get(&c.workspace_connector_id)?.clone(),
+                // Non-secret fields only: secrets never enter a package.
+                fields: serde_json::from_value(c.fields).unwrap_or_default(),
+            })
+        })
+        .collect();
+
+    // Same assets, same bytes: the timestamp is the newest change among them, the id a digest.
+    let newest = chosen
+        .iter()
+        .map(|r| r.updated_at)
+        .max()
+        .unwrap_or(ws.created_at);
+    let mut seed = format!("{}:", ws.slug);
+    for r in &chosen {
+        seed.push_str(&format!("{}@{};", r.asset_id, r.updated_at.to_rfc3339()));
+    }
+    for c in &connectors {
+        seed.push_str(&format!("{}@{};", c.slug, c.sha256));
+    }
+    let input = PackageInput {
+        package_id: derived_uuid(&seed),
+        created_at: newest.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        source: PackageSource {
+            workspace: ws.slug.clone(),
+            environment: ws.environment.clone(),
+        },
+        exporter: access.user.handle.clone(),
+        recipes: package_recipes,
+        connections,
+        connectors,
+    };
+    let archive =
+        packager::build(&input, &packager::BuildOptions::default()).map_err(|err| match err {
+            packager::BuildError::Json { .. } | packager::BuildError::Zip(_) => {
+                ServiceError::Internal(anyhow::anyhow!("building a package: {err}"))
+            }
+            other => UserProblem::bad_input(
+                &["input"],
+                format!("cannot package this selection: {other}"),
+            )
+            .into(),
+        })?;
+    let package = packager::read(&archive, &packager::Limits::default())
+        .map_err(|err| anyhow::anyhow!("our own package does not read back: {err}"))?;
+
+    let txn = db::begin_write(db).await?;
+    let record = package::ActiveModel {
+        workspace_id: Set(ws.id),
+        direction: Set("export".to_owned()),
+        package_id: Set(package.manifest.package_id.clone()),
+        manifest: Set(serde_json::to_value(&package.manifest).map_err(|e| anyhow::anyhow!("{e}"))?),
+        sha256: Set(sha256_hex(&archive)),
+        size: Set(i64::try_from(archive.len()).unwrap_or(i64::MAX)),
+        actor_id: Set(Some(access.user.id)),
+        plan: Set(None),
+        outcome: Set("exported".to_owned()),
+        archive: Set(Some(archive)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record_audit(
+        &txn,
+        &access,
+        Permission::PackageExport,
+        &record,
+        json!({ "recipes": chosen.len() }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+fn to_package_recipe(r: &recipe::Model) -> packager::Recipe {
+    packager::Recipe {
+        asset_id: r.asset_id.clone(),
+        folder: r.folder.clone(),
+        name: r.name.clone(),
+        description: r.description.clone(),
+        definition: r.definition.clone(),
+        state: if r.state == "running" {
+            packager::RecipeState::Running
+        } else {
+            packager::RecipeState::Stopped
+        },
+    }
+}
+
+async fn record_audit(
+    txn: &DatabaseTransaction,
+    access: &WorkspaceAccess,
+    action: Permission,
+    record: &package::Model,
+    detail: Value,
+) -> ServiceResult<()> {
+    audit::record(
+        txn,
+        AuditEntry {
+            workspace_id: Some(access.workspace.id),
+            actor_id: Some(access.user.id),
+            action: &action.name(),
+            object_type: "package",
+            object_id: record.package_id.clone(),
+            outcome: Outcome::Success,
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An export's archive, for the download route. Needs `package.export` in its workspace.
+pub async fn download(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    record_id: i64,
+) -> ServiceResult<(String, Vec<u8>)> {
+    principal.require_user()?;
+    let record = package::Entity::find_by_id(record_id)
+        .one(db)
+        .await?
+        .filter(|r| r.direction == "export")
+        .ok_or_else(|| ServiceError::NotFound("package".into()))?;
+    authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Id(record.workspace_id),
+        Some(Permission::PackageExport),
+    )
+    .await
+    .map_err(|err| match err {
+        ServiceError::NotFound(_) => ServiceError::NotFound("package".into()),
+        other => other,
+    })?;
+    let archive = record
+        .archive
+        .ok_or_else(|| ServiceError::NotFound("package archive".into()))?;
+    Ok((format!("{}.zip", record.package_id), archive))
+}
+
+/// What the target workspace holds now, in the packager's terms.
+pub async fn target_view(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+) -> ServiceResult<TargetView> {
+    let copies = workspace_connector::Entity::find()
+        .filter(workspace_connector::Column::WorkspaceId.eq(workspace_id))
+        .all(db)
+        .await?;
+    let slugs = copy_slugs(db, &copies).await?;
+    let mut view = TargetView::default();
+    for copy in &copies {
+        let Some(slug) = slugs.get(&copy.id) else {
+            continue;
+        };
+        let released_sha256 = match copy.released_number {
+            Some(n) => crate::lifecycle::version(db, copy.id, n)
+                .await?
+                .map(|v| v.sha256),
+            None => None,
+        };
+        let parent = match copy.parent_version_id {
+            Some(id) => connector_version::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|v| ConnectorParent {
+                    listing: slug.clone(),
+                    version: v.version,
+                }),
+            None => None,
+        };
+        view.connectors.insert(
+            slug.clone(),
+            TargetConnector {
+                latest_version: copy.latest_number,
+                released_version: copy.released_number,
+                released_sha256,
+                parent,
+            },
+        );
+    }
+    for r in recipe::Entity::find()
+        .filter(recipe::Column::WorkspaceId.eq(workspace_id))
+        .all(db)
+        .await?
+    {
+        let as_package = to_package_recipe(&r);
+        view.recipes.insert(
+            r.asset_id.clone(),
+            TargetRecipe {
+                folder: r.folder.clone(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                definition_sha256: packager::definition_sha256(&r.definition),
+                state: as_package.state,
+                connectors: as_package.connector_slugs(),
+            },
+        );
+    }
+    for c in connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .all(db)
+        .await?
+    {
+        let fields: BTreeMap<String, Value> =
+            serde_json::from_value(c.fields.clone()).unwrap_or_default();
+        let has_credentials = c.secrets.as_object().is_some_and(|m| !m.is_empty());
+        view.connections.insert(
+            c.asset_id.clone(),
+            TargetConnection {
+                folder: c.folder.clone(),
+                name: c.name.clone(),
+                connector: slugs
+                    .get(&c.workspace_connector_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                has_credentials,
+                fields_sha256: packager::fields_sha256(&fields),
+            },
+        );
+    }
+    Ok(view)
+}
+
+fn package_problem(err: &packager::ReadError) -> ServiceError {
+    let mut message = format!("[{}] {err}", err.code());
+    if let Some(path) = err.path() {
+        message.push_str(&format!(" (path {path:?})"));
+    }
+    UserProblem::bad_input(&["input", "archive"], message).into()
+}
+
+fn trusted_keys(ws: &entities::workspace::Model) -> ServiceResult<Vec<packager::VerifyingKey>> {
+    let encoded: Vec<String> = serde_json::from_str(&ws.trusted_package_keys).unwrap_or_default();
+    encoded
+        .iter()
+        .map(|k| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(k)
+                .map_err(|e| anyhow::anyhow!("stored trusted key: {e}"))?;
+            let array: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("stored trusted key is not 32 bytes"))?;
+            packager::VerifyingKey::from_bytes(&array)
+                .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored trusted key: {e}")))
+        })
+        .collect()
+}
+
+/// Import (or dry-run) `archive` into a workspace. Needs `package.import`.
+pub async fn import(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    archive: &[u8],
+    dry_run: bool,
+    expected_fingerprint: Option<&str>,
+    fault: FaultInjection,
+) -> ServiceResult<ImportOutcome> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::PackageImport),
+    )
+    .await?;
+    let package =
+        packager::read(archive, &packager::Limits::default()).map_err(|e| package_problem(&e))?;
+    let keys = trusted_keys(&access.workspace)?;
+    packager::verify(&package, &keys, access.workspace.require_signed_packages)
+        .map_err(|e| package_problem(&e))?;
+    for asset in &package.connectors {
+        validate_source(asset.source.clone()).await.map_err(|_| {
+            ServiceError::from(UserProblem::bad_input(
+                &["input", "archive"],
+                format!(
+                    "the connector {} in the package is not valid connector source",
+                    asset.slug
+                ),
+            ))
+        })?;
+    }
+
+    let txn = db::begin_write(db).await?;
+    let view = target_view(&txn, access.workspace.id).await?;
+    let plan = packager::plan(&package, &view);
+    let fingerprint = plan.fingerprint(&view);
+    let manifest = serde_json::to_value(&package.manifest).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plan_json = serde_json::to_value(&plan).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if dry_run {
+        let record = insert_record(
+            &txn, &access, &package, archive, manifest, plan_json, "planned",
+        )
+        .await?;
+        record_audit(
+            &txn,
+            &access,
+            Permission::PackageImport,
+            &record,
+            json!({ "dry_run": true }),
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(ImportOutcome {
+            plan,
+            fingerprint,
+            applied: false,
+            record,
+        });
+    }
+    if let Some(expected) = expected_fingerprint
+        && expected != fingerprint
+    {
+        return Err(UserProblem::conflict(
+            &["input", "fingerprint"],
+            "the target workspace changed since the dry run; plan again",
+        )
+        .into());
+    }
+    if !plan.is_applicable() {
+        return Err(UserProblem::conflict(
+            &["input", "archive"],
+            "the plan has conflicts or missing dependencies; resolve them (see the dry run) first",
+        )
+        .into());
+    }
+    apply(&txn, &access, &package, &plan, fault).await?;
+    let record = insert_record(
+        &txn, &access, &package, archive, manifest, plan_json, "applied",
+    )
+    .await?;
+    record_audit(
+        &txn,
+        &access,
+        Permission::PackageImport,
+        &record,
+        json!({ "dry_run": false, "noop": plan.is_noop() }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ImportOutcome {
+        plan,
+        fingerprint,
+        applied: true,
+        record,
+    })
+}
+
+async fn insert_record(
+    txn: &DatabaseTransaction,
+    access: &WorkspaceAccess,
+    package: &Package,
+    archive: &[u8],
+    manifest: Value,
+    plan: Value,
+    outcome: &str,
+) -> ServiceResult<package::Model> {
+    Ok(package::ActiveModel {
+        workspace_id: Set(access.workspace.id),
+        direction: Set("import".to_owned()),
+        package_id: Set(package.manifest.package_id.clone()),
+        manifest: Set(manifest),
+        sha256: Set(sha256_hex(archive)),
+        size: Set(i64::try_from(archive.len()).unwrap_or(i64::MAX)),
+        actor_id: Set(Some(access.user.id)),
+        plan: Set(Some(plan)),
+        outcome: Set(outcome.to_owned()),
+        archive: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+struct Progress {
+    written: usize,
+    fault: FaultInjection,
+}
+
+impl Progress {
+    fn step(&mut self) -> ServiceResult<()> {
+        self.written += 1;
+        if self
+            .fault
+            .fail_after_assets
+            .is_some_and(|n| self.written > n)
+        {
+            return Err(ServiceError::Internal(anyhow::anyhow!(
+                "injected fault after {} assets",
+                self.written - 1
+            )));
+        }
+        Ok(())
+    }
+}
+
+async fn apply(
+    txn: &DatabaseTransaction,
+    access: &WorkspaceAccess,
+    package: &Package,
+    plan: &Plan,
+    fault: FaultInjection,
+) -> ServiceResult<()> {
+    let mut progress = Progress { written: 0, fault };
+    let ws = access.workspace.id;
+    let now = Utc::now();
+    for step in plan
+        .connectors
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update))
+    {
+        let asset = package
+            .connectors
+            .iter()
+            .find(|a| a.slug == step.slug)
+            .ok_or_else(|| anyhow::anyhow!("plan names a connector the package lacks"))?;
+        apply_connector(txn, access, asset, step.create_version, now).await?;
+        progress.step()?;
+    }
+    let copies = workspace_connector::Entity::find()
+        .filter(workspace_connector::Column::WorkspaceId.eq(ws))
+        .all(txn)
+        .await?;
+    let slugs = copy_slugs(txn, &copies).await?;
+    let copy_of = |slug: &str| {
+        slugs
+            .iter()
+            .find(|(_, s)| s.as_str() == slug)
+            .map(|(id, _)| *id)
+    };
+    for step in plan
+        .connections
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update))
+    {
+        let asset = package
+            .connections
+            .iter()
+            .find(|c| c.asset_id == step.asset_id)
+            .ok_or_else(|| anyhow::anyhow!("plan names a connection the package lacks"))?;
+        let copy_id = copy_of(&asset.connector).ok_or_else(|| {
+            anyhow::anyhow!("connection {} has no connector after import", asset.name)
+        })?;
+        let existing = connection::Entity::find()
+            .filter(connection::Column::WorkspaceId.eq(ws))
+            .filter(connection::Column::AssetId.eq(&asset.asset_id))
+            .one(txn)
+            .await?;
+        match existing {
+            // Credentials in the target survive: only non-secret fields come from the package.
+            Some(found) => {
+                let mut active: connection::ActiveModel = found.into();
+                active.folder = Set(asset.folder.clone());
+                active.name = Set(asset.name.clone());
+                active.fields = Set(json!(asset.fields));
+                active.updated_at = Set(now);
+                active.update(txn).await?;
+            }
+            None => {
+                connection::ActiveModel {
+                    workspace_id: Set(ws),
+                    asset_id: Set(asset.asset_id.clone()),
+                    folder: Set(asset.folder.clone()),
+                    name: Set(asset.name.clone()),
+                    workspace_connector_id: Set(copy_id),
+                    fields: Set(json!(asset.fields)),
+                    secrets: Set(json!({})),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+            }
+        }
+        debug_assert!(matches!(
+            step.credentials,
+            Credentials::KeepExisting | Credentials::NeedsCredentials
+        ));
+        progress.step()?;
+    }
+    for step in plan
+        .recipes
+        .iter()
+        .filter(|r| matches!(r.action, Action::Create | Action::Update))
+    {
+        let asset = package
+            .recipes
+            .iter()
+            .find(|r| r.asset_id == step.asset_id)
+            .ok_or_else(|| anyhow::anyhow!("plan names a recipe the package lacks"))?;
+        let used = recipes::validate_definition(txn, ws, &asset.definition).await?;
+        let existing = recipe::Entity::find()
+            .filter(recipe::Column::WorkspaceId.eq(ws))
+            .filter(recipe::Column::AssetId.eq(&asset.asset_id))
+            .one(txn)
+            .await?;
+        let saved = match existing {
+            // An existing recipe keeps its state: a running one is stopped and restarted around
+            // the change, inside this transaction.
+            Some(found) => {
+                let mut active: recipe::ActiveModel = found.into();
+                active.folder = Set(asset.folder.clone());
+                active.name = Set(asset.name.clone());
+                active.description = Set(asset.description.clone());
+                active.definition = Set(asset.definition.clone());
+                active.updated_at = Set(now);
+                active.update(txn).await?
+            }
+            None => {
+                recipe::ActiveModel {
+                    workspace_id: Set(ws),
+                    asset_id: Set(asset.asset_id.clone()),
+                    folder: Set(asset.folder.clone()),
+                    name: Set(asset.name.clone()),
+                    description: Set(asset.description.clone()),
+                    definition: Set(asset.definition.clone()),
+                    state: Set("stopped".to_owned()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?
+            }
+        };
+        recipes::set_uses_in(txn, saved.id, &used).await?;
+        progress.step()?;
+    }
+    Ok(())
+}
+
+/// Create or update the workspace's copy of an imported connector: a new version (origin
+/// `imported`) that is also released, and the community lineage kept when this catalog has it.
+async fn apply_connector(
+    txn: &DatabaseTransaction,
+    access: &WorkspaceAccess,
+    asset: &ConnectorAsset,
+    create_version: Option<i32>,
+    now: chrono::DateTime<Utc>,
+) -> ServiceResult<()> {
+    let ws = access.workspace.id;
+    let capabilities = sdk::parse(&asset.source)
+        .map_err(|e| anyhow::anyhow!("validated source no longer parses: {e}"))?;
+    let listing = connector::Entity::find()
+        .filter(connector::Column::Slug.eq(&asset.slug))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::from(UserProblem::bad_input(
+                &["input", "archive"],
+                format!("the listing {} is not in this server's catalog", asset.slug),
+            ))
+        })?;
+    let parent = match &asset.parent {
+        Some(p) => {
+            connector_version::Entity::find()
+                .filter(connector_version::Column::ConnectorId.eq(listing.id))
+                .filter(connector_version::Column::Version.eq(&p.version))
+                .one(txn)
+                .await?
+        }
+        None => None,
+    };
+    let existing = workspace_connector::Entity::find()
+        .filter(workspace_connector::Column::WorkspaceId.eq(ws))
+        .filter(workspace_connector::Column::ConnectorId.eq(listing.id))
+        .one(txn)
+        .await?;
+    let (copy, number, from_parent) = match existing {
+        Some(copy) => {
+            let number = create_version.unwrap_or(copy.latest_number + 1);
+            (copy.clone(), number, copy.parent_version_id)
+        }
+        None => {
+            let copy = workspace_connector::ActiveModel {
+                workspace_id: Set(ws),
+                connector_id: Set(Some(listing.id)),
+                name: Set(asset.name.clone()),
+                parent_version_id: Set(parent.as_ref().map(|p| p.id)),
+                latest_number: Set(0),
+                released_number: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            (copy, create_version.unwrap_or(1), None)
+        }
+    };
+    wcv::ActiveModel {
+        workspace_connector_id: Set(copy.id),
+        number: Set(number),
+        source: Set(asset.source.clone()),
+        sha256: Set(asset.sha256.clone()),
+        origin: Set("imported".to_owned()),
+        author_id: Set(Some(access.user.id)),
+        base_version_id: Set(parent.as_ref().map(|p| p.id)),
+        capabilities: Set(serde_json::to_value(&capabilities).map_err(|e| anyhow::anyhow!("{e}"))?),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let was_new = copy.latest_number == 0;
+    let mut active: workspace_connector::ActiveModel = copy.into();
+    active.latest_number = Set(number);
+    active.released_number = Set(Some(number));
+    active.parent_version_id = Set(parent.as_ref().map(|p| p.id));
+    active.updated_at = Set(now);
+    active.update(txn).await?;
+    // A copy that keeps its community lineage counts in the listing's metrics like any install.
+    if let Some(parent) = &parent {
+        let (kind, from) = if was_new {
+            (InstallKind::Install, None)
+        } else {
+            (InstallKind::Update, from_parent)
+        };
+        if kind == InstallKind::Install || from != Some(parent.id) {
+            ledger::record(
+                txn,
+                &InstallEvent {
+                    connector_id: listing.id,
+                    version_id: parent.id,
+                    from_version_id: from,
+                    workspace_id: ws,
+                    user_id: Some(access.user.id),
+                    kind,
+                    at: now,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Set a workspace's package policy. Needs `workspace.manage_roles`.
+pub async fn set_policy(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    workspace_slug: &str,
+    require_signed: bool,
+    trusted_keys: Vec<String>,
+) -> ServiceResult<entities::workspace::Model> {
+    let access = authz::authorize(
+        db,
+        principal,
+        WorkspaceRef::Slug(workspace_slug),
+        Some(Permission::WorkspaceManageRoles),
+    )
+    .await?;
+    for key in &trusted_keys {
+        let ok = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .is_some_and(|b| packager::VerifyingKey::from_bytes(&b).is_ok());
+        if !ok {
+            return Err(UserProblem::bad_input(
+                &["input", "trustedKeys"],
+                "each key must be a base64 Ed25519 public key",
+            )
+            .into());
+        }
+    }
+    let txn = db::begin_write(db).await?;
+    let mut active: entities::workspace::ActiveModel = access.workspace.clone().into();
+    active.require_signed_packages = Set(require_signed);
+    active.trusted_package_keys = Set(json!(trusted_keys).to_string());
+    let ws = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            workspace_id: Some(ws.id),
+            actor_id: Some(access.user.id),
+            action: &Permission::WorkspaceManageRoles.name(),
+            object_type: "package_policy",
+            object_id: ws.slug.clone(),
+            outcome: Outcome::Success,
+            detail: json!({ "require_signed": require_signed, "trusted_keys": trusted_keys.len() }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ws)
+}
+
+/// The workspace's package history, newest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    access: &WorkspaceAccess,
+) -> ServiceResult<Vec<package::Model>> {
+    if !access.can(Permission::PackageExport) && !access.can(Permission::PackageImport) {
+        return Err(ServiceError::Forbidden(
+            Permission::PackageExport.describe(),
+        ));
+    }
+    Ok(package::Entity::find()
+        .filter(package::Column::WorkspaceId.eq(access.workspace.id))
+        .order_by_desc(package::Column::Id)
+        .all(db)
+        .await?)
+}
