@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod catalog;
+pub mod cli_package;
 pub mod config;
 pub mod db;
 pub mod debugger;

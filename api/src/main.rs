@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use api::config::{Config, LogFormat};
 use api::error::ServiceError;
-use api::{auth, seed, server, telemetry, workspaces};
+use api::{auth, cli_package, seed, server, telemetry, workspaces};
 use clap::{Args, Parser, Subcommand};
 
 /// Patchbay: a self-hostable community connector library.
@@ -81,8 +81,77 @@ enum Command {
         #[command(subcommand)]
         command: ConnectorCommand,
     },
+    /// Export, import, inspect and verify packages (for CI pipelines).
+    Package {
+        #[command(subcommand)]
+        command: PackageCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ServerArgs {
+    /// The Patchbay server, e.g. https://patchbay.example.com.
+    #[arg(long, env = "PATCHBAY_SERVER")]
+    server: String,
+    /// An API token (see `patchbay token create`).
+    #[arg(long, env = "PATCHBAY_TOKEN", hide_env_values = true)]
+    token: String,
+}
+
+/// Exit codes: 0 done, 1 could not run, 2 invalid archive, 3 plan not applicable, 4 not allowed.
+#[derive(Subcommand, Debug)]
+enum PackageCommand {
+    /// Export recipes (and what they use) from a workspace into an archive.
+    Export {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The workspace's slug.
+        #[arg(long)]
+        workspace: String,
+        /// A recipe's global id (repeatable).
+        #[arg(long = "recipe")]
+        recipes: Vec<String>,
+        /// Every recipe under this folder (repeatable; "" for all).
+        #[arg(long = "folder")]
+        folders: Vec<String>,
+        /// Where to write the archive.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Plan an import into a workspace (a dry run), or apply it with --apply.
+    Import {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The target workspace's slug.
+        #[arg(long)]
+        workspace: String,
+        /// The archive.
+        file: PathBuf,
+        /// Apply the plan (default: dry run only).
+        #[arg(long)]
+        apply: bool,
+        /// The dry run's fingerprint: refuse to apply if the target changed since.
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
+    /// Print a readable summary of an archive.
+    Inspect {
+        /// The archive.
+        file: PathBuf,
+    },
+    /// Check an archive's integrity and signature.
+    Verify {
+        /// The archive.
+        file: PathBuf,
+        /// A trusted Ed25519 public key, base64 (repeatable).
+        #[arg(long = "trusted-key")]
+        trusted_keys: Vec<String>,
+        /// Fail unless signed by a trusted key.
+        #[arg(long)]
+        require_signature: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -352,6 +421,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Connector { command } => connector_command(command),
+        Command::Package { command } => {
+            let result = match command {
+                PackageCommand::Export {
+                    server,
+                    workspace,
+                    recipes,
+                    folders,
+                    output,
+                } => {
+                    let server = cli_package::Server {
+                        url: server.server,
+                        token: server.token,
+                    };
+                    cli_package::export(&server, &workspace, recipes, folders, &output).await
+                }
+                PackageCommand::Import {
+                    server,
+                    workspace,
+                    file,
+                    apply,
+                    fingerprint,
+                } => {
+                    let server = cli_package::Server {
+                        url: server.server,
+                        token: server.token,
+                    };
+                    cli_package::import(&server, &workspace, &file, apply, fingerprint).await
+                }
+                PackageCommand::Inspect { file } => cli_package::inspect(&file),
+                PackageCommand::Verify {
+                    file,
+                    trusted_keys,
+                    require_signature,
+                } => cli_package::verify(&file, &trusted_keys, require_signature),
+            };
+            if let Err(failure) = result {
+                eprintln!("error: {}", failure.message);
+                std::process::exit(i32::from(failure.code));
+            }
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", api::graphql::sdl());
             Ok(())
