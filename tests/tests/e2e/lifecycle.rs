@@ -867,6 +867,8 @@ async fn whole_story(backend: Backend) -> anyhow::Result<()> {
             ),
             copy_event("connector.edit", json!({ "restored": 2, "number": 5 })),
             copy_event("connector.release", json!({ "from": 3, "to": 5 })),
+            json!({ "action": "notification.read", "objectType": "workspace", "objectId": "ops",
+                    "outcome": "success", "actor": { "handle": "dev" }, "detail": { "marked": 2 } }),
             copy_event("connector.uninstall", json!({ "name": "Weather" })),
         ]
     );
