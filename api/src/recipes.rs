@@ -531,11 +531,14 @@ pub async fn recipes_using(db: &impl ConnectionTrait, copy_id: i64) -> ServiceRe
         .collect())
 }
 
+/// Field values by name.
+type Values = BTreeMap<String, Value>;
+
 /// Split submitted values into (fields, secrets) by the connector's declared connection fields.
 fn split_values(
     caps: &sdk::Capabilities,
     values: BTreeMap<String, Value>,
-) -> Result<(BTreeMap<String, Value>, BTreeMap<String, Value>), UserProblem> {
+) -> Result<(Values, Values), UserProblem> {
     let mut fields = BTreeMap::new();
     let mut secrets = BTreeMap::new();
     for (key, value) in values {
