@@ -12,7 +12,7 @@ use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
 use poem::http::{Method, StatusCode, header};
 use poem::web::websocket::WebSocket;
-use poem::web::{Data, Html, Redirect};
+use poem::web::{Data, Html};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 use serde_json::json;
 use tokio_util::compat::TokioAsyncReadCompatExt;
@@ -42,7 +42,12 @@ pub fn routes(app: App) -> impl Endpoint {
         .at("/livez", get(livez))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics_text))
-        .at("/", get(index))
+        // The web UI (`web`): the page, its assets, and its client-side routes.
+        .at("/", get(crate::web::index))
+        .at("/app.js", get(crate::web::app_js))
+        .at("/app.css", get(crate::web::app_css))
+        .at("/connectors", get(crate::web::index))
+        .at("/connectors/:slug", get(crate::web::index))
         .data(app)
         .around(move |ep, req| {
             let metrics = metrics.clone();
@@ -339,15 +344,6 @@ async fn package_archive(
             }
             error_response(status, err.code(), &message)
         }
-    }
-}
-
-#[handler]
-fn index(Data(app): Data<&App>) -> Response {
-    if app.state.config.graphiql {
-        Redirect::see_other("/graphiql").into_response()
-    } else {
-        "Patchbay: GraphQL at /graphql\n".into_response()
     }
 }
 

@@ -32,4 +32,5 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 pub mod workspaces;

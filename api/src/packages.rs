@@ -328,17 +328,14 @@ pub async fn download(
         .await?
         .filter(|r| r.direction == "export")
         .ok_or_else(|| ServiceError::NotFound("package".into()))?;
-    authz::authorize(
+    authz::authorize_for_object(
         db,
         principal,
-        WorkspaceRef::Id(record.workspace_id),
+        record.workspace_id,
         Some(Permission::PackageExport),
+        "package",
     )
-    .await
-    .map_err(|err| match err {
-        ServiceError::NotFound(_) => ServiceError::NotFound("package".into()),
-        other => other,
-    })?;
+    .await?;
     let archive = record
         .archive
         .ok_or_else(|| ServiceError::NotFound("package archive".into()))?;

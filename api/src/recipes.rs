@@ -377,17 +377,14 @@ pub async fn open_recipe(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound("recipe".into()))?;
-    let access = authz::authorize(
+    let access = authz::authorize_for_object(
         db,
         principal,
-        WorkspaceRef::Id(found.workspace_id),
+        found.workspace_id,
         Some(permission),
+        "recipe",
     )
-    .await
-    .map_err(|err| match err {
-        ServiceError::NotFound(_) => ServiceError::NotFound("recipe".into()),
-        other => other,
-    })?;
+    .await?;
     Ok((access, found))
 }
 
@@ -662,17 +659,14 @@ pub async fn update_connection(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound("connection".into()))?;
-    let access = authz::authorize(
+    let access = authz::authorize_for_object(
         db,
         principal,
-        WorkspaceRef::Id(found.workspace_id),
+        found.workspace_id,
         Some(Permission::ConnectionWrite),
+        "connection",
     )
-    .await
-    .map_err(|err| match err {
-        ServiceError::NotFound(_) => ServiceError::NotFound("connection".into()),
-        other => other,
-    })?;
+    .await?;
     let txn = db::begin_write(db).await?;
     let copy = workspace_connector::Entity::find_by_id(found.workspace_connector_id)
         .one(&txn)

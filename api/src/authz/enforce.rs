@@ -142,3 +142,21 @@ pub async fn authorize(
     }
     Ok(access)
 }
+
+/// Authorize `permission` in the workspace an object belongs to, loaded by the caller from the
+/// object itself. A caller who is not a member learns nothing: the answer is `NOT_FOUND` for
+/// `what`, exactly as for an object that does not exist.
+pub async fn authorize_for_object(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    workspace_id: i64,
+    permission: Option<Permission>,
+    what: &str,
+) -> ServiceResult<WorkspaceAccess> {
+    authorize(db, principal, WorkspaceRef::Id(workspace_id), permission)
+        .await
+        .map_err(|err| match err {
+            ServiceError::NotFound(_) => ServiceError::NotFound(what.to_owned()),
+            other => other,
+        })
+}

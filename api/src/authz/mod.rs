@@ -20,7 +20,7 @@ pub mod listing;
 pub mod permission;
 pub mod policy;
 
-pub use enforce::{WorkspaceAccess, WorkspaceRef, authorize, member_access};
+pub use enforce::{WorkspaceAccess, WorkspaceRef, authorize, authorize_for_object, member_access};
 pub use listing::{ListingAction, is_owner, require_owner};
 pub use permission::{BuiltinRole, Permission};
 

@@ -273,7 +273,10 @@ mod tests {
             vec!["x", "y", "near", "z"]
         );
         assert_eq!(search_terms("a:b & c | !d"), vec!["b", "c", "d"]);
-        assert_eq!(search_terms("the issues of GitHub"), vec!["issues", "github"]);
+        assert_eq!(
+            search_terms("the issues of GitHub"),
+            vec!["issues", "github"]
+        );
         assert!(search_terms(" -- ").is_empty());
         assert_eq!(search_terms(&"w ".repeat(20)).len(), MAX_TERMS);
     }

@@ -83,17 +83,14 @@ pub async fn open_copy(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound("workspace connector".into()))?;
-    let access = authz::authorize(
+    let access = authz::authorize_for_object(
         db,
         principal,
-        WorkspaceRef::Id(copy.workspace_id),
+        copy.workspace_id,
         permission,
+        "workspace connector",
     )
-    .await
-    .map_err(|err| match err {
-        ServiceError::NotFound(_) => ServiceError::NotFound("workspace connector".into()),
-        other => other,
-    })?;
+    .await?;
     Ok((access, copy))
 }
 

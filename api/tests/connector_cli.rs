@@ -1,0 +1,757 @@
+//! `patchbay connector check` and `patchbay connector exec` as a connector author uses them:
+//! every example connector checks; a broken file is refused with its line and column; exec runs
+//! a connection test, an action and a trigger against a mock API this test starts (through
+//! `--allow-private-networks --host-override`), printing the output, and with `--verbose` the
+//! redacted trace. Last, every shell command of `docs/sdk.md` runs exactly as written (the
+//! mock's port and the server's port swapped in) and prints what the guide says it prints.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+// ---- A mock HTTP API: canned JSON per method and path, every request recorded. ----
+
+#[derive(Debug, Clone)]
+struct Recorded {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+type Routes = Vec<(String, String, u16, Value)>;
+
+struct Mock {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Mock {
+    /// Serve `routes` (method, path as sent, status, JSON body; `Null` is an empty body).
+    fn start(routes: Routes) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let routes = Arc::new(routes);
+        let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+        let seen = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (routes, seen) = (Arc::clone(&routes), Arc::clone(&seen));
+                std::thread::spawn(move || serve(stream, &routes, &seen));
+            }
+        });
+        Ok(Self { addr, requests })
+    }
+
+    fn requests(&self) -> Vec<Recorded> {
+        lock(&self.requests).clone()
+    }
+}
+
+fn serve(stream: TcpStream, routes: &Routes, seen: &Mutex<Vec<Recorded>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length.min(1 << 20)];
+    let _ = reader.read_exact(&mut body);
+    let path = target.split('?').next().unwrap_or_default().to_owned();
+    let (status, reply) = routes
+        .iter()
+        .find(|(m, p, ..)| *m == method && *p == path)
+        .map(|(.., status, body)| (*status, body.clone()))
+        .unwrap_or_else(|| {
+            (
+                404,
+                json!({ "error": format!("no route for {method} {path}") }),
+            )
+        });
+    lock(seen).push(Recorded {
+        method,
+        target,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let reply = if reply.is_null() {
+        String::new()
+    } else {
+        reply.to_string()
+    };
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} Mock\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+        reply.len()
+    );
+    let _ = stream.flush();
+}
+
+// ---- Running the binary. ----
+
+fn patchbay(args: &[&str]) -> anyhow::Result<Output> {
+    Ok(Command::new(BIN)
+        .args(args)
+        .current_dir(repo_root())
+        .output()?)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Run a command that must succeed; returns stdout parsed as JSON, and stderr.
+fn json_of(args: &[&str]) -> anyhow::Result<(Value, String)> {
+    let out = patchbay(args)?;
+    anyhow::ensure!(
+        out.status.success(),
+        "patchbay {args:?} failed: {}",
+        text(&out.stderr)
+    );
+    let stdout: Value = serde_json::from_slice(&out.stdout).map_err(|err| {
+        anyhow::anyhow!(
+            "stdout of {args:?} is not JSON ({err}): {}",
+            text(&out.stdout)
+        )
+    })?;
+    Ok((stdout, text(&out.stderr)))
+}
+
+/// Run a command that must fail; returns stderr.
+fn failure_of(args: &[&str]) -> anyhow::Result<String> {
+    let out = patchbay(args)?;
+    anyhow::ensure!(
+        !out.status.success(),
+        "patchbay {args:?} should have failed; stdout: {}",
+        text(&out.stdout)
+    );
+    Ok(text(&out.stderr))
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "patchbay_connector_cli_{tag}_{}_{}",
+            std::process::id(),
+            nanos % 1_000_000_000
+        ));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---- check ----
+
+/// Every example connector's newest version, as a path relative to the repository.
+fn newest_examples() -> anyhow::Result<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(repo_root().join("examples/connectors"))? {
+        let dir = entry?.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let slug = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut versions = Vec::new();
+        for file in std::fs::read_dir(dir.join("versions"))? {
+            let file = file?.path();
+            if let Some(stem) = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .filter(|_| file.extension().is_some_and(|e| e == "rhai"))
+            {
+                versions.push(semver::Version::parse(stem)?);
+            }
+        }
+        let newest = versions
+            .into_iter()
+            .max()
+            .ok_or_else(|| anyhow::anyhow!("{slug} has no versions"))?;
+        found.push((
+            slug.clone(),
+            format!("examples/connectors/{slug}/versions/{newest}.rhai"),
+        ));
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[test]
+fn check_accepts_every_example_and_prints_its_capabilities() -> anyhow::Result<()> {
+    let examples = newest_examples()?;
+    assert_eq!(examples.len(), 9, "{examples:?}");
+    for (slug, path) in &examples {
+        let (caps, _) = json_of(&["connector", "check", path])?;
+        assert!(
+            caps["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "{slug}: {caps}"
+        );
+        assert!(
+            caps["actions"].as_array().is_some_and(|a| !a.is_empty()),
+            "{slug}: {caps}"
+        );
+        assert!(
+            caps["allowed_hosts"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{slug}: {caps}"
+        );
+    }
+    // The guide's connector too, with exactly its operations.
+    let (caps, _) = json_of(&["connector", "check", "examples/guide/todo.rhai"])?;
+    let names = |key: &str| -> Vec<String> {
+        caps[key]
+            .as_array()
+            .map(|ops| {
+                ops.iter()
+                    .filter_map(|op| op["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        names("actions"),
+        [
+            "complete_todo",
+            "create_todo",
+            "delete_todo",
+            "get_todo",
+            "todos_tagged"
+        ]
+    );
+    assert_eq!(names("triggers"), ["new_todo"]);
+    assert_eq!(caps["allowed_hosts"], json!(["api.todo.example"]));
+    assert_eq!(caps["connection"]["authorization"], "api_key");
+    Ok(())
+}
+
+#[test]
+fn check_refuses_a_broken_file_with_line_and_column() -> anyhow::Result<()> {
+    let dir = TempDir::new("broken")?;
+    let cases = [
+        // A syntax error: the closing brace of the action is missing.
+        (
+            "syntax.rhai",
+            "#{\n  title: \"Broken\",\n  actions: #{\n    ping: #{\n      title: \"Ping\",\n      execute: |connection, input| get(\"/ping\"\n    },\n  },\n}\n",
+            "SYNTAX",
+            "line 7",
+        ),
+        // Valid Rhai, but an action without `execute`.
+        (
+            "definition.rhai",
+            "#{\n  title: \"Broken\",\n  actions: #{\n    ping: #{ title: \"Ping\" },\n  },\n}\n",
+            "INVALID_DEFINITION",
+            "actions.ping",
+        ),
+        // A variable used before it is declared, inside a closure.
+        (
+            "typo.rhai",
+            "#{\n  title: \"Typo\",\n  actions: #{\n    ping: #{\n      title: \"Ping\",\n      execute: |connection, input| get(`/ping/${inptu.id}`),\n    },\n  },\n}\n",
+            "SYNTAX",
+            "line 6",
+        ),
+    ];
+    for (name, source, code, fragment) in cases {
+        let path = dir.0.join(name);
+        std::fs::write(&path, source)?;
+        let path = path.to_string_lossy().into_owned();
+        let stderr = failure_of(&["connector", "check", &path])?;
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(&path), "{stderr}");
+        assert!(stderr.contains(&format!("({code})")), "{name}: {stderr}");
+        assert!(stderr.contains(fragment), "{name}: {stderr}");
+        assert!(
+            stderr.contains("line ") && stderr.contains("column "),
+            "{name}: {stderr}"
+        );
+    }
+    let stderr = failure_of(&["connector", "check", "no/such/file.rhai"])?;
+    assert!(stderr.contains("reading no/such/file.rhai"), "{stderr}");
+    Ok(())
+}
+
+// ---- exec ----
+
+const GITHUB: &str = "examples/connectors/github-issues/versions/2.0.0.rhai";
+const GITHUB_TOKEN: &str = "ghp_cliSECRET0123456789";
+
+fn issue() -> Value {
+    json!({ "id": 2001, "number": 42, "title": "Crash on start", "state": "open",
+            "html_url": "https://github.com/octo-labs/patchbay/issues/42", "labels": [] })
+}
+
+#[test]
+fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyhow::Result<()> {
+    let mock = Mock::start(vec![
+        (
+            "GET".into(),
+            "/user".into(),
+            200,
+            json!({ "login": "octocat", "id": 1 }),
+        ),
+        (
+            "GET".into(),
+            "/repos/octo-labs/patchbay/issues/42".into(),
+            200,
+            issue(),
+        ),
+    ])?;
+    let override_arg = format!("api.github.com={}", mock.addr);
+    let connection = json!({ "token": GITHUB_TOKEN }).to_string();
+
+    // --test, verbose: the output on stdout, the trace on stderr with the header redacted.
+    let (output, stderr) = json_of(&[
+        "connector",
+        "exec",
+        GITHUB,
+        "--test",
+        "--connection",
+        &connection,
+        "--allow-private-networks",
+        "--host-override",
+        &override_arg,
+        "--verbose",
+    ])?;
+    assert_eq!(output, json!({ "login": "octocat", "id": 1 }));
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("GET https://api.github.com/user -> 200 ("),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  > Authorization: [REDACTED]"), "{stderr}");
+    assert!(
+        stderr.contains("  > X-GitHub-Api-Version: 2022-11-28"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  < {\"id\":1,\"login\":\"octocat\"}")
+            || stderr.contains("  < {\"login\":\"octocat\",\"id\":1}"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(GITHUB_TOKEN), "{stderr}");
+
+    // An action with input: the output is the issue, and the mock saw the real token on the
+    // declared host.
+    let (output, stderr) = json_of(&[
+        "connector",
+        "exec",
+        GITHUB,
+        "--action",
+        "get_issue",
+        "--input",
+        r#"{"owner": "octo-labs", "repository": "patchbay", "number": 42}"#,
+        "--connection",
+        &connection,
+        "--allow-private-networks",
+        "--host-override",
+        &override_arg,
+    ])?;
+    assert_eq!(output, issue());
+    assert_eq!(stderr, "", "without --verbose nothing goes to stderr");
+    let seen = mock.requests();
+    assert_eq!(
+        seen.iter()
+            .map(|r| (r.method.as_str(), r.target.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("GET", "/user"),
+            ("GET", "/repos/octo-labs/patchbay/issues/42")
+        ]
+    );
+    for request in &seen {
+        assert_eq!(request.header("host"), Some("api.github.com"));
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {GITHUB_TOKEN}").as_str())
+        );
+        assert_eq!(request.body, "");
+    }
+
+    // Without --allow-private-networks the override's loopback address is refused, and the
+    // mock sees nothing.
+    let stderr = failure_of(&[
+        "connector",
+        "exec",
+        GITHUB,
+        "--test",
+        "--connection",
+        &connection,
+        "--host-override",
+        &override_arg,
+    ])?;
+    assert!(stderr.contains("(EGRESS_DENIED)"), "{stderr}");
+    assert!(!stderr.contains(GITHUB_TOKEN), "{stderr}");
+    assert_eq!(mock.requests().len(), 2);
+
+    // A failing run exits non-zero with the code: invalid input, before any request.
+    let stderr = failure_of(&[
+        "connector",
+        "exec",
+        GITHUB,
+        "--action",
+        "get_issue",
+        "--input",
+        r#"{"owner": "octo-labs", "repository": "patchbay", "number": "42"}"#,
+        "--connection",
+        &connection,
+        "--allow-private-networks",
+        "--host-override",
+        &override_arg,
+    ])?;
+    assert!(stderr.contains("(INVALID_INPUT)"), "{stderr}");
+    assert!(stderr.contains("number"), "{stderr}");
+    assert_eq!(mock.requests().len(), 2);
+    Ok(())
+}
+
+#[test]
+fn exec_explains_bad_arguments() -> anyhow::Result<()> {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--action", "get_issue", "--input", "{owner: octo}"],
+            "--input is not valid JSON",
+        ),
+        (
+            &["--test", "--connection", "token=abc"],
+            "--connection is not valid JSON",
+        ),
+        (
+            &["--trigger", "new_issue", "--cursor", "{"],
+            "--cursor is not valid JSON",
+        ),
+        (
+            &["--test", "--host-override", "api.github.com"],
+            "--host-override api.github.com: expected HOST=IP:PORT",
+        ),
+        (
+            &["--test", "--host-override", "api.github.com=localhost"],
+            "--host-override api.github.com=localhost: bad address",
+        ),
+        (&[], "choose one of --action NAME, --trigger NAME or --test"),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["connector", "exec", GITHUB];
+        args.extend_from_slice(extra);
+        let stderr = failure_of(&args)?;
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+    }
+    // Unknown operations are named.
+    let stderr = failure_of(&["connector", "exec", GITHUB, "--action", "nope"])?;
+    assert!(stderr.contains("(UNKNOWN_ACTION)"), "{stderr}");
+    Ok(())
+}
+
+// ---- The guide: every shell command in docs/sdk.md, as written. ----
+
+/// Where the guide says its mock Todo API and its server listen.
+const GUIDE_MOCK: &str = "127.0.0.1:4010";
+const GUIDE_SERVER: &str = "127.0.0.1:8080";
+
+/// The Todo API the guide's exec commands talk to.
+fn todo_mock() -> anyhow::Result<Mock> {
+    let todo = |id: i64, title: &str, done: bool| {
+        json!({ "id": id, "title": title, "done": done, "priority": "high", "due_on": null,
+                "tags": ["docs"], "created_at": "2026-03-02T09:00:00Z" })
+    };
+    Mock::start(vec![
+        (
+            "GET".into(),
+            "/v1/me".into(),
+            200,
+            json!({ "id": 7, "name": "Ada Lovelace", "email": "ada@example.com" }),
+        ),
+        (
+            "POST".into(),
+            "/v1/todos".into(),
+            201,
+            todo(12, "Write the guide", false),
+        ),
+        (
+            "GET".into(),
+            "/v1/todos/12".into(),
+            200,
+            todo(12, "Write the guide", false),
+        ),
+        (
+            "PATCH".into(),
+            "/v1/todos/12".into(),
+            200,
+            todo(12, "Write the guide", true),
+        ),
+        ("DELETE".into(), "/v1/todos/12".into(), 204, Value::Null),
+        (
+            "GET".into(),
+            "/v1/tags/home%2Fgarden/todos".into(),
+            200,
+            json!({ "todos": [todo(9, "Mow the lawn", false)] }),
+        ),
+        // Todo 12 twice: the trigger's dedup drops the second.
+        (
+            "GET".into(),
+            "/v1/todos".into(),
+            200,
+            json!({ "todos": [todo(11, "Read the SDK README", false), todo(12, "Write the guide", false),
+                              todo(12, "Write the guide", false)] }),
+        ),
+    ])
+}
+
+/// A fenced block of the guide: its info string and its text.
+#[derive(Debug)]
+struct Block {
+    info: String,
+    text: String,
+    line: usize,
+}
+
+fn fenced_blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Block> = None;
+    for (number, line) in markdown.lines().enumerate() {
+        match current.take() {
+            None => {
+                if let Some(info) = line.strip_prefix("```") {
+                    current = Some(Block {
+                        info: info.trim().to_owned(),
+                        text: String::new(),
+                        line: number + 1,
+                    });
+                }
+            }
+            Some(mut block) => {
+                if line.trim_end() == "```" {
+                    blocks.push(block);
+                } else {
+                    block.text.push_str(line);
+                    block.text.push('\n');
+                    current = Some(block);
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// `(12.3 ms)` → `(… ms)`, so timings compare equal.
+fn without_timings(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('(') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let number_len = after
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(after.len());
+        if number_len > 0 && after[number_len..].starts_with(" ms)") {
+            out.push_str("(… ms)");
+            rest = &after[number_len + 4..];
+        } else {
+            out.push('(');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The last JSON document printed on stdout (commands may print other lines first).
+fn last_json(stdout: &str) -> Option<Value> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    (0..lines.len())
+        .rev()
+        .filter(|&i| lines[i].starts_with('{') || lines[i].starts_with('['))
+        .find_map(|i| serde_json::from_str(&lines[i..].join("\n")).ok())
+}
+
+#[test]
+fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
+    for tool in ["bash", "curl", "jq"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()?;
+        anyhow::ensure!(
+            found.status.success(),
+            "the guide's commands need {tool} on PATH"
+        );
+    }
+    let guide = std::fs::read_to_string(repo_root().join("docs/sdk.md"))?;
+    let mock = todo_mock()?;
+    let server_port = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let data = TempDir::new("guide")?;
+    let bin_dir = Path::new(BIN)
+        .parent()
+        .ok_or_else(|| anyhow::anyhow!("no directory for {BIN}"))?
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let blocks = fenced_blocks(&guide);
+    // The worked connector in the guide is the file the commands run.
+    let worked = std::fs::read_to_string(repo_root().join("examples/guide/todo.rhai"))?;
+    assert!(
+        blocks.iter().any(|b| b.info == "rhai" && b.text == worked),
+        "docs/sdk.md must quote examples/guide/todo.rhai in full, as it is"
+    );
+    let mut ran = 0;
+    let mut commands = Vec::new();
+    for (index, block) in blocks.iter().enumerate() {
+        if block.info != "sh" {
+            continue;
+        }
+        for line in block.text.lines() {
+            if let Some(first) = line.split_whitespace().next()
+                && !line.starts_with(' ')
+            {
+                commands.push(first.to_owned());
+            }
+        }
+        let script = block
+            .text
+            .replace(GUIDE_MOCK, &mock.addr.to_string())
+            .replace(GUIDE_SERVER, &server_port.to_string());
+        // Stop anything the block left in the background; give up after two minutes.
+        let script =
+            format!("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}");
+        let out = Command::new("timeout")
+            .args(["120", "bash", "-c", &script])
+            .current_dir(repo_root())
+            .env("PATH", &path)
+            .env("PATCHBAY_DATA_DIR", &data.0)
+            .env("PATCHBAY_LOG_FORMAT", "json")
+            .env_remove("DATABASE_URL")
+            .env_remove("PATCHBAY_DATABASE_URL")
+            .output()?;
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        let expected = blocks.get(index + 1);
+        let wants_failure = expected
+            .is_some_and(|e| e.info == "text" && e.text.lines().any(|l| l.starts_with("error: ")));
+        assert_eq!(
+            out.status.success(),
+            !wants_failure,
+            "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
+            block.line,
+            block.text
+        );
+        match expected {
+            Some(e) if e.info == "json" => {
+                let want: Value = serde_json::from_str(&e.text).map_err(|err| {
+                    anyhow::anyhow!("docs/sdk.md line {}: not JSON: {err}", e.line)
+                })?;
+                assert_eq!(
+                    last_json(&stdout),
+                    Some(want),
+                    "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
+                    block.line,
+                    block.text
+                );
+            }
+            Some(e) if e.info == "text" => {
+                let printed = without_timings(&format!("{stdout}{stderr}"));
+                let printed: Vec<&str> = printed.lines().collect();
+                for want in without_timings(&e.text).lines() {
+                    assert!(
+                        printed.contains(&want),
+                        "docs/sdk.md line {}: `{want}` was not printed by\n{}\nstdout: {stdout}\nstderr: {stderr}",
+                        e.line,
+                        block.text
+                    );
+                }
+            }
+            _ => {}
+        }
+        ran += 1;
+    }
+    assert!(ran >= 8, "only {ran} shell blocks in docs/sdk.md");
+    for command in ["patchbay", "jq"] {
+        assert!(commands.iter().any(|c| c == command), "{commands:?}");
+    }
+    // The exec commands reached the mock, with the key they were given.
+    let seen = mock.requests();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|r| r.header("x-api-key") == Some("todo_live_4f9a")
+                && r.header("host") == Some("api.todo.example")),
+        "{seen:?}"
+    );
+    let created = seen
+        .iter()
+        .find(|r| r.method == "POST")
+        .ok_or_else(|| anyhow::anyhow!("no POST reached the mock: {seen:?}"))?;
+    assert_eq!(
+        serde_json::from_str::<Value>(&created.body)?,
+        json!({ "title": "Write the guide", "priority": "high", "tags": ["docs"] })
+    );
+    Ok(())
+}
