@@ -256,3 +256,260 @@ fn help_lists_the_commands() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The package commands a pipeline runs, against a real server: export, inspect, verify, a dry
+/// run, an apply, and the exit codes for a bad archive and a bad token.
+#[tokio::test]
+async fn package_commands_drive_a_server() -> anyhow::Result<()> {
+    let db = FreshDb::new(false).await?;
+    run(&["seed", "--demo"], &db)?;
+    run(
+        &[
+            "user",
+            "create",
+            "--handle",
+            "rel",
+            "--name",
+            "Release",
+            "--email",
+            "rel@example.test",
+        ],
+        &db,
+    )?;
+    let (token, _) = run(&["token", "create", "--user", "rel"], &db)?;
+    let token = token.trim().to_owned();
+    run(
+        &[
+            "workspace",
+            "create",
+            "--slug",
+            "dev",
+            "--name",
+            "Dev",
+            "--admin",
+            "rel",
+        ],
+        &db,
+    )?;
+    run(
+        &[
+            "workspace",
+            "create",
+            "--slug",
+            "prod",
+            "--name",
+            "Prod",
+            "--environment",
+            "production",
+            "--admin",
+            "rel",
+        ],
+        &db,
+    )?;
+    let (child, addr) = serve(&db, &[])?;
+    let client = reqwest::Client::new();
+    let gql = |query: &'static str| {
+        let client = client.clone();
+        let token = token.clone();
+        let url = format!("http://{addr}/graphql");
+        async move {
+            let body: serde_json::Value = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "query": query }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::ensure!(body.get("errors").is_none(), "{body}");
+            Ok::<_, anyhow::Error>(body["data"].clone())
+        }
+    };
+    let installed = gql(r#"mutation { installConnector(input: {workspace: "dev", connector: "github-issues"}) { workspaceConnector { id } } }"#).await?;
+    let copy = installed["installConnector"]["workspaceConnector"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let release = format!(
+        r#"mutation {{ releaseWorkspaceConnector(input: {{workspaceConnectorId: "{copy}"}}) {{ changed }} }}"#
+    );
+    let body: serde_json::Value = client
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "query": release }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        body["data"]["releaseWorkspaceConnector"]["changed"], true,
+        "{body}"
+    );
+    let recipe = gql(
+        r#"mutation { createRecipe(input: {workspace: "dev", folder: "ops", name: "Triage",
+        definition: {trigger: {connector: "github-issues", trigger: "new_issue", input: {}},
+                     steps: [{connector: "github-issues", action: "add_comment", input: {}}]}}) {
+        recipe { assetId } userErrors { message } } }"#,
+    )
+    .await?;
+    assert!(
+        recipe["createRecipe"]["recipe"]["assetId"].is_string(),
+        "{recipe}"
+    );
+
+    let server = format!("http://{addr}");
+    let archive = db.dir.join("pkg.zip");
+    let archive_arg = archive.to_str().unwrap_or_default();
+    let cli = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("PATCHBAY_TOKEN", &token)
+            .output()
+    };
+    let out = cli(&[
+        "package",
+        "export",
+        "--server",
+        &server,
+        "--workspace",
+        "dev",
+        "--folder",
+        "ops",
+        "-o",
+        archive_arg,
+    ])?;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&["package", "inspect", archive_arg])?;
+    let text = String::from_utf8(out.stdout)?;
+    assert!(
+        text.contains("recipe     ops/Triage uses github-issues"),
+        "{text}"
+    );
+    assert!(
+        text.contains("connector  github-issues v1 (from github-issues 2.0.0)"),
+        "{text}"
+    );
+    assert_eq!(
+        cli(&["package", "verify", archive_arg])?.status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        cli(&["package", "verify", archive_arg, "--require-signature"])?
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let out = cli(&[
+        "package",
+        "import",
+        "--server",
+        &server,
+        "--workspace",
+        "prod",
+        archive_arg,
+    ])?;
+    let text = String::from_utf8(out.stdout)?;
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("plan: 2 to create, 0 to update, 0 unchanged, 0 in conflict"),
+        "{text}"
+    );
+    assert!(text.contains("dry run: nothing changed"), "{text}");
+    let fingerprint = text
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint: "))
+        .unwrap_or_default()
+        .to_owned();
+    let out = cli(&[
+        "package",
+        "import",
+        "--server",
+        &server,
+        "--workspace",
+        "prod",
+        archive_arg,
+        "--apply",
+        "--fingerprint",
+        &fingerprint,
+    ])?;
+    let text = String::from_utf8(out.stdout)?;
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("\napplied\n"), "{text}");
+    let out = cli(&[
+        "package",
+        "import",
+        "--server",
+        &server,
+        "--workspace",
+        "prod",
+        archive_arg,
+        "--apply",
+    ])?;
+    assert!(String::from_utf8(out.stdout)?.contains("applied (nothing changed)"));
+
+    // A damaged archive is exit code 2; a stale fingerprint 3; a bad token 4.
+    let mut bytes = std::fs::read(&archive)?;
+    bytes.truncate(bytes.len() / 2);
+    let broken = db.dir.join("broken.zip");
+    std::fs::write(&broken, bytes)?;
+    let out = cli(&[
+        "package",
+        "import",
+        "--server",
+        &server,
+        "--workspace",
+        "prod",
+        broken.to_str().unwrap_or_default(),
+    ])?;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&[
+        "package",
+        "import",
+        "--server",
+        &server,
+        "--workspace",
+        "prod",
+        archive_arg,
+        "--apply",
+        "--fingerprint",
+        "stale",
+    ])?;
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(BIN)
+        .args([
+            "package",
+            "import",
+            "--server",
+            &server,
+            "--workspace",
+            "prod",
+            archive_arg,
+            "--token",
+            "pb_wrong",
+        ])
+        .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sigterm_and_wait(child)?;
+    db.drop_db().await
+}

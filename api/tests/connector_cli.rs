@@ -662,6 +662,16 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
         blocks.iter().any(|b| b.info == "rhai" && b.text == worked),
         "docs/sdk.md must quote examples/guide/todo.rhai in full, as it is"
     );
+    // The configuration it shows is one the server reads.
+    for block in blocks.iter().filter(|b| b.info == "toml") {
+        let config: api::config::Config = toml::from_str(&block.text)
+            .map_err(|err| anyhow::anyhow!("docs/sdk.md line {}: {err}", block.line))?;
+        assert!(config.sandbox.allow_private_networks);
+        assert_eq!(
+            config.sandbox.host_overrides.get("api.todo.example"),
+            Some(&GUIDE_MOCK.parse()?)
+        );
+    }
     let mut ran = 0;
     let mut commands = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
