@@ -119,7 +119,12 @@ async fn principal_of(req: &Request, app: &App) -> Result<Principal, Response> {
     }
 }
 
-async fn read_batch(req: &Request, body: Body, app: &App) -> Result<BatchRequest, Response> {
+async fn read_batch(
+    req: &Request,
+    body: Body,
+    app: &App,
+    principal: &Principal,
+) -> Result<BatchRequest, Response> {
     let bad = |message: String| {
         error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &message)
     };
@@ -143,6 +148,14 @@ async fn read_batch(req: &Request, body: Body, app: &App) -> Result<BatchRequest
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    if content_type.starts_with("multipart/form-data") && principal.user.is_none() {
+        // Uploads are for signed-in callers only: refuse before reading a byte of the body.
+        return Err(error_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "uploads need a valid API token (`Authorization: Bearer <token>`)",
+        ));
+    }
     if content_type.starts_with("multipart/form-data") {
         // A package upload: one file, at most the packager's archive limit (checked again,
         // precisely, when the archive is read).
@@ -190,7 +203,7 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let batch = match read_batch(req, body, app).await {
+    let batch = match read_batch(req, body, app, &principal).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };

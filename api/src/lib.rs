@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod packages;
 pub mod recipes;
 pub mod seed;
+pub mod seed_scale;
 pub mod server;
 pub mod state;
 pub mod telemetry;

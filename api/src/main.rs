@@ -7,14 +7,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use api::config::{Config, LogFormat};
 use api::error::ServiceError;
-use api::{auth, cli_package, seed, server, telemetry, workspaces};
+use api::{auth, cli_package, seed, seed_scale, server, telemetry, workspaces};
 use clap::{Args, Parser, Subcommand};
 
 /// Patchbay: a self-hostable community connector library.
 ///
 /// Configuration comes from defaults, then `--config FILE` (or PATCHBAY_CONFIG), then PATCHBAY_*
 /// environment variables (PATCHBAY_BIND, PATCHBAY_DATA_DIR, DATABASE_URL, PATCHBAY_GRAPHIQL,
-/// PATCHBAY_INTROSPECTION, PATCHBAY_LOG_FORMAT), then command-line flags.
+/// PATCHBAY_INTROSPECTION, PATCHBAY_LOG_FORMAT, PATCHBAY_SANDBOX_ALLOW_PRIVATE_NETWORKS), then
+/// command-line flags.
 #[derive(Parser, Debug)]
 #[command(name = "patchbay", version, about, long_about)]
 struct Cli {
@@ -56,8 +57,12 @@ enum Command {
     /// Load data into the database.
     Seed {
         /// The demo catalog: example connectors, their authors and install history (idempotent).
-        #[arg(long, required = true)]
+        #[arg(long, required_unless_present = "scale", conflicts_with = "scale")]
         demo: bool,
+        /// A benchmark catalog of N listings (full size: 100000) with N/10 workspaces, about
+        /// 10×N install events and the benchmark fixtures, written in bulk. Needs an empty catalog.
+        #[arg(long, value_name = "N")]
+        scale: Option<usize>,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -179,7 +184,7 @@ enum ConnectorCommand {
         #[arg(long, default_value = "{}")]
         input: String,
         /// The trigger cursor from a previous poll, as JSON.
-        #[arg(long)]
+        #[arg(long, requires = "trigger")]
         cursor: Option<String>,
         /// The connection values, as JSON.
         #[arg(long, default_value = "{}")]
@@ -308,10 +313,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Seed { demo: _, db } => {
+        Command::Seed { demo: _, scale, db } => {
             let config = load_config(cli.config.as_ref(), &db)?;
             telemetry::init_logging(LogFormat::Pretty);
             let state = server::prepare(config).await?;
+            if let Some(n) = scale {
+                println!("seeding a catalog of {n} listings:");
+                let r = seed_scale::seed_scale(&state.db, n).await?;
+                println!(
+                    "scale catalog: {} authors, {} listings, {} versions, {} workspaces, {} install events, {} listing-days; \"{}\" in {} listings, \"{}\" in {}",
+                    r.authors,
+                    r.listings,
+                    r.versions,
+                    r.workspaces,
+                    r.install_events,
+                    r.install_days,
+                    seed_scale::COMMON_TERM,
+                    r.common_listings,
+                    seed_scale::RARE_TERM,
+                    r.rare_listings
+                );
+                return Ok(());
+            }
             let r = seed::seed_demo(&state.db).await?;
             println!(
                 "demo catalog: {} authors, {} listings, {} versions, {} workspaces and {} install events added",

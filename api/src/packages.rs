@@ -856,6 +856,13 @@ pub async fn set_policy(
         Some(Permission::WorkspaceManageRoles),
     )
     .await?;
+    if require_signed && trusted_keys.is_empty() {
+        return Err(UserProblem::bad_input(
+            &["input", "trustedKeys"],
+            "requiring signed packages needs at least one trusted key (otherwise no import could pass)",
+        )
+        .into());
+    }
     for key in &trusted_keys {
         let ok = base64::engine::general_purpose::STANDARD
             .decode(key)

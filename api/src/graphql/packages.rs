@@ -243,6 +243,14 @@ impl PackageMutationRoot {
         input: ImportPackageInput,
     ) -> async_graphql::Result<ImportPackagePayload> {
         let state = state(ctx)?;
+        // Who may import is settled before the upload is read.
+        crate::authz::authorize(
+            &state.db,
+            principal(ctx)?,
+            crate::authz::WorkspaceRef::Slug(&input.workspace),
+            Some(crate::authz::Permission::PackageImport),
+        )
+        .await?;
         let mut bytes = Vec::new();
         let read = input
             .archive

@@ -115,6 +115,7 @@ enum Op {
     AuditEvents,
     Recipes,
     Connections,
+    Packages,
     CopySource,
     VersionSource,
     SetMember,
@@ -136,6 +137,9 @@ enum Op {
     TestConnection,
     RunAction,
     PollTrigger,
+    ExportPackage,
+    ImportPackage,
+    SetPackagePolicy,
     Publish,
     Yank,
     UpdateListing,
@@ -146,11 +150,12 @@ enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 32] = [
+    const ALL: [Op; 36] = [
         Self::WorkspaceQuery,
         Self::AuditEvents,
         Self::Recipes,
         Self::Connections,
+        Self::Packages,
         Self::CopySource,
         Self::VersionSource,
         Self::SetMember,
@@ -172,6 +177,9 @@ impl Op {
         Self::TestConnection,
         Self::RunAction,
         Self::PollTrigger,
+        Self::ExportPackage,
+        Self::ImportPackage,
+        Self::SetPackagePolicy,
         Self::Publish,
         Self::Yank,
         Self::UpdateListing,
@@ -188,6 +196,7 @@ impl Op {
             Self::AuditEvents => "Workspace.auditEvents",
             Self::Recipes => "Workspace.recipes",
             Self::Connections => "Workspace.connections",
+            Self::Packages => "Workspace.packages",
             Self::CopySource => "WorkspaceConnectorVersion.source",
             Self::VersionSource => "ConnectorVersion.source",
             Self::SetMember => "setWorkspaceMember",
@@ -209,6 +218,9 @@ impl Op {
             Self::TestConnection => "testConnection",
             Self::RunAction => "runAction",
             Self::PollTrigger => "pollTrigger",
+            Self::ExportPackage => "exportPackage",
+            Self::ImportPackage => "importPackage",
+            Self::SetPackagePolicy => "setPackagePolicy",
             Self::Publish => "publishVersion",
             Self::Yank => "yankVersion",
             Self::UpdateListing => "updateConnector",
@@ -230,6 +242,7 @@ impl Op {
             Self::AuditEvents => Some(&["workspace", "auditEvents"]),
             Self::Recipes => Some(&["workspace", "recipes"]),
             Self::Connections => Some(&["workspace", "connections"]),
+            Self::Packages => Some(&["workspace", "packages"]),
             Self::CopySource => Some(&["workspace", "connector", "latest", "source"]),
             Self::VersionSource => Some(&["connector", "version", "source"]),
             _ => None,
@@ -253,6 +266,9 @@ impl Op {
             }
             Self::Connections => {
                 "query($ws: String!) { workspace(slug: $ws) { connections { id secretsSet } } }"
+            }
+            Self::Packages => {
+                "query($ws: String!) { workspace(slug: $ws) { packages { id direction outcome } } }"
             }
             Self::CopySource => {
                 "query($ws: String!, $id: ID!) { workspace(slug: $ws) { connector(id: $id) { latest { source } } } }"
@@ -279,6 +295,9 @@ impl Op {
             Self::TestConnection => TEST_CONNECTION,
             Self::RunAction => RUN_ACTION,
             Self::PollTrigger => POLL_TRIGGER,
+            Self::ExportPackage => EXPORT_PACKAGE,
+            Self::ImportPackage => IMPORT_PACKAGE,
+            Self::SetPackagePolicy => SET_PACKAGE_POLICY,
             Self::Publish => PUBLISH,
             Self::Yank => YANK,
             Self::UpdateListing => UPDATE_LISTING,
@@ -315,6 +334,11 @@ const UPDATE_CONNECTION: &str = "mutation($input: UpdateConnectionInput!) { upda
 const TEST_CONNECTION: &str = "mutation($input: TestConnectionInput!) { testConnection(input: $input) { run { ok error { code message } } userErrors { field message code } } }";
 const RUN_ACTION: &str = "mutation($input: RunActionInput!) { runAction(input: $input) { run { ok error { code message } } userErrors { field message code } } }";
 const POLL_TRIGGER: &str = "mutation($input: PollTriggerInput!) { pollTrigger(input: $input) { run { ok error { code message } } userErrors { field message code } } }";
+const EXPORT_PACKAGE: &str = "mutation($input: ExportPackageInput!) { exportPackage(input: $input) { package { id direction outcome downloadPath } userErrors { field message code } } }";
+const IMPORT_PACKAGE: &str = "mutation($input: ImportPackageInput!) { importPackage(input: $input) { applied plan { applicable noop } package { id direction outcome } userErrors { field message code } } }";
+const SET_PACKAGE_POLICY: &str = "mutation($input: SetPackagePolicyInput!) { setPackagePolicy(input: $input) { requireSigned userErrors { field message code } } }";
+/// A valid base64 Ed25519 public key (RFC 8032, test 1), trusted by the `setPackagePolicy` cells.
+const TRUSTED_KEY: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 const MARK_READ: &str = "mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) { marked unreadCount } }";
 
 /// Everything a cell could change in one workspace, as its admin sees it.
@@ -328,6 +352,8 @@ query($ws: String!) {
     unreadNotificationCount
     recipes { id assetId folder name description state definition }
     connections { id assetId folder name workspaceConnectorId fields secretsSet }
+    requiresSignedPackages
+    packages { id direction outcome packageId sha256 }
   }
 }"#;
 
@@ -498,6 +524,10 @@ fn outcome(op: Op, body: &Value) -> String {
         }
         // A debugger run that was allowed but failed did not do what the cell is about.
         _ if payload["run"]["ok"] == false => format!("a failed run: {}", payload["run"]),
+        // An import cell applies its package (dryRun false); a plan alone is not what it is about.
+        _ if op == Op::ImportPackage && payload["applied"] != true => {
+            format!("an import not applied: {payload}")
+        }
         _ => "ok".to_owned(),
     }
 }
@@ -595,6 +625,8 @@ struct World {
     missing_recipe: String,
     /// The global id of a connection that was deleted.
     missing_connection: String,
+    /// The archive the next `importPackage` cell uploads.
+    archive: Vec<u8>,
     /// Makes names and version numbers unique.
     seq: u64,
 }
@@ -691,6 +723,7 @@ impl World {
                 "runningRecipes": running,
                 "recipeConnectors": entities::recipe_connector::Entity::find().count(db).await?,
                 "connections": entities::connection::Entity::find().count(db).await?,
+                "packages": entities::package::Entity::find().count(db).await?,
                 "auditedSuccesses": audited,
             },
         }))
@@ -1015,13 +1048,101 @@ impl World {
         }
     }
 
+    /// Turn a workspace's package policy off (as its admin) if a cell turned it on.
+    async fn ensure_unsigned(&self, column: Column) -> anyhow::Result<()> {
+        if self.workspace_state(column).await?["requiresSignedPackages"] == false {
+            return Ok(());
+        }
+        let input = json!({ "workspace": column.workspace(), "requireSigned": false });
+        must(
+            &self.app,
+            self.workspace_admin(column),
+            SET_PACKAGE_POLICY,
+            input,
+            "setPackagePolicy",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Export a workspace's arranged recipe as its admin; returns the recorded package.
+    async fn export(&self, column: Column) -> anyhow::Result<Value> {
+        let recipe = self.ensure_recipe(column).await?;
+        let input = json!({ "workspace": column.workspace(), "recipeIds": [recipe] });
+        let payload = must(
+            &self.app,
+            self.workspace_admin(column),
+            EXPORT_PACKAGE,
+            input,
+            "exportPackage",
+        )
+        .await?;
+        Ok(payload["package"].clone())
+    }
+
+    /// A package freshly exported from the own workspace (its arranged recipe and the released
+    /// recipe listing it uses), downloaded with the admin's token: importing it back is valid.
+    async fn export_own(&self) -> anyhow::Result<Vec<u8>> {
+        let package = self.export(Column::Own).await?;
+        let path = package["downloadPath"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no downloadPath in {package}"))?;
+        let resp = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.base_url))
+            .bearer_auth(&self.admin)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            resp.status().is_success(),
+            "downloading {path}: {}",
+            resp.status()
+        );
+        Ok(resp.bytes().await?.to_vec())
+    }
+
+    /// Run a cell's operation; `importPackage` goes as a GraphQL multipart request (the GraphQL
+    /// multipart request spec: `operations`, `map`, then the file part `0`) uploading `archive`.
+    async fn run(&self, op: Op, token: Option<&str>, variables: Value) -> anyhow::Result<Value> {
+        if op != Op::ImportPackage {
+            return self.app.graphql(token, op.document(), variables).await;
+        }
+        let operations = json!({ "query": op.document(), "variables": variables });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text(
+                "map",
+                json!({ "0": ["variables.input.archive"] }).to_string(),
+            )
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(self.archive.clone())
+                    .file_name("package.zip")
+                    .mime_str("application/zip")?,
+            );
+        let mut req = self
+            .app
+            .client
+            .post(format!("{}/graphql", self.app.base_url))
+            .multipart(form);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("importPackage answered {status} with {text:?}: {e}"))
+    }
+
     /// Put the targets of `op` in their known state and return the operation's variables.
     async fn prepare(&mut self, op: Op, column: Column) -> anyhow::Result<Value> {
         let ws = column.workspace();
         let slug = column.listing();
         let n = self.next();
         let input = match op {
-            Op::WorkspaceQuery | Op::AuditEvents => return Ok(json!({ "ws": ws })),
+            Op::WorkspaceQuery | Op::AuditEvents | Op::Packages => return Ok(json!({ "ws": ws })),
             Op::Recipes | Op::Connections => {
                 // Something to list where the column names an existing workspace.
                 if column != Column::Missing {
@@ -1120,6 +1241,24 @@ impl World {
                     Op::PollTrigger => json!({ "target": target, "trigger": "new_item" }),
                     _ => json!({ "target": target }),
                 }
+            }
+            Op::ExportPackage => {
+                let recipe = match column {
+                    Column::Missing => self.ensure_recipe(Column::Own).await?,
+                    _ => self.ensure_recipe(column).await?,
+                };
+                json!({ "workspace": ws, "recipeIds": [recipe] })
+            }
+            Op::ImportPackage => {
+                self.ensure_unsigned(Column::Own).await?;
+                self.ensure_unsigned(Column::Foreign).await?;
+                self.archive = self.export_own().await?;
+                json!({ "workspace": ws, "archive": null, "dryRun": false })
+            }
+            Op::SetPackagePolicy => {
+                self.ensure_unsigned(Column::Own).await?;
+                self.ensure_unsigned(Column::Foreign).await?;
+                json!({ "workspace": ws, "requireSigned": true, "trustedKeys": [TRUSTED_KEY] })
             }
             Op::Publish => json!({
                 "slug": slug,
@@ -1323,6 +1462,7 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
         source_v1,
         missing_recipe: String::new(),
         missing_connection: String::new(),
+        archive: Vec::new(),
         seq: 0,
     };
     // A copy id that looks valid but names nothing: install, then uninstall.
@@ -1363,6 +1503,10 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
         deleted.rows_affected
     );
     world.missing_connection = gone;
+    // A package export in each workspace, so that the history reads have something to list.
+    for column in [Column::Own, Column::Foreign] {
+        world.export(column).await?;
+    }
     anyhow::ensure!(
         world
             .find_named(Column::Own, "connections", GONE_NAME)
@@ -1413,7 +1557,7 @@ async fn matrix_holds(backend: Backend) -> anyhow::Result<()> {
                 None => Some(world.snapshot().await?),
             };
             let token = world.tokens.get(row.actor.as_str()).map(String::as_str);
-            let body = world.app.graphql(token, op.document(), variables).await?;
+            let body = world.run(op, token, variables).await?;
             let got = outcome(op, &body);
             if got != *expected {
                 mismatches.push(format!("{cell}: expected {expected}, got {got}"));

@@ -12,5 +12,6 @@ mod contract;
 mod debugger;
 mod lifecycle;
 mod notifications;
+mod packages;
 mod publish;
 mod statements;
