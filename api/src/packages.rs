@@ -772,6 +772,13 @@ async fn apply_connector(
         .filter(workspace_connector::Column::ConnectorId.eq(listing.id))
         .one(txn)
         .await?;
+    // Lineage: the package's parent when this catalog has it, otherwise the target copy's own
+    // (a package without lineage must not erase the one the target keeps).
+    let parent = match (parent, existing.as_ref().and_then(|c| c.parent_version_id)) {
+        (Some(found), _) => Some(found),
+        (None, Some(kept)) => connector_version::Entity::find_by_id(kept).one(txn).await?,
+        (None, None) => None,
+    };
     let (copy, number, from_parent) = match existing {
         Some(copy) => {
             let number = create_version.unwrap_or(copy.latest_number + 1);
