@@ -684,6 +684,8 @@ async fn apply(
         ));
         progress.step()?;
     }
+    // Every recipe is checked against the copies as the import leaves them, loaded once.
+    let released = recipes::released_copies(txn, ws).await?;
     for step in plan
         .recipes
         .iter()
@@ -694,7 +696,7 @@ async fn apply(
             .iter()
             .find(|r| r.asset_id == step.asset_id)
             .ok_or_else(|| anyhow::anyhow!("plan names a recipe the package lacks"))?;
-        let used = recipes::validate_definition(txn, ws, &asset.definition).await?;
+        let used = released.check(&asset.definition)?;
         let existing = recipe::Entity::find()
             .filter(recipe::Column::WorkspaceId.eq(ws))
             .filter(recipe::Column::AssetId.eq(&asset.asset_id))

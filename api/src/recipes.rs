@@ -15,7 +15,7 @@ use entities::{
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use serde_json::{Value, json};
 
@@ -174,11 +174,17 @@ fn references(definition: &Value) -> Result<Vec<(String, &'static str, String)>,
     Ok(refs)
 }
 
-/// The workspace's copies by listing slug, with their released version's capabilities.
-async fn released_copies(
+/// The workspace's copies by listing slug, each with its released version's capabilities: what
+/// recipe definitions are checked against. Loaded in three statements whatever the number of
+/// copies, once per request (or once per package import, for all its recipes).
+pub struct ReleasedCopies(
+    BTreeMap<String, (workspace_connector::Model, Option<sdk::Capabilities>)>,
+);
+
+pub async fn released_copies(
     db: &impl ConnectionTrait,
     workspace_id: i64,
-) -> ServiceResult<BTreeMap<String, (workspace_connector::Model, Option<sdk::Capabilities>)>> {
+) -> ServiceResult<ReleasedCopies> {
     let copies = workspace_connector::Entity::find()
         .filter(workspace_connector::Column::WorkspaceId.eq(workspace_id))
         .all(db)
@@ -191,23 +197,40 @@ async fn released_copies(
         .into_iter()
         .map(|l| (l.id, l.slug))
         .collect();
+    let copy_ids: Vec<i64> = copies
+        .iter()
+        .filter(|c| c.released_number.is_some())
+        .map(|c| c.id)
+        .collect();
+    let versions: Vec<(i64, i32, Value)> = wcv::Entity::find()
+        .select_only()
+        .column(wcv::Column::WorkspaceConnectorId)
+        .column(wcv::Column::Number)
+        .column(wcv::Column::Capabilities)
+        .filter(wcv::Column::WorkspaceConnectorId.is_in(copy_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut released: BTreeMap<i64, sdk::Capabilities> = BTreeMap::new();
+    for copy in &copies {
+        let wanted = copy.released_number;
+        let caps = versions
+            .iter()
+            .find(|(id, number, _)| *id == copy.id && Some(*number) == wanted)
+            .and_then(|(_, _, caps)| serde_json::from_value(caps.clone()).ok());
+        if let Some(caps) = caps {
+            released.insert(copy.id, caps);
+        }
+    }
     let mut out = BTreeMap::new();
     for copy in copies {
         let Some(slug) = copy.connector_id.and_then(|id| slugs.get(&id)).cloned() else {
             continue;
         };
-        let caps = match copy.released_number {
-            Some(n) => wcv::Entity::find()
-                .filter(wcv::Column::WorkspaceConnectorId.eq(copy.id))
-                .filter(wcv::Column::Number.eq(n))
-                .one(db)
-                .await?
-                .and_then(|v| serde_json::from_value(v.capabilities).ok()),
-            None => None,
-        };
+        let caps = released.remove(&copy.id);
         out.insert(slug, (copy, caps));
     }
-    Ok(out)
+    Ok(ReleasedCopies(out))
 }
 
 /// Check a definition against the workspace; returns the copies it uses.
@@ -216,38 +239,49 @@ pub async fn validate_definition(
     workspace_id: i64,
     definition: &Value,
 ) -> ServiceResult<BTreeSet<i64>> {
-    let refs = references(definition)?;
-    let copies = released_copies(db, workspace_id).await?;
-    let field = ["input", "definition"];
-    let mut used = BTreeSet::new();
-    for (slug, kind, name) in refs {
-        let (copy, caps) = copies.get(&slug).ok_or_else(|| {
-            UserProblem::bad_input(
-                &field,
-                format!("connector {slug} is not installed in this workspace"),
-            )
-        })?;
-        let caps = caps.as_ref().ok_or_else(|| {
-            UserProblem::bad_input(
-                &field,
-                format!("connector {slug} has no released version; release it first"),
-            )
-        })?;
-        let ops = if kind == "trigger" {
-            &caps.triggers
-        } else {
-            &caps.actions
-        };
-        if !ops.iter().any(|op| op.name == name) {
-            return Err(UserProblem::bad_input(
-                &field,
-                format!("the released version of {slug} has no {kind} `{name}`"),
-            )
-            .into());
-        }
-        used.insert(copy.id);
+    released_copies(db, workspace_id).await?.check(definition)
+}
+
+impl ReleasedCopies {
+    fn get(&self, slug: &str) -> Option<&(workspace_connector::Model, Option<sdk::Capabilities>)> {
+        self.0.get(slug)
     }
-    Ok(used)
+
+    /// Check a definition against these copies; returns the copies it uses.
+    pub fn check(&self, definition: &Value) -> ServiceResult<BTreeSet<i64>> {
+        let refs = references(definition)?;
+        let copies = self;
+        let field = ["input", "definition"];
+        let mut used = BTreeSet::new();
+        for (slug, kind, name) in refs {
+            let (copy, caps) = copies.get(&slug).ok_or_else(|| {
+                UserProblem::bad_input(
+                    &field,
+                    format!("connector {slug} is not installed in this workspace"),
+                )
+            })?;
+            let caps = caps.as_ref().ok_or_else(|| {
+                UserProblem::bad_input(
+                    &field,
+                    format!("connector {slug} has no released version; release it first"),
+                )
+            })?;
+            let ops = if kind == "trigger" {
+                &caps.triggers
+            } else {
+                &caps.actions
+            };
+            if !ops.iter().any(|op| op.name == name) {
+                return Err(UserProblem::bad_input(
+                    &field,
+                    format!("the released version of {slug} has no {kind} `{name}`"),
+                )
+                .into());
+            }
+            used.insert(copy.id);
+        }
+        Ok(used)
+    }
 }
 
 async fn audit_success(
