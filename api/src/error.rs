@@ -199,3 +199,23 @@ impl From<ServiceError> for async_graphql::Error {
 pub fn graphql_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
     async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
 }
+
+/// A write that may hit a unique index: its violation becomes `taken` (a user error), any other
+/// failure stays ours.
+pub fn unless_taken<T>(
+    result: Result<T, sea_orm::DbErr>,
+    taken: impl FnOnce() -> ServiceError,
+) -> ServiceResult<T> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(err)
+            if matches!(
+                err.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Err(taken())
+        }
+        Err(err) => Err(err.into()),
+    }
+}

@@ -15,7 +15,7 @@ use entities::{
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -24,7 +24,7 @@ use crate::auth::Principal;
 use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::db;
 use crate::domain;
-use crate::error::{ServiceError, ServiceResult, UserProblem};
+use crate::error::{ServiceError, ServiceResult, UserProblem, unless_taken};
 
 /// A recipe as submitted.
 #[derive(Debug, Clone)]
@@ -377,13 +377,7 @@ pub async fn create_recipe(
     }
     .insert(&txn)
     .await;
-    let recipe = match inserted {
-        Ok(r) => r,
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(path_taken("recipe"));
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let recipe = unless_taken(inserted, || path_taken("recipe"))?;
     set_uses_in(&txn, recipe.id, &used).await?;
     audit_success(
         &txn,
@@ -455,13 +449,7 @@ pub async fn update_recipe(
         active.definition = Set(definition);
     }
     active.updated_at = Set(Utc::now());
-    let updated = match active.update(&txn).await {
-        Ok(r) => r,
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(path_taken("recipe"));
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let updated = unless_taken(active.update(&txn).await, || path_taken("recipe"))?;
     audit_success(
         &txn,
         &access,
@@ -659,13 +647,7 @@ pub async fn create_connection(
     }
     .insert(&txn)
     .await;
-    let created = match inserted {
-        Ok(c) => c,
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(path_taken("connection"));
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let created = unless_taken(inserted, || path_taken("connection"))?;
     // Field names only: values, and secrets above all, stay out of the log.
     let detail = json!({ "fields": fields.keys().collect::<Vec<_>>(), "secrets": secrets.keys().collect::<Vec<_>>() });
     audit_success(

@@ -15,7 +15,7 @@ use entities::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -26,7 +26,7 @@ use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::catalog::ledger::{self, InstallEvent, InstallKind};
 use crate::catalog::listings::{self, newest_installable, validate_source};
 use crate::db;
-use crate::error::{ServiceError, ServiceResult, UserProblem};
+use crate::error::{ServiceError, ServiceResult, UserProblem, unless_taken};
 
 /// Where a workspace version's content came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,14 +235,9 @@ pub async fn install(
     }
     .insert(&txn)
     .await;
-    let copy = match inserted {
-        Ok(copy) => copy,
-        // Another install of the same listing into this workspace won the race.
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(already_installed(&listing));
-        }
-        Err(err) => return Err(err.into()),
-    };
+    // A concurrent install of the same listing into this workspace may win the race on the
+    // unique index: the loser gets the same clear error as a sequential second install.
+    let copy = unless_taken(inserted, || already_installed(&listing))?;
     let new = NewWorkspaceVersion {
         source: chosen.source.clone(),
         origin: Origin::Installed,
