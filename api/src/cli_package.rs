@@ -49,6 +49,27 @@ fn status(step: &str) {
     eprintln!("==> {step}");
 }
 
+/// A progress bar on stderr for `len` bytes; drawn only on a terminal, so pipeline logs stay
+/// clean.
+fn byte_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// A spinner on stderr while the server works (planning or applying a large package).
+fn spinner(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// Turn a GraphQL response into the payload at `field`, or a failure with the right exit code.
 fn payload(body: &Value, field: &str) -> Result<Value, CliFailure> {
     if let Some(error) = body["errors"].get(0) {
@@ -134,7 +155,14 @@ pub async fn export(
             format!("download refused: {}", response.status()),
         ));
     }
-    let bytes = response.bytes().await.context("downloading the archive")?;
+    let bar = byte_bar(response.content_length().unwrap_or(0), "downloading");
+    let mut bytes = Vec::new();
+    let mut response = response;
+    while let Some(chunk) = response.chunk().await.context("downloading the archive")? {
+        bytes.extend_from_slice(&chunk);
+        bar.set_position(bytes.len() as u64);
+    }
+    bar.finish_and_clear();
     std::fs::write(output, &bytes).with_context(|| format!("writing {}", output.display()))?;
     println!(
         "exported package {} ({} bytes, sha256 {}) to {}",
@@ -178,13 +206,20 @@ pub async fn import(
             "0",
             reqwest::multipart::Part::bytes(bytes).file_name("package.zip"),
         );
+    let working = spinner(if apply {
+        "uploading and applying"
+    } else {
+        "uploading and planning"
+    });
     let response = reqwest::Client::new()
         .post(server.endpoint("/graphql"))
         .bearer_auth(&server.token)
         .multipart(form)
         .send()
         .await
-        .with_context(|| format!("reaching {}", server.url))?;
+        .with_context(|| format!("reaching {}", server.url));
+    working.finish_and_clear();
+    let response = response?;
     let body: Value = response
         .json()
         .await
