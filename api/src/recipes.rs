@@ -105,6 +105,22 @@ pub fn check_folder(field: &[&str], folder: &str) -> Result<String, UserProblem>
     }
 }
 
+/// An asset's id (kept, or a new one), folder and name, checked as recipes and connections share
+/// them.
+fn asset_place(
+    asset_id: Option<&str>,
+    folder: &str,
+    name: &str,
+) -> Result<(String, String, String), UserProblem> {
+    let asset_id = match asset_id {
+        Some(id) => check_asset_id(&["input", "assetId"], id)?,
+        None => new_asset_id(),
+    };
+    let folder = check_folder(&["input", "folder"], folder)?;
+    let name = check_name(&["input", "name"], name)?;
+    Ok((asset_id, folder, name))
+}
+
 fn check_name(field: &[&str], name: &str) -> Result<String, UserProblem> {
     let name = domain::text(field, name, 100, false)?;
     if name
@@ -353,12 +369,8 @@ pub async fn create_recipe(
         Some(Permission::RecipeWrite),
     )
     .await?;
-    let asset_id = match &input.asset_id {
-        Some(id) => check_asset_id(&["input", "assetId"], id)?,
-        None => new_asset_id(),
-    };
-    let folder = check_folder(&["input", "folder"], &input.folder)?;
-    let name = check_name(&["input", "name"], &input.name)?;
+    let (asset_id, folder, name) =
+        asset_place(input.asset_id.as_deref(), &input.folder, &input.name)?;
     let description = domain::text(&["input", "description"], &input.description, 5_000, true)?;
     let txn = db::begin_write(db).await?;
     let used = validate_definition(&txn, access.workspace.id, &input.definition).await?;
@@ -623,12 +635,8 @@ pub async fn create_connection(
         Some(Permission::ConnectionWrite),
     )
     .await?;
-    let asset_id = match &input.asset_id {
-        Some(id) => check_asset_id(&["input", "assetId"], id)?,
-        None => new_asset_id(),
-    };
-    let folder = check_folder(&["input", "folder"], &input.folder)?;
-    let name = check_name(&["input", "name"], &input.name)?;
+    let (asset_id, folder, name) =
+        asset_place(input.asset_id.as_deref(), &input.folder, &input.name)?;
     let txn = db::begin_write(db).await?;
     let (copy, caps) = copy_caps(&txn, access.workspace.id, &input.connector).await?;
     let (fields, secrets) = split_values(&caps, input.values)?;
