@@ -27,6 +27,11 @@ pub struct Config {
     pub limits: RequestLimits,
     /// Where connector code may send requests when it runs in the debugger.
     pub sandbox: SandboxConfig,
+    /// Connections the server keeps to the database at most (default: 8 for SQLite, 32 for
+    /// PostgreSQL; SQLite writes one at a time whatever the pool).
+    pub database_pool_size: Option<u32>,
+    /// Caching of public (anonymous) responses.
+    pub cache: CacheConfig,
     /// Test hook, settable from code only: make package imports fail after this many assets,
     /// to prove an interrupted import leaves the workspace exactly as it was.
     #[serde(skip)]
@@ -45,6 +50,27 @@ pub struct SandboxConfig {
     pub host_overrides: std::collections::HashMap<String, std::net::SocketAddr>,
     /// How many connector runs may execute at once; more wait their turn.
     pub max_concurrent_runs: Option<usize>,
+}
+
+/// How long the answers to anonymous queries may be reused (see `response_cache`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// How long an anonymous query's response is reused, in milliseconds; 0 switches the cache
+    /// off. Writes through this server are seen at once; writes through another process after
+    /// at most this long.
+    pub anonymous_ttl_ms: u64,
+    /// Memory the cache may hold, in bytes.
+    pub max_bytes: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            anonymous_ttl_ms: 1_000,
+            max_bytes: 32 * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -90,6 +116,8 @@ impl Default for Config {
             log_format: LogFormat::Json,
             limits: RequestLimits::default(),
             sandbox: SandboxConfig::default(),
+            database_pool_size: None,
+            cache: CacheConfig::default(),
             fail_import_after_assets: None,
         }
     }
@@ -121,6 +149,17 @@ impl Config {
         }
         if let Some(v) = var("PATCHBAY_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
             self.database_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = var("PATCHBAY_DATABASE_POOL_SIZE") {
+            self.database_pool_size = Some(
+                v.parse()
+                    .with_context(|| format!("PATCHBAY_DATABASE_POOL_SIZE={v}"))?,
+            );
+        }
+        if let Some(v) = var("PATCHBAY_CACHE_ANONYMOUS_TTL_MS") {
+            self.cache.anonymous_ttl_ms = v
+                .parse()
+                .with_context(|| format!("PATCHBAY_CACHE_ANONYMOUS_TTL_MS={v}"))?;
         }
         if let Some(v) = var("PATCHBAY_GRAPHIQL") {
             self.graphiql = parse_bool("PATCHBAY_GRAPHIQL", &v)?;

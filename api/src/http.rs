@@ -10,6 +10,7 @@ use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, MultipartOptions};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use bytes::Bytes;
 use poem::http::{Method, StatusCode, header};
 use poem::web::websocket::WebSocket;
 use poem::web::{Data, Html};
@@ -119,12 +120,14 @@ async fn principal_of(req: &Request, app: &App) -> Result<Principal, Response> {
     }
 }
 
+/// The request's operations, and for a JSON or GET request the raw bytes that identify it
+/// (the key of the anonymous response cache).
 async fn read_batch(
     req: &Request,
     body: Body,
     app: &App,
     principal: &Principal,
-) -> Result<BatchRequest, Response> {
+) -> Result<(BatchRequest, Option<Bytes>), Response> {
     let bad = |message: String| {
         error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &message)
     };
@@ -139,7 +142,8 @@ async fn read_batch(
                 "mutations must be sent with POST",
             ));
         }
-        return Ok(BatchRequest::Single(request));
+        let key = Bytes::copy_from_slice(format!("GET {query}").as_bytes());
+        return Ok((BatchRequest::Single(request), Some(key)));
     }
     let limit = app.state.config.limits.max_body_bytes;
     let content_type = req
@@ -162,13 +166,14 @@ async fn read_batch(
         let options = MultipartOptions::default()
             .max_num_files(1)
             .max_file_size(packager::Limits::default().max_archive_size as usize + 1024);
-        return async_graphql::http::receive_batch_body(
+        let batch = async_graphql::http::receive_batch_body(
             Some(content_type),
             body.into_async_read().compat(),
             options,
         )
         .await
-        .map_err(|err| bad(format!("malformed multipart GraphQL request: {err}")));
+        .map_err(|err| bad(format!("malformed multipart GraphQL request: {err}")))?;
+        return Ok((batch, None));
     }
     let bytes = body.into_bytes_limit(limit).await.map_err(|_| {
         error_response(
@@ -177,8 +182,9 @@ async fn read_batch(
             &format!("the request body is larger than {limit} bytes"),
         )
     })?;
-    serde_json::from_slice::<BatchRequest>(&bytes)
-        .map_err(|err| bad(format!("malformed GraphQL request body: {err}")))
+    let batch = serde_json::from_slice::<BatchRequest>(&bytes)
+        .map_err(|err| bad(format!("malformed GraphQL request body: {err}")))?;
+    Ok((batch, Some(bytes)))
 }
 
 /// Does the operation this request would run write anything?
@@ -203,7 +209,7 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let batch = match read_batch(req, body, app, &principal).await {
+    let (batch, raw) = match read_batch(req, body, app, &principal).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
@@ -217,6 +223,22 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
             &format!("a batch may hold at most {max_batch} operations"),
         );
     }
+    // An anonymous single query may be answered from the response cache (see
+    // `response_cache`); mutations empty it as they run, so they never reach `put`.
+    let cache = &app.state.responses;
+    let cacheable = match (&batch, raw) {
+        (BatchRequest::Single(_), Some(key)) if principal.user.is_none() && cache.enabled() => {
+            match cache.get(&key) {
+                Ok(body) => {
+                    Metrics::add(&app.state.metrics.graphql_requests, 1);
+                    Metrics::add(&app.state.metrics.response_cache_hits, 1);
+                    return json_response(body);
+                }
+                Err(ticket) => Some((key, ticket)),
+            }
+        }
+        _ => None,
+    };
     let principal = Arc::new(principal);
     let batch = match batch {
         BatchRequest::Single(r) => BatchRequest::Single(with_request_data(r, &principal, app)),
@@ -229,7 +251,7 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
     let response = app.schema.execute_batch(batch).await;
     count_operations(&app.state.metrics, &response);
     let body = match serde_json::to_vec(&response) {
-        Ok(body) => body,
+        Ok(body) => Bytes::from(body),
         Err(err) => {
             tracing::error!(error = %err, "serialising a GraphQL response");
             return error_response(
@@ -239,6 +261,15 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
             );
         }
     };
+    if let (Some((key, ticket)), BatchResponse::Single(single)) = (cacheable, &response)
+        && single.is_ok()
+    {
+        cache.put(ticket, key, body.clone());
+    }
+    json_response(body)
+}
+
+fn json_response(body: Bytes) -> Response {
     Response::builder()
         .content_type("application/json")
         .body(body)

@@ -28,6 +28,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod packages;
 pub mod recipes;
+pub mod response_cache;
 pub mod seed;
 pub mod seed_scale;
 pub mod server;

@@ -13,17 +13,24 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::graphql::build_schema;
 use crate::http::{App, routes};
+use crate::response_cache::ResponseCache;
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 
 /// Connect to the database (applying migrations) and assemble the shared state.
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let metrics = Arc::new(Metrics::default());
-    let db = crate::db::connect(&config.database_url(), metrics.clone()).await?;
+    let db = crate::db::connect(
+        &config.database_url(),
+        config.database_pool_size,
+        metrics.clone(),
+    )
+    .await?;
     let runner = crate::debugger::Runner::new(&config.sandbox);
     Ok(AppState {
         db,
         runner,
+        responses: Arc::new(ResponseCache::new(&config.cache)),
         config: Arc::new(config),
         metrics,
         events: Arc::new(tokio::sync::Notify::new()),

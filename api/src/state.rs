@@ -17,4 +17,6 @@ pub struct AppState {
     pub events: Arc<tokio::sync::Notify>,
     /// Runs connector code for the debugger console.
     pub runner: crate::debugger::Runner,
+    /// Recent answers to anonymous queries.
+    pub responses: Arc<crate::response_cache::ResponseCache>,
 }

@@ -29,6 +29,7 @@ pub struct Metrics {
     pub db_statements: AtomicU64,
     pub db_statement_failures: AtomicU64,
     pub db_statement_micros: AtomicU64,
+    pub response_cache_hits: AtomicU64,
 }
 
 impl Metrics {
@@ -58,8 +59,13 @@ impl Metrics {
         );
         counter(
             "patchbay_graphql_requests_total",
-            "GraphQL operations executed.",
+            "GraphQL operations answered (executed or from the response cache).",
             get(&self.graphql_requests),
+        );
+        counter(
+            "patchbay_response_cache_hits_total",
+            "Anonymous queries answered from the response cache.",
+            get(&self.response_cache_hits),
         );
         counter(
             "patchbay_graphql_errors_total",

@@ -6,7 +6,9 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod author_total;
 pub mod casbin_rule;
+pub mod catalog_count;
 pub mod connection;
 pub mod connector;
 pub mod connector_install_day;

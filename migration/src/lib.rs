@@ -18,6 +18,7 @@ mod m20261125_000006_create_workspace_connectors;
 mod m20261125_000007_create_notifications_and_audit;
 mod m20261125_000008_create_recipes_connections_packages;
 mod m20261125_000009_add_package_policy;
+mod m20261125_000010_create_catalog_summaries;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_create_notifications_and_audit::Migration),
             Box::new(m20261125_000008_create_recipes_connections_packages::Migration),
             Box::new(m20261125_000009_add_package_policy::Migration),
+            Box::new(m20261125_000010_create_catalog_summaries::Migration),
         ]
     }
 }

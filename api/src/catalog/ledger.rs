@@ -7,7 +7,7 @@ use entities::{connector, connector_install_day, connector_version, install_even
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Statement, Value,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -44,8 +44,13 @@ pub struct InstallEvent {
 }
 
 /// Append `event` to the ledger and apply it to the counters. Call inside the transaction that
-/// makes the change it records.
+/// makes the change it records. On PostgreSQL this is one statement (data-modifying CTEs), on
+/// SQLite — where a statement costs no network round trip — one per table.
 pub async fn record(db: &impl ConnectionTrait, event: &InstallEvent) -> Result<(), DbErr> {
+    let changes = Changes::of(event);
+    if db.get_database_backend() == DbBackend::Postgres {
+        return record_in_one_statement(db, event, &changes).await;
+    }
     install_event::ActiveModel {
         connector_id: Set(event.connector_id),
         version_id: Set(event.version_id),
@@ -58,23 +63,107 @@ pub async fn record(db: &impl ConnectionTrait, event: &InstallEvent) -> Result<(
     }
     .insert(db)
     .await?;
-    match event.kind {
-        InstallKind::Install => {
-            bump_listing(db, event.connector_id, 1, 1).await?;
-            bump_version(db, event.version_id, 1, 1).await?;
-            bump_day(db, event).await?;
-        }
-        InstallKind::Uninstall => {
-            bump_listing(db, event.connector_id, 0, -1).await?;
-            bump_version(db, event.version_id, 0, -1).await?;
-        }
-        InstallKind::Update => {
-            if let Some(from) = event.from_version_id {
-                bump_version(db, from, 0, -1).await?;
-            }
-            bump_version(db, event.version_id, 0, 1).await?;
+    if let Some((installs, active)) = changes.listing {
+        bump_listing(db, event.connector_id, installs, active).await?;
+    }
+    for &(id, installs, active) in &changes.versions {
+        bump_version(db, id, installs, active).await?;
+    }
+    if changes.day {
+        bump_day(db, event).await?;
+    }
+    Ok(())
+}
+
+/// What an event changes: (installs, active installs) deltas for the listing and for versions,
+/// and whether it is an install of the day.
+struct Changes {
+    listing: Option<(i64, i64)>,
+    versions: Vec<(i64, i64, i64)>,
+    day: bool,
+}
+
+impl Changes {
+    fn of(event: &InstallEvent) -> Self {
+        match event.kind {
+            InstallKind::Install => Self {
+                listing: Some((1, 1)),
+                versions: vec![(event.version_id, 1, 1)],
+                day: true,
+            },
+            InstallKind::Uninstall => Self {
+                listing: Some((0, -1)),
+                versions: vec![(event.version_id, 0, -1)],
+                day: false,
+            },
+            InstallKind::Update => Self {
+                listing: None,
+                versions: match event.from_version_id {
+                    Some(from) if from == event.version_id => vec![],
+                    Some(from) => vec![(from, 0, -1), (event.version_id, 0, 1)],
+                    None => vec![(event.version_id, 0, 1)],
+                },
+                day: false,
+            },
         }
     }
+}
+
+async fn record_in_one_statement(
+    db: &impl ConnectionTrait,
+    event: &InstallEvent,
+    changes: &Changes,
+) -> Result<(), DbErr> {
+    let mut values: Vec<Value> = vec![
+        event.connector_id.into(),
+        event.version_id.into(),
+        event.from_version_id.into(),
+        event.workspace_id.into(),
+        event.user_id.into(),
+        event.kind.as_str().into(),
+        event.at.into(),
+    ];
+    let mut sql = String::from(
+        "WITH event AS (INSERT INTO install_events \
+         (connector_id, version_id, from_version_id, workspace_id, user_id, kind, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)",
+    );
+    if let Some((installs, active)) = changes.listing {
+        values.extend([installs.into(), active.into()]);
+        let n = values.len();
+        sql.push_str(&format!(
+            ", listing AS (UPDATE connectors SET install_count = install_count + ${a}, \
+             active_installs = active_installs + ${n} WHERE id = $1 RETURNING id)",
+            a = n - 1
+        ));
+    }
+    for (k, &(id, installs, active)) in changes.versions.iter().enumerate() {
+        values.extend([id.into(), installs.into(), active.into()]);
+        let n = values.len();
+        sql.push_str(&format!(
+            ", version_{k} AS (UPDATE connector_versions \
+             SET install_count = install_count + ${i}, active_installs = active_installs + ${n} \
+             WHERE id = ${v} RETURNING id)",
+            v = n - 2,
+            i = n - 1
+        ));
+    }
+    if changes.day {
+        values.push(event.at.date_naive().into());
+        let n = values.len();
+        sql.push_str(&format!(
+            ", day AS (INSERT INTO connector_install_days (connector_id, day, installs) \
+             VALUES ($1, ${n}, 1) ON CONFLICT (connector_id, day) \
+             DO UPDATE SET installs = connector_install_days.installs + 1 RETURNING 1)"
+        ));
+    }
+    sql.push_str(" SELECT id FROM event");
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
     Ok(())
 }
 

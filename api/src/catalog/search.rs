@@ -37,11 +37,12 @@ pub struct CatalogQuery {
     pub limit: u64,
 }
 
-/// One page of listings and the size of the whole result.
+/// One page of listings.
 #[derive(Debug, Clone)]
 pub struct CatalogPage {
     pub listings: Vec<connector::Model>,
-    pub total: i64,
+    /// More listings follow this page.
+    pub has_next_page: bool,
 }
 
 /// How many listings of each category match a query (its category filter aside).
@@ -144,6 +145,12 @@ fn push_from_where(sql: &mut Sql, q: &CatalogQuery, with_category: bool) -> bool
         }
     }
     sql.push(" AND c.visibility = 'public'");
+    push_filters(sql, q, with_category);
+    searching
+}
+
+/// Status and category conditions on a table aliased `c` (listings or their counts).
+fn push_filters(sql: &mut Sql, q: &CatalogQuery, with_category: bool) {
     if !q.include_deprecated {
         sql.push(" AND c.status = 'published'");
     }
@@ -157,28 +164,25 @@ fn push_from_where(sql: &mut Sql, q: &CatalogQuery, with_category: bool) -> bool
         }
         _ => {}
     }
-    searching
+}
+
+fn is_text_search(q: &CatalogQuery) -> bool {
+    q.text
+        .as_deref()
+        .is_some_and(|t| !search_terms(t).is_empty())
 }
 
 fn trending_since() -> NaiveDate {
     (Utc::now() - Duration::days(TRENDING_DAYS - 1)).date_naive()
 }
 
-/// One page of the catalog, with the total, in one statement.
+/// One page of the catalog, in one statement. The total is a question of its own ([`count`]),
+/// asked only when a caller wants it: counting every match would make the first page of a
+/// large catalog read all of it.
 pub async fn search(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<CatalogPage, DbErr> {
     let backend = db.get_database_backend();
-    // FTS5's bm25 cannot share a query with a window function, so a ranked search on SQLite
-    // counts its hits in a statement of its own.
-    let ranked_fts = backend == DbBackend::Sqlite
-        && q.sort == CatalogSort::Relevance
-        && q.text
-            .as_deref()
-            .is_some_and(|t| !search_terms(t).is_empty());
     let mut sql = Sql::new(backend);
     sql.push("SELECT ").push(LISTING_COLUMNS);
-    if !ranked_fts {
-        sql.push(", COUNT(*) OVER () AS total_count");
-    }
     let searching = push_from_where(&mut sql, q, true);
     sql.push(" ORDER BY ");
     match (q.sort, searching) {
@@ -210,30 +214,38 @@ pub async fn search(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<Catal
             sql.push("LOWER(c.name) ASC");
         }
     }
+    // One row more than the page tells whether another page follows.
     sql.push(", c.id ASC LIMIT ")
-        .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+        .bind(i64::try_from(q.limit.saturating_add(1)).unwrap_or(i64::MAX))
         .push(" OFFSET ")
         .bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
     let rows = db.query_all_raw(sql.build()).await?;
-    let mut total = 0;
-    let mut listings = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if !ranked_fts {
-            total = row.try_get::<i64>("", "total_count")?;
-        }
-        listings.push(connector::Model::from_query_result(row, "")?);
-    }
-    if ranked_fts || (listings.is_empty() && q.offset > 0) {
-        // Past the end: the window count is not available, so count on its own.
-        total = count(db, q).await?;
-    }
-    Ok(CatalogPage { listings, total })
+    let mut listings = rows
+        .iter()
+        .map(|row| connector::Model::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    let has_next_page = listings.len() as u64 > q.limit;
+    listings.truncate(usize::try_from(q.limit).unwrap_or(usize::MAX));
+    Ok(CatalogPage {
+        listings,
+        has_next_page,
+    })
 }
 
-async fn count(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<i64, DbErr> {
+/// How many listings match `q`. Browsing (no search text) adds up the maintained
+/// `catalog_counts` rows; a text search counts its matches.
+pub async fn count(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<i64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT COUNT(*) AS n");
-    push_from_where(&mut sql, q, true);
+    if is_text_search(q) {
+        sql.push("SELECT COUNT(*) AS n");
+        push_from_where(&mut sql, q, true);
+    } else {
+        sql.push(
+            "SELECT CAST(COALESCE(SUM(c.listings), 0) AS BIGINT) AS n FROM catalog_counts c \
+             WHERE c.visibility = 'public'",
+        );
+        push_filters(&mut sql, q, true);
+    }
     let row = db.query_one_raw(sql.build()).await?;
     row.map(|r| r.try_get::<i64>("", "n"))
         .transpose()
@@ -247,9 +259,19 @@ pub async fn facets(
     q: &CatalogQuery,
 ) -> Result<Vec<CategoryCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT c.category AS category, COUNT(*) AS n");
-    push_from_where(&mut sql, q, false);
-    sql.push(" GROUP BY c.category ORDER BY n DESC, c.category ASC");
+    if is_text_search(q) {
+        sql.push("SELECT c.category AS category, COUNT(*) AS n");
+        push_from_where(&mut sql, q, false);
+        sql.push(" GROUP BY c.category");
+    } else {
+        sql.push(
+            "SELECT c.category AS category, CAST(SUM(c.listings) AS BIGINT) AS n \
+             FROM catalog_counts c WHERE c.visibility = 'public'",
+        );
+        push_filters(&mut sql, q, false);
+        sql.push(" GROUP BY c.category HAVING SUM(c.listings) > 0");
+    }
+    sql.push(" ORDER BY n DESC, category ASC");
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|row| {

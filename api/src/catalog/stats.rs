@@ -5,14 +5,74 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entities::{connector, connector_install_day, connector_owner, connector_version, user};
+use entities::{author_total, connector_install_day, connector_owner, connector_version, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     sea_query::{Expr, ExprTrait},
 };
 
 use super::search::TRENDING_DAYS;
+
+/// Versions as catalog pages show them: every column but `source` (about 5 KB a version, read
+/// only by the source resolver, on its own), which comes back empty.
+pub fn versions_shown() -> Select<connector_version::Entity> {
+    use connector_version::Column as C;
+    connector_version::Entity::find()
+        .select_only()
+        .columns(C::iter().filter(|c| !matches!(c, C::Source)))
+        .column_as(Expr::val(""), "source")
+}
+
+/// The versions page of a listing, newest first, and how many versions it has in all, in one
+/// statement.
+pub async fn versions_page(
+    db: &impl ConnectionTrait,
+    listing_id: i64,
+    include_yanked: bool,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<connector_version::Model>, u64), DbErr> {
+    use connector_version::Column as C;
+    let mut query = versions_shown()
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "total_count")
+        .filter(C::ConnectorId.eq(listing_id));
+    if !include_yanked {
+        query = query.filter(C::Yanked.eq(false));
+    }
+    let statement = query
+        .order_by_desc(C::Id)
+        .offset(offset)
+        .limit(limit)
+        .build(db.get_database_backend());
+    let rows = db.query_all_raw(statement).await?;
+    let mut total = 0;
+    let mut versions = Vec::with_capacity(rows.len());
+    for row in &rows {
+        total = row.try_get::<i64>("", "total_count")?;
+        versions.push(connector_version::Model::from_query_result(row, "")?);
+    }
+    if rows.is_empty() && offset > 0 {
+        // Past the end there is no row to carry the count.
+        let mut query = connector_version::Entity::find().filter(C::ConnectorId.eq(listing_id));
+        if !include_yanked {
+            query = query.filter(C::Yanked.eq(false));
+        }
+        return Ok((versions, query.count(db).await?));
+    }
+    Ok((versions, u64::try_from(total).unwrap_or(0)))
+}
+
+/// The source of one version.
+pub async fn version_source(db: &impl ConnectionTrait, version_id: i64) -> Result<String, DbErr> {
+    let source: Option<String> = connector_version::Entity::find_by_id(version_id)
+        .select_only()
+        .column(connector_version::Column::Source)
+        .into_tuple()
+        .one(db)
+        .await?;
+    source.ok_or_else(|| DbErr::RecordNotFound(format!("connector version {version_id}")))
+}
 
 /// An author's record across the listings they own.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -72,118 +132,51 @@ pub async fn daily_installs(
         .collect())
 }
 
-#[derive(Debug, FromQueryResult)]
-struct OwnedTotals {
-    user_id: i64,
-    connectors: i64,
-    installs: i64,
-    active: i64,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct PublishedTotals {
-    published_by: i64,
-    versions: i64,
-    last_published_at: Option<DateTime<Utc>>,
-}
-
-/// Author records for several users, in two statements.
+/// Author records for several users, in one statement: the totals are kept current by the
+/// database (table `author_totals`), so an author with a thousand listings costs one row.
 pub async fn author_stats(
     db: &impl ConnectionTrait,
     user_ids: &[i64],
 ) -> Result<HashMap<i64, AuthorStats>, DbErr> {
-    let owned: Vec<OwnedTotals> = connector_owner::Entity::find()
-        .select_only()
-        .column(connector_owner::Column::UserId)
-        .column_as(
-            Expr::col((connector::Entity, connector::Column::Id))
-                .count()
-                .cast_as("BIGINT"),
-            "connectors",
-        )
-        .column_as(
-            Expr::col((connector::Entity, connector::Column::InstallCount))
-                .sum()
-                .cast_as("BIGINT"),
-            "installs",
-        )
-        .column_as(
-            Expr::col((connector::Entity, connector::Column::ActiveInstalls))
-                .sum()
-                .cast_as("BIGINT"),
-            "active",
-        )
-        .join(
-            JoinType::InnerJoin,
-            connector_owner::Relation::Connector.def(),
-        )
-        .filter(connector_owner::Column::UserId.is_in(user_ids.iter().copied()))
-        .group_by(connector_owner::Column::UserId)
-        .into_model()
+    let rows = author_total::Entity::find()
+        .filter(author_total::Column::UserId.is_in(user_ids.iter().copied()))
         .all(db)
         .await?;
-    let published: Vec<PublishedTotals> = connector_version::Entity::find()
-        .select_only()
-        .column(connector_version::Column::PublishedBy)
-        .column_as(
-            Expr::col(connector_version::Column::Id)
-                .count()
-                .cast_as("BIGINT"),
-            "versions",
-        )
-        .column_as(
-            ExprTrait::max(Expr::col(connector_version::Column::PublishedAt)),
-            "last_published_at",
-        )
-        .filter(connector_version::Column::PublishedBy.is_in(user_ids.iter().copied()))
-        .group_by(connector_version::Column::PublishedBy)
-        .into_model()
-        .all(db)
-        .await?;
-
     let mut stats: HashMap<i64, AuthorStats> = user_ids
         .iter()
         .map(|id| (*id, AuthorStats::default()))
         .collect();
-    for row in owned {
-        let entry = stats.entry(row.user_id).or_default();
-        entry.connectors_published = row.connectors;
-        entry.total_installs = row.installs;
-        entry.active_installs = row.active;
-    }
-    for row in published {
-        let entry = stats.entry(row.published_by).or_default();
-        entry.versions_published = row.versions;
-        entry.last_published_at = row.last_published_at;
+    for row in rows {
+        stats.insert(
+            row.user_id,
+            AuthorStats {
+                connectors_published: row.listings,
+                total_installs: row.installs,
+                active_installs: row.active_installs,
+                versions_published: row.versions,
+                last_published_at: row.last_published_at,
+            },
+        );
     }
     Ok(stats)
 }
 
-/// Owners of several listings, in two statements: listing id → owners, oldest owner first.
+/// Owners of several listings, in one statement: listing id → owners, oldest owner first.
 pub async fn owners(
     db: &impl ConnectionTrait,
     listing_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<user::Model>>, DbErr> {
-    let links = connector_owner::Entity::find()
+    let rows: Vec<(connector_owner::Model, Option<user::Model>)> = connector_owner::Entity::find()
+        .find_also_related(user::Entity)
         .filter(connector_owner::Column::ConnectorId.is_in(listing_ids.iter().copied()))
         .order_by_asc(connector_owner::Column::AddedAt)
         .order_by_asc(connector_owner::Column::UserId)
         .all(db)
         .await?;
-    let mut user_ids: Vec<i64> = links.iter().map(|l| l.user_id).collect();
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    let users: HashMap<i64, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
     let mut out: HashMap<i64, Vec<user::Model>> = HashMap::new();
-    for link in links {
-        if let Some(user) = users.get(&link.user_id) {
-            out.entry(link.connector_id).or_default().push(user.clone());
+    for (link, user) in rows {
+        if let Some(user) = user {
+            out.entry(link.connector_id).or_default().push(user);
         }
     }
     Ok(out)

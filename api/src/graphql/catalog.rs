@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{connector, connector_version, user};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::capabilities::Capabilities;
 use super::context::{loader, principal, state};
@@ -153,19 +153,10 @@ impl Connector {
                 .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "invalid `after` cursor"))?,
             None => 0,
         };
-        let mut query = connector_version::Entity::find()
-            .filter(connector_version::Column::ConnectorId.eq(self.0.id));
-        if !include_yanked {
-            query = query.filter(connector_version::Column::Yanked.eq(false));
-        }
-        let total = query.clone().count(&state.db).await.map_err(db_error)?;
-        let rows = query
-            .order_by_desc(connector_version::Column::Id)
-            .offset(offset)
-            .limit(limit)
-            .all(&state.db)
-            .await
-            .map_err(db_error)?;
+        let (rows, total) =
+            stats::versions_page(&state.db, self.0.id, include_yanked, offset, limit)
+                .await
+                .map_err(db_error)?;
         let edges: Vec<ConnectorVersionEdge> = rows
             .into_iter()
             .enumerate()
@@ -302,6 +293,14 @@ pub struct VersionAdoption {
 /// One published version of a listing. Immutable, except that it can be yanked.
 pub struct ConnectorVersion(pub connector_version::Model);
 
+impl ConnectorVersion {
+    /// Catalog pages load versions without their source (see `stats::versions_shown`); the
+    /// source resolver reads it on its own.
+    async fn read_source(&self, db: &sea_orm::DatabaseConnection) -> async_graphql::Result<String> {
+        stats::version_source(db, self.0.id).await.map_err(db_error)
+    }
+}
+
 /// One published version of a listing. Immutable, except that it can be yanked.
 #[Object]
 impl ConnectorVersion {
@@ -385,7 +384,7 @@ impl ConnectorVersion {
             .map_err(db_error)?
             .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
         if authz::is_owner(&state.db, &listing, user).await? {
-            return Ok(self.0.source.clone());
+            return self.read_source(&state.db).await;
         }
         if let Some(slug) = workspace.as_deref() {
             authz::authorize(
@@ -409,7 +408,7 @@ impl ConnectorVersion {
             )
             .into());
         }
-        Ok(self.0.source.clone())
+        self.read_source(&state.db).await
     }
     /// The listing this version belongs to.
     async fn connector(&self, ctx: &Context<'_>) -> async_graphql::Result<Connector> {

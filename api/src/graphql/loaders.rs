@@ -88,7 +88,7 @@ impl Loader<VersionById> for CatalogLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[VersionById]) -> LoadResult<VersionById, Self::Value> {
-        let rows = connector_version::Entity::find()
+        let rows = stats::versions_shown()
             .filter(connector_version::Column::Id.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await

@@ -62,7 +62,11 @@ pub fn build_schema(
         builder = builder.disable_introspection();
     }
     if let Some(state) = state {
-        builder = builder.data(state);
+        builder = builder
+            .extension(crate::response_cache::ForgetOnWrite(
+                state.responses.clone(),
+            ))
+            .data(state);
     }
     builder.finish()
 }

@@ -122,13 +122,12 @@ impl CatalogQueryRoot {
             .collect();
         Ok(ConnectorConnection {
             page_info: PageInfo {
-                has_next_page: offset + (edges.len() as u64) < page.total as u64,
+                has_next_page: page.has_next_page,
                 has_previous_page: offset > 0,
                 start_cursor: edges.first().map(|e| e.cursor.clone()),
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
             },
             edges,
-            total_count: page.total,
             query: q,
         })
     }
@@ -215,7 +214,6 @@ pub struct Viewer {
 pub struct ConnectorConnection {
     edges: Vec<ConnectorEdge>,
     page_info: PageInfo,
-    total_count: i64,
     query: CatalogQuery,
 }
 
@@ -235,8 +233,10 @@ impl ConnectorConnection {
         &self.page_info
     }
     /// Listings matching the query in all.
-    async fn total_count(&self) -> i64 {
-        self.total_count
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        search::count(&state(ctx)?.db, &self.query)
+            .await
+            .map_err(|e| ServiceError::from(e).into_graphql())
     }
     /// Matches per category, ignoring the category filter so other categories stay selectable.
     async fn category_facets(

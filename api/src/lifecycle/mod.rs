@@ -213,14 +213,6 @@ pub async fn install(
     let capabilities = stored_capabilities(&chosen.capabilities)?;
 
     let txn = db::begin_write(db).await?;
-    let installed = workspace_connector::Entity::find()
-        .filter(workspace_connector::Column::WorkspaceId.eq(access.workspace.id))
-        .filter(workspace_connector::Column::ConnectorId.eq(listing.id))
-        .one(&txn)
-        .await?;
-    if installed.is_some() {
-        return Err(already_installed(&listing));
-    }
     let now = Utc::now();
     let inserted = workspace_connector::ActiveModel {
         workspace_id: Set(access.workspace.id),
@@ -235,8 +227,8 @@ pub async fn install(
     }
     .insert(&txn)
     .await;
-    // A concurrent install of the same listing into this workspace may win the race on the
-    // unique index: the loser gets the same clear error as a sequential second install.
+    // The unique index on (workspace, listing) refuses a second copy, whether installs come one
+    // after the other or race: no read-then-insert round trip.
     let copy = unless_taken(inserted, || already_installed(&listing))?;
     let new = NewWorkspaceVersion {
         source: chosen.source.clone(),
