@@ -226,15 +226,24 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
     // An anonymous single query may be answered from the response cache (see
     // `response_cache`); mutations empty it as they run, so they never reach `put`.
     let cache = &app.state.responses;
+    let wants_fresh = req
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-cache") || v.contains("no-store"));
     let cacheable = match (&batch, raw) {
         (BatchRequest::Single(_), Some(key)) if principal.user.is_none() && cache.enabled() => {
-            match cache.get(&key) {
-                Ok(body) => {
-                    Metrics::add(&app.state.metrics.graphql_requests, 1);
-                    Metrics::add(&app.state.metrics.response_cache_hits, 1);
-                    return json_response(body);
+            if wants_fresh {
+                Some((key, cache.ticket()))
+            } else {
+                match cache.get(&key) {
+                    Ok(body) => {
+                        Metrics::add(&app.state.metrics.graphql_requests, 1);
+                        Metrics::add(&app.state.metrics.response_cache_hits, 1);
+                        return json_response(body);
+                    }
+                    Err(ticket) => Some((key, ticket)),
                 }
-                Err(ticket) => Some((key, ticket)),
             }
         }
         _ => None,
@@ -261,10 +270,12 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
             );
         }
     };
-    if let (Some((key, ticket)), BatchResponse::Single(single)) = (cacheable, &response)
-        && single.is_ok()
-    {
-        cache.put(ticket, key, body.clone());
+    if let (Some((key, ticket)), BatchResponse::Single(single)) = (cacheable, &response) {
+        if single.is_ok() {
+            cache.put(ticket, key, body.clone());
+        } else {
+            cache.abandon(&key);
+        }
     }
     json_response(body)
 }

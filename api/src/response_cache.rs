@@ -13,6 +13,11 @@
 //! - responses with errors, batches, uploads and signed-in requests are never cached: a
 //!   signed-in caller may see private data.
 //!
+//! When an entry expires, the first request for it recomputes it while the others keep getting
+//! the expired answer (for at most [`STALE_LIMIT`] more): a popular page is recomputed once per
+//! time to live, not by every connection that asks in the same instant. A request with
+//! `Cache-Control: no-cache` is always computed (and refreshes the entry).
+//!
 //! Memory is bounded by `cache.max_bytes`: when a new entry would not fit, expired entries go,
 //! and if that is not enough, everything does.
 
@@ -49,7 +54,12 @@ struct Inner {
 struct Entry {
     body: Bytes,
     stored_at: Instant,
+    /// A request is recomputing this expired entry; others get the expired answer meanwhile.
+    refreshing: AtomicBool,
 }
+
+/// How long past its time to live an entry may still be served while one request recomputes it.
+pub const STALE_LIMIT: Duration = Duration::from_secs(10);
 
 /// Where a response was computed: the generation it may be stored under.
 #[derive(Debug, Clone, Copy)]
@@ -69,12 +79,38 @@ impl ResponseCache {
         !self.ttl.is_zero() && self.max_bytes > 0
     }
 
-    /// The stored response to `key`, if fresh; otherwise a ticket to store one under.
+    /// The stored response to `key` if it is fresh, or expired while another request
+    /// recomputes it; otherwise a ticket to store the response this caller computes.
     pub fn get(&self, key: &[u8]) -> Result<Bytes, Ticket> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        match inner.entries.get(key) {
-            Some(entry) if entry.stored_at.elapsed() < self.ttl => Ok(entry.body.clone()),
-            _ => Err(Ticket(inner.generation)),
+        let Some(entry) = inner.entries.get(key) else {
+            return Err(Ticket(inner.generation));
+        };
+        let age = entry.stored_at.elapsed();
+        if age < self.ttl {
+            return Ok(entry.body.clone());
+        }
+        let someone_else_refreshes = entry
+            .refreshing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err();
+        if someone_else_refreshes && age < self.ttl + STALE_LIMIT {
+            return Ok(entry.body.clone());
+        }
+        Err(Ticket(inner.generation))
+    }
+
+    /// A ticket without reading: for a caller that wants a freshly computed answer.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.inner.read().unwrap_or_else(|e| e.into_inner()).generation)
+    }
+
+    /// The caller that took `key` to recompute will not store an answer (it had errors): let
+    /// the next caller try.
+    pub fn abandon(&self, key: &[u8]) {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = inner.entries.get(key) {
+            entry.refreshing.store(false, Ordering::Release);
         }
     }
 
@@ -104,6 +140,7 @@ impl ResponseCache {
         let entry = Entry {
             body,
             stored_at: Instant::now(),
+            refreshing: AtomicBool::new(false),
         };
         if let Some(old) = inner.entries.insert(key.clone(), entry) {
             inner.bytes -= key.len() + old.body.len();
@@ -194,6 +231,21 @@ mod tests {
         assert_eq!(c.get(b"q").ok(), Some(key("answer")));
         std::thread::sleep(Duration::from_millis(60));
         assert!(c.get(b"q").is_err(), "expired");
+    }
+
+    #[test]
+    fn one_caller_recomputes_an_expired_entry_while_the_others_get_it() {
+        let c = cache(20, 1 << 20);
+        let ticket = c.get(b"q").expect_err("empty cache");
+        c.put(ticket, key("q"), key("old"));
+        std::thread::sleep(Duration::from_millis(30));
+        let refresher = c.get(b"q").expect_err("the first caller after expiry recomputes");
+        assert_eq!(c.get(b"q").ok(), Some(key("old")), "the others get the old answer");
+        drop(refresher);
+        c.abandon(b"q");
+        let refresher = c.get(b"q").expect_err("after a failure, the next one tries");
+        c.put(refresher, key("q"), key("new"));
+        assert_eq!(c.get(b"q").ok(), Some(key("new")));
     }
 
     #[test]

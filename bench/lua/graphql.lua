@@ -22,6 +22,8 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
   local token = os.getenv("BENCH_TOKEN")
   if token and #token > 0 then wrk.headers["Authorization"] = "Bearer " .. token end
+  -- Ask for a computed answer, not the anonymous response cache's.
+  if os.getenv("BENCH_NO_CACHE") == "1" then wrk.headers["Cache-Control"] = "no-cache" end
   next_body = (tonumber(os.getenv("BENCH_OFFSET") or "0") or 0) + #threads * 7
 end
 

@@ -171,11 +171,16 @@ const POSTGRES_TRIGGERS: [&str; 9] = [
      FOR EACH ROW EXECUTE FUNCTION patchbay_author_version()",
 ];
 
-const INDEXES: [&str; 2] = [
+const INDEXES: [&str; 4] = [
     // The catalog's default browse: listed listings, most installed first.
     "CREATE INDEX idx_connectors_listed_installs ON connectors (install_count DESC, id) \
      WHERE visibility = 'public' AND status = 'published'",
     "CREATE INDEX idx_connectors_category_installs ON connectors (category, install_count DESC, id)",
+    // The few listings search results leave out (`catalog::search::count`), with and without
+    // deprecated ones; the conditions are spelled as the queries spell them.
+    "CREATE INDEX idx_connectors_unlisted ON connectors (id) WHERE visibility <> 'public'",
+    "CREATE INDEX idx_connectors_not_listed ON connectors (id) \
+     WHERE (visibility <> 'public' OR status <> 'published')",
 ];
 
 #[async_trait::async_trait]
@@ -255,6 +260,8 @@ impl MigrationTrait for Migration {
         for index in [
             "idx_connectors_listed_installs",
             "idx_connectors_category_installs",
+            "idx_connectors_unlisted",
+            "idx_connectors_not_listed",
         ] {
             manager
                 .drop_index(

@@ -14,4 +14,5 @@ mod lifecycle;
 mod notifications;
 mod packages;
 mod publish;
+mod response_cache;
 mod statements;
