@@ -102,7 +102,12 @@ impl ResponseCache {
 
     /// A ticket without reading: for a caller that wants a freshly computed answer.
     pub fn ticket(&self) -> Ticket {
-        Ticket(self.inner.read().unwrap_or_else(|e| e.into_inner()).generation)
+        Ticket(
+            self.inner
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .generation,
+        )
     }
 
     /// The caller that took `key` to recompute will not store an answer (it had errors): let
@@ -239,11 +244,18 @@ mod tests {
         let ticket = c.get(b"q").expect_err("empty cache");
         c.put(ticket, key("q"), key("old"));
         std::thread::sleep(Duration::from_millis(30));
-        let refresher = c.get(b"q").expect_err("the first caller after expiry recomputes");
-        assert_eq!(c.get(b"q").ok(), Some(key("old")), "the others get the old answer");
-        drop(refresher);
+        let _refresher = c
+            .get(b"q")
+            .expect_err("the first caller after expiry recomputes");
+        assert_eq!(
+            c.get(b"q").ok(),
+            Some(key("old")),
+            "the others get the old answer"
+        );
         c.abandon(b"q");
-        let refresher = c.get(b"q").expect_err("after a failure, the next one tries");
+        let refresher = c
+            .get(b"q")
+            .expect_err("after a failure, the next one tries");
         c.put(refresher, key("q"), key("new"));
         assert_eq!(c.get(b"q").ok(), Some(key("new")));
     }

@@ -200,7 +200,8 @@ pub async fn search(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<Catal
     let mut sql = Sql::new(backend);
     sql.push("SELECT ").push(LISTING_COLUMNS);
     let searching = push_from_where(&mut sql, q, true);
-    sql.push(" ORDER BY ");    match (q.sort, searching) {
+    sql.push(" ORDER BY ");
+    match (q.sort, searching) {
         (CatalogSort::Relevance, true) => {
             match backend {
                 // bm25 is lower-is-better; weights follow the FTS5 column order.

