@@ -32,6 +32,9 @@ pub struct Config {
     pub database_pool_size: Option<u32>,
     /// Caching of public (anonymous) responses.
     pub cache: CacheConfig,
+    /// A text search with more matches ranks only this many, the most installed (see
+    /// `catalog::search`).
+    pub search_rank_candidates: u64,
     /// Test hook, settable from code only: make package imports fail after this many assets,
     /// to prove an interrupted import leaves the workspace exactly as it was.
     #[serde(skip)]
@@ -118,6 +121,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             database_pool_size: None,
             cache: CacheConfig::default(),
+            search_rank_candidates: crate::catalog::search::RANK_CANDIDATES,
             fail_import_after_assets: None,
         }
     }

@@ -162,7 +162,7 @@ impl Connector {
             .enumerate()
             .map(|(i, v)| ConnectorVersionEdge {
                 cursor: ids::offset_cursor(offset + i as u64),
-                node: ConnectorVersion(v),
+                node: v.into(),
             })
             .collect();
         Ok(ConnectorVersionConnection {
@@ -188,7 +188,7 @@ impl Connector {
             .one(&state(ctx)?.db)
             .await
             .map_err(db_error)?;
-        Ok(found.map(ConnectorVersion))
+        Ok(found.map(Into::into))
     }
     /// Install figures, all derived from the install ledger.
     async fn metrics(&self) -> InstallMetrics {
@@ -291,7 +291,13 @@ pub struct VersionAdoption {
 }
 
 /// One published version of a listing. Immutable, except that it can be yanked.
-pub struct ConnectorVersion(pub connector_version::Model);
+pub struct ConnectorVersion(pub std::sync::Arc<connector_version::Model>);
+
+impl From<connector_version::Model> for ConnectorVersion {
+    fn from(model: connector_version::Model) -> Self {
+        Self(std::sync::Arc::new(model))
+    }
+}
 
 impl ConnectorVersion {
     /// Catalog pages load versions without their source (see `stats::versions_shown`); the

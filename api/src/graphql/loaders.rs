@@ -84,7 +84,8 @@ impl Loader<RecentInstalls> for CatalogLoader {
 }
 
 impl Loader<VersionById> for CatalogLoader {
-    type Value = connector_version::Model;
+    /// Shared: a version row carries its capabilities as JSON, costly to copy per reader.
+    type Value = Arc<connector_version::Model>;
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[VersionById]) -> LoadResult<VersionById, Self::Value> {
@@ -93,7 +94,10 @@ impl Loader<VersionById> for CatalogLoader {
             .all(&self.db)
             .await
             .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|v| (VersionById(v.id), v)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|v| (VersionById(v.id), Arc::new(v)))
+            .collect())
     }
 }
 

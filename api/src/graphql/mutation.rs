@@ -222,7 +222,7 @@ impl CatalogMutationRoot {
         let (connector, version) = created.unzip();
         Ok(CreateConnectorPayload {
             connector: connector.map(Connector),
-            version: version.map(ConnectorVersion),
+            version: version.map(Into::into),
             user_errors,
         })
     }
@@ -247,7 +247,7 @@ impl CatalogMutationRoot {
         // Subscribers to workspace notices look for new ones now.
         state.events.notify_waiters();
         Ok(PublishVersionPayload {
-            version: version.map(ConnectorVersion),
+            version: version.map(Into::into),
             user_errors,
         })
     }
@@ -269,7 +269,7 @@ impl CatalogMutationRoot {
         .await;
         let (version, user_errors) = split(result)?;
         Ok(YankVersionPayload {
-            version: version.map(ConnectorVersion),
+            version: version.map(Into::into),
             user_errors,
         })
     }

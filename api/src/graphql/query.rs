@@ -96,6 +96,7 @@ impl CatalogQueryRoot {
             sort: sort.into(),
             offset,
             limit,
+            rank_candidates: state.config.search_rank_candidates,
         };
         let page = search::search(&state.db, &q)
             .await
@@ -128,6 +129,7 @@ impl CatalogQueryRoot {
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
             },
             edges,
+            total: page.total,
             query: q,
         })
     }
@@ -151,6 +153,7 @@ impl CatalogQueryRoot {
             sort: CatalogSort::Name,
             offset: 0,
             limit: 0,
+            rank_candidates: search::RANK_CANDIDATES,
         };
         let rows = search::facets(&state(ctx)?.db, &q)
             .await
@@ -178,7 +181,7 @@ impl CatalogQueryRoot {
                 .one(db)
                 .await
                 .map_err(|e| ServiceError::from(e).into_graphql())?
-                .map(|m| Node::ConnectorVersion(ConnectorVersion(m))),
+                .map(|m| Node::ConnectorVersion(m.into())),
             Kind::User => user::Entity::find_by_id(raw)
                 .one(db)
                 .await
@@ -214,6 +217,8 @@ pub struct Viewer {
 pub struct ConnectorConnection {
     edges: Vec<ConnectorEdge>,
     page_info: PageInfo,
+    /// Known when the page query counted its matches already.
+    total: Option<i64>,
     query: CatalogQuery,
 }
 
@@ -234,6 +239,9 @@ impl ConnectorConnection {
     }
     /// Listings matching the query in all.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        if let Some(total) = self.total {
+            return Ok(total);
+        }
         search::count(&state(ctx)?.db, &self.query)
             .await
             .map_err(|e| ServiceError::from(e).into_graphql())

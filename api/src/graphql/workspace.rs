@@ -356,7 +356,7 @@ impl WorkspaceConnector {
             .one(&state(ctx)?.db)
             .await
             .map_err(internal)?;
-        Ok(version.map(ConnectorVersion))
+        Ok(version.map(Into::into))
     }
     /// Number of the newest workspace version.
     async fn latest_number(&self) -> i32 {
@@ -425,7 +425,7 @@ impl WorkspaceConnector {
                 (Some(p), Ok(n)) => n > *p,
                 _ => false,
             })
-            .map(ConnectorVersion))
+            .map(Into::into))
     }
     /// What updating to `version` (default: the newest) would change.
     async fn update_preview(
@@ -462,7 +462,7 @@ impl WorkspaceConnector {
                 &latest_caps,
                 &target_caps,
             )),
-            to_version: ConnectorVersion(plan.target),
+            to_version: plan.target.into(),
         })
     }
 }
@@ -516,7 +516,7 @@ impl WorkspaceConnectorVersion {
             .one(&state(ctx)?.db)
             .await
             .map_err(internal)?;
-        Ok(found.map(ConnectorVersion))
+        Ok(found.map(Into::into))
     }
     /// Actions, triggers, connection fields and hosts of this version.
     async fn capabilities(&self) -> async_graphql::Result<Capabilities> {
@@ -675,7 +675,7 @@ impl Notification {
             .one(&state(ctx)?.db)
             .await
             .map_err(internal)?;
-        Ok(found.map(ConnectorVersion))
+        Ok(found.map(Into::into))
     }
     /// When it was sent.
     async fn created_at(&self) -> DateTime<Utc> {
