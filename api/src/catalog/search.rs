@@ -419,24 +419,21 @@ pub async fn count(db: &impl ConnectionTrait, q: &CatalogQuery) -> Result<i64, D
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     if is_text_search(q) && backend == DbBackend::Sqlite && q.category.is_none() {
-        // The full-text index counts its matches without reading listings (1 ms for 25,000);
-        // the few listings not listed in the catalog are subtracted through a partial index.
+        // The full-text index counts its matches without reading listings (5 ms for 25,000
+        // against 40 ms joined), leaving out the few listings the catalog does not list, read
+        // from a partial index (INDEXED BY: the planner would rather scan the table).
         let terms = q.text.as_deref().map(search_terms).unwrap_or_default();
-        let fts = fts_query(&terms);
-        // INDEXED BY: otherwise SQLite walks every match to look its listing up.
         let hidden = if q.include_deprecated {
             "connectors c INDEXED BY idx_connectors_unlisted WHERE c.visibility <> 'public'"
         } else {
             "connectors c INDEXED BY idx_connectors_not_listed \
              WHERE (c.visibility <> 'public' OR c.status <> 'published')"
         };
-        sql.push("SELECT (SELECT COUNT(*) FROM connector_search WHERE connector_search MATCH ")
-            .bind(fts.clone())
-            .push(") - (SELECT COUNT(*) FROM ")
+        sql.push("SELECT COUNT(*) AS n FROM connector_search WHERE connector_search MATCH ")
+            .bind(fts_query(&terms))
+            .push(" AND rowid NOT IN (SELECT c.id FROM ")
             .push(hidden)
-            .push(" AND c.id IN (SELECT rowid FROM connector_search WHERE connector_search MATCH ")
-            .bind(fts)
-            .push(")) AS n");
+            .push(")");
     } else if is_text_search(q) {
         sql.push("SELECT COUNT(*) AS n");
         push_from_where(&mut sql, q, true);

@@ -7,21 +7,53 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entities::{author_total, connector_install_day, connector_owner, connector_version, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Iterable,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     sea_query::{Expr, ExprTrait},
 };
 
 use super::search::TRENDING_DAYS;
 
 /// Versions as catalog pages show them: every column but `source` (about 5 KB a version, read
-/// only by the source resolver, on its own), which comes back empty.
-pub fn versions_shown() -> Select<connector_version::Entity> {
+/// only by the source resolver, on its own), which comes back empty. Without
+/// `with_capabilities`, `capabilities` (JSON, about 8 KB a version) comes back as JSON `null`
+/// too, for the capabilities resolver to load in a batch when a query asks for it.
+pub fn versions_shown(
+    backend: DbBackend,
+    with_capabilities: bool,
+) -> Select<connector_version::Entity> {
     use connector_version::Column as C;
+    let query = connector_version::Entity::find()
+        .select_only()
+        .columns(C::iter().filter(|c| match c {
+            C::Source => false,
+            C::Capabilities => with_capabilities,
+            _ => true,
+        }))
+        .column_as(Expr::val(""), "source");
+    if with_capabilities {
+        return query;
+    }
+    let null = match backend {
+        DbBackend::Postgres => "'null'::jsonb",
+        _ => "'null'",
+    };
+    query.column_as(Expr::cust(null), "capabilities")
+}
+
+/// The capabilities of several versions, in one statement.
+pub async fn capabilities(
+    db: &impl ConnectionTrait,
+    version_ids: &[i64],
+) -> Result<Vec<(i64, serde_json::Value)>, DbErr> {
     connector_version::Entity::find()
         .select_only()
-        .columns(C::iter().filter(|c| !matches!(c, C::Source)))
-        .column_as(Expr::val(""), "source")
+        .column(connector_version::Column::Id)
+        .column(connector_version::Column::Capabilities)
+        .filter(connector_version::Column::Id.is_in(version_ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// The versions page of a listing, newest first, and how many versions it has in all, in one
@@ -34,7 +66,7 @@ pub async fn versions_page(
     limit: u64,
 ) -> Result<(Vec<connector_version::Model>, u64), DbErr> {
     use connector_version::Column as C;
-    let mut query = versions_shown()
+    let mut query = versions_shown(db.get_database_backend(), true)
         .column_as(Expr::cust("COUNT(*) OVER ()"), "total_count")
         .filter(C::ConnectorId.eq(listing_id));
     if !include_yanked {

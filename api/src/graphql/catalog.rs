@@ -8,7 +8,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use super::capabilities::Capabilities;
 use super::context::{loader, principal, state};
 use super::ids::{self, Kind};
-use super::loaders::{AuthorRecord, OwnersOf, RecentInstalls, UserById, VersionById};
+use super::loaders::{
+    AuthorRecord, CapabilitiesOf, OwnersOf, RecentInstalls, UserById, VersionById,
+};
 use super::pagination::{PageInfo, page_size};
 use crate::authz;
 use crate::catalog::search::CategoryCount as CategoryCountRow;
@@ -335,7 +337,17 @@ impl ConnectorVersion {
         self.0.breaking_message.as_deref()
     }
     /// Actions, triggers, connection fields and hosts, as extracted from the source at publish.
-    async fn capabilities(&self) -> async_graphql::Result<Capabilities> {
+    async fn capabilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Capabilities> {
+        if self.0.capabilities.is_null() {
+            // Loaded without them (`stats::versions_shown`): fetch in a batch with the page's
+            // other versions.
+            let caps = loader(ctx)?
+                .load_one(CapabilitiesOf(self.0.id))
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| db_error(format!("no capabilities for version {}", self.0.id)))?;
+            return Ok(sdk::Capabilities::clone(&caps).into());
+        }
         let caps: sdk::Capabilities =
             serde_json::from_value(self.0.capabilities.clone()).map_err(|err| {
                 db_error(format!(

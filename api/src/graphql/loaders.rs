@@ -34,6 +34,9 @@ pub struct RecentInstalls(pub i64);
 /// A version by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VersionById(pub i64);
+/// The capabilities of a version, parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CapabilitiesOf(pub i64);
 /// A user by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserById(pub i64);
@@ -89,7 +92,7 @@ impl Loader<VersionById> for CatalogLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[VersionById]) -> LoadResult<VersionById, Self::Value> {
-        let rows = stats::versions_shown()
+        let rows = stats::versions_shown(self.db.get_database_backend(), false)
             .filter(connector_version::Column::Id.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
@@ -98,6 +101,28 @@ impl Loader<VersionById> for CatalogLoader {
             .into_iter()
             .map(|v| (VersionById(v.id), Arc::new(v)))
             .collect())
+    }
+}
+
+impl Loader<CapabilitiesOf> for CatalogLoader {
+    type Value = Arc<sdk::Capabilities>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[CapabilitiesOf]) -> LoadResult<CapabilitiesOf, Self::Value> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = stats::capabilities(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        rows.into_iter()
+            .map(|(id, json)| {
+                let caps = serde_json::from_value(json).map_err(|err| {
+                    Arc::new(DbErr::Custom(format!(
+                        "stored capabilities of version {id}: {err}"
+                    )))
+                })?;
+                Ok((CapabilitiesOf(id), Arc::new(caps)))
+            })
+            .collect()
     }
 }
 
