@@ -1,8 +1,11 @@
-//! Discovery: full-text search, filters, sorts and facets over the catalog, in one SQL statement
-//! per question, using each database's own full-text engine.
+//! Discovery: full-text search, filters, sorts and facets over the catalog, using each
+//! database's own full-text engine. A page is one statement, its total another (asked only when
+//! wanted); a ranked search counts first and, for a word matching more than
+//! `rank_candidates` listings, ranks the most installed of them (see [`search`]).
 //!
 //! - SQLite: the FTS5 table `connector_search` ranked by weighted `bm25`.
 //! - PostgreSQL: the `search_vector` tsvector (GIN-indexed) ranked by `ts_rank_cd`.
+//! - Browsing totals and facets come from `catalog_counts`, kept by triggers.
 //!
 //! User text never reaches the query syntax of either engine: it is split into alphanumeric
 //! words, each matched as a prefix, all required.
