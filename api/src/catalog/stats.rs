@@ -66,13 +66,16 @@ pub async fn versions_page(
     limit: u64,
 ) -> Result<(Vec<connector_version::Model>, u64), DbErr> {
     use connector_version::Column as C;
-    let mut query = versions_shown(db.get_database_backend(), true)
+    let shown = |query: Select<connector_version::Entity>| {
+        let query = query.filter(C::ConnectorId.eq(listing_id));
+        if include_yanked {
+            query
+        } else {
+            query.filter(C::Yanked.eq(false))
+        }
+    };
+    let statement = shown(versions_shown(db.get_database_backend(), true))
         .column_as(Expr::cust("COUNT(*) OVER ()"), "total_count")
-        .filter(C::ConnectorId.eq(listing_id));
-    if !include_yanked {
-        query = query.filter(C::Yanked.eq(false));
-    }
-    let statement = query
         .order_by_desc(C::Id)
         .offset(offset)
         .limit(limit)
@@ -86,11 +89,10 @@ pub async fn versions_page(
     }
     if rows.is_empty() && offset > 0 {
         // Past the end there is no row to carry the count.
-        let mut query = connector_version::Entity::find().filter(C::ConnectorId.eq(listing_id));
-        if !include_yanked {
-            query = query.filter(C::Yanked.eq(false));
-        }
-        return Ok((versions, query.count(db).await?));
+        return Ok((
+            versions,
+            shown(connector_version::Entity::find()).count(db).await?,
+        ));
     }
     Ok((versions, u64::try_from(total).unwrap_or(0)))
 }

@@ -72,7 +72,7 @@ mutation($input: RestoreWorkspaceConnectorVersionInput!) {
   restoreWorkspaceConnectorVersion(input: $input) { workspaceConnector { ...Copy } changed userErrors { field message code line column } }
 }"#;
 
-const UNINSTALL: &str = r#"
+pub const UNINSTALL: &str = r#"
 mutation($input: WorkspaceConnectorInput!) {
   uninstallWorkspaceConnector(input: $input) { uninstalledId userErrors { field message code } }
 }"#;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use tests::{Backend, TestApp};
 
 use crate::fixtures::{connector_source, payload};
-use crate::lifecycle::{INSTALL, create_listing, create_workspace};
+use crate::lifecycle::{INSTALL, UNINSTALL, create_listing, create_workspace};
 
 const PAGE: &str = r#"
 query { connectors(first: 5, sort: INSTALLS) {
@@ -80,7 +80,7 @@ async fn anonymous_cache(backend: Backend) -> anyhow::Result<()> {
     let body = second
         .graphql(
             Some(&admin),
-            "mutation($input: WorkspaceConnectorInput!) { uninstallWorkspaceConnector(input: $input) { userErrors { message } } }",
+            UNINSTALL,
             json!({ "input": { "workspaceConnectorId": copy_id } }),
         )
         .await?;

@@ -181,7 +181,7 @@ tests::on_both_backends!(
 /// statement on PostgreSQL and the duplicate check is the unique index, not a read.
 async fn install_statements(backend: Backend) -> anyhow::Result<()> {
     use crate::fixtures::payload;
-    use crate::lifecycle::{INSTALL, create_listing, create_workspace};
+    use crate::lifecycle::{INSTALL, UNINSTALL, create_listing, create_workspace};
 
     let app = TestApp::spawn(backend).await?;
     let author = app.user_with_token("author").await?;
@@ -212,7 +212,7 @@ async fn install_statements(backend: Backend) -> anyhow::Result<()> {
         let body = app
             .graphql(
                 Some(&admin),
-                "mutation($input: WorkspaceConnectorInput!) { uninstallWorkspaceConnector(input: $input) { userErrors { message } } }",
+                UNINSTALL,
                 json!({ "input": { "workspaceConnectorId": installed["workspaceConnector"]["id"] } }),
             )
             .await?;
