@@ -214,6 +214,8 @@ pub async fn import(
     let response = reqwest::Client::new()
         .post(server.endpoint("/graphql"))
         .bearer_auth(&server.token)
+        // Uploads must carry a header that a cross-site form cannot (see `http::PREFLIGHT_HEADERS`).
+        .header("x-patchbay-preflight", "1")
         .multipart(form)
         .send()
         .await

@@ -87,7 +87,11 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RequestLimits {
+    /// A request body (JSON) at most this large; uploads have the packager's own limit.
     pub max_body_bytes: usize,
+    /// The GraphQL document (the `query` text) at most this large, far below the body limit:
+    /// the parser never sees more (see `graphql::limits`).
+    pub max_query_bytes: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_aliases: usize,
@@ -99,6 +103,7 @@ impl Default for RequestLimits {
     fn default() -> Self {
         Self {
             max_body_bytes: 16 * 1024 * 1024,
+            max_query_bytes: 64 * 1024,
             max_depth: 12,
             max_complexity: 5_000,
             max_aliases: 30,

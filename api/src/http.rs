@@ -11,7 +11,7 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
 use bytes::Bytes;
-use poem::http::{Method, StatusCode, header};
+use poem::http::{HeaderMap, Method, StatusCode, header};
 use poem::web::websocket::WebSocket;
 use poem::web::{Data, Html};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
@@ -22,6 +22,7 @@ use crate::auth::{self, Principal};
 use crate::error::{ErrorCode, ServiceError};
 use crate::graphql::PatchbaySchema;
 use crate::graphql::context::{RequestData, request_loader};
+use crate::graphql::limits::DocumentLimits;
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 
@@ -87,8 +88,8 @@ fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Respons
         .body(body.to_string())
 }
 
-async fn principal_of(req: &Request, app: &App) -> Result<Principal, Response> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+async fn principal_of(headers: &HeaderMap, app: &App) -> Result<Principal, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Principal::anonymous());
     };
     let unauthenticated = |message: &str| {
@@ -120,10 +121,66 @@ async fn principal_of(req: &Request, app: &App) -> Result<Principal, Response> {
     }
 }
 
+/// What the GraphQL handler needs of a request, owned, so that the work runtime can answer it.
+struct Head {
+    method: Method,
+    query: String,
+    headers: HeaderMap,
+}
+
+/// Headers that a browser cannot send cross-site without a CORS preflight; a multipart upload
+/// must carry one of them (the first is what Apollo's upload clients send).
+pub const PREFLIGHT_HEADERS: [&str; 2] = ["apollo-require-preflight", "x-patchbay-preflight"];
+
+/// How a POST body is to be read, from its media type. Only the GraphQL-over-HTTP media type
+/// (`application/json`) and, for uploads, `multipart/form-data` are accepted: `text/plain`,
+/// `application/x-www-form-urlencoded` or no type at all are what a cross-site form or a
+/// "simple" `fetch` sends without a preflight.
+enum BodyKind {
+    Json,
+    Multipart(String),
+}
+
+/// The media type's verdict; a refusal is its status and message (code `BAD_USER_INPUT`).
+fn body_kind(headers: &HeaderMap) -> Result<BodyKind, (StatusCode, &'static str)> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media_type.as_str() {
+        "application/json" => Ok(BodyKind::Json),
+        "multipart/form-data" => {
+            let preflighted = PREFLIGHT_HEADERS
+                .iter()
+                .any(|name| headers.get(*name).is_some_and(|v| !v.is_empty()));
+            if preflighted {
+                Ok(BodyKind::Multipart(content_type.to_owned()))
+            } else {
+                Err((
+                    StatusCode::BAD_REQUEST,
+                    "a multipart upload must carry the header `Apollo-Require-Preflight` (or \
+                     `X-Patchbay-Preflight`) with any value",
+                ))
+            }
+        }
+        _ => Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes `Content-Type: application/json` (or `multipart/form-data` for \
+             uploads)",
+        )),
+    }
+}
+
 /// The request's operations, and for a JSON or GET request the raw bytes that identify it
 /// (the key of the anonymous response cache).
 async fn read_batch(
-    req: &Request,
+    head: &Head,
     body: Body,
     app: &App,
     principal: &Principal,
@@ -131,36 +188,35 @@ async fn read_batch(
     let bad = |message: String| {
         error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &message)
     };
-    if req.method() == Method::GET {
-        let query = req.uri().query().unwrap_or_default();
-        let request = async_graphql::http::parse_query_string(query)
+    if head.method == Method::GET {
+        let mut request = async_graphql::http::parse_query_string(&head.query)
             .map_err(|err| bad(format!("malformed GraphQL request: {err}")))?;
-        if is_mutation(&request) {
+        if is_mutation(&mut request, app) {
             return Err(error_response(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::BadUserInput,
                 "mutations must be sent with POST",
             ));
         }
-        let key = Bytes::copy_from_slice(format!("GET {query}").as_bytes());
+        let key = Bytes::copy_from_slice(format!("GET {}", head.query).as_bytes());
         return Ok((BatchRequest::Single(request), Some(key)));
     }
-    let limit = app.state.config.limits.max_body_bytes;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    if content_type.starts_with("multipart/form-data") && principal.user.is_none() {
-        // Uploads are for signed-in callers only: refuse before reading a byte of the body.
-        return Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthenticated,
-            "uploads need a valid API token (`Authorization: Bearer <token>`)",
-        ));
-    }
-    if content_type.starts_with("multipart/form-data") {
+    let content_type = match body_kind(&head.headers) {
+        Ok(BodyKind::Json) => None,
+        Ok(BodyKind::Multipart(content_type)) => Some(content_type),
+        Err((status, message)) => {
+            return Err(error_response(status, ErrorCode::BadUserInput, message));
+        }
+    };
+    if let Some(content_type) = content_type {
+        if principal.user.is_none() {
+            // Uploads are for signed-in callers only: refuse before reading a byte of the body.
+            return Err(error_response(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "uploads need a valid API token (`Authorization: Bearer <token>`)",
+            ));
+        }
         // A package upload: one file, at most the packager's archive limit (checked again,
         // precisely, when the archive is read).
         let options = MultipartOptions::default()
@@ -175,6 +231,7 @@ async fn read_batch(
         .map_err(|err| bad(format!("malformed multipart GraphQL request: {err}")))?;
         return Ok((batch, None));
     }
+    let limit = app.state.config.limits.max_body_bytes;
     let bytes = body.into_bytes_limit(limit).await.map_err(|_| {
         error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -187,14 +244,17 @@ async fn read_batch(
     Ok((batch, Some(bytes)))
 }
 
-/// Does the operation this request would run write anything?
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        // Unparseable: execution reports the syntax error without running anything.
+/// Does the operation this request would run write anything? The document is bounded and
+/// parsed by the same guard the schema uses (and kept parsed); a document the guard refuses is
+/// no mutation here, and the schema answers with the guard's error.
+fn is_mutation(request: &mut async_graphql::Request, app: &App) -> bool {
+    let limits = DocumentLimits::from_config(&app.state.config.limits);
+    let operation_name = request.operation_name.clone();
+    let Ok(doc) = crate::graphql::limits::check(request, &limits) else {
         return false;
     };
     doc.operations.iter().any(|(name, op)| {
-        let selected = match (&request.operation_name, name) {
+        let selected = match (&operation_name, name) {
             (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
             (None, _) => true,
             (Some(_), None) => false,
@@ -205,11 +265,22 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 #[handler]
 async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
-    let principal = match principal_of(req, app).await {
+    let head = Head {
+        method: req.method().clone(),
+        query: req.uri().query().unwrap_or_default().to_owned(),
+        headers: req.headers().clone(),
+    };
+    crate::work::run(answer(head, body, app.clone())).await
+}
+
+/// Answer one GraphQL request (on the work runtime).
+async fn answer(head: Head, body: Body, app: App) -> Response {
+    let app = &app;
+    let principal = match principal_of(&head.headers, app).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let (batch, raw) = match read_batch(req, body, app, &principal).await {
+    let (batch, raw) = match read_batch(&head, body, app, &principal).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
@@ -226,8 +297,8 @@ async fn graphql(req: &Request, body: Body, Data(app): Data<&App>) -> Response {
     // An anonymous single query may be answered from the response cache (see
     // `response_cache`); mutations empty it as they run, so they never reach `put`.
     let cache = &app.state.responses;
-    let wants_fresh = req
-        .headers()
+    let wants_fresh = head
+        .headers
         .get(header::CACHE_CONTROL)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("no-cache") || v.contains("no-store"));
@@ -373,7 +444,7 @@ async fn package_archive(
     poem::web::Path(id): poem::web::Path<i64>,
     Data(app): Data<&App>,
 ) -> Response {
-    let principal = match principal_of(req, app).await {
+    let principal = match principal_of(req.headers(), app).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };

@@ -35,4 +35,5 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod work;
 pub mod workspaces;

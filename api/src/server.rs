@@ -89,19 +89,45 @@ async fn spawn(
     let endpoint = routes(App { state, schema });
     let task = tokio::spawn(async move {
         Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(endpoint, shutdown, Some(Duration::from_secs(30)))
+            .run_with_graceful_shutdown(endpoint, shutdown, Some(SHUTDOWN_GRACE))
             .await
     });
     Ok((addr, task))
 }
 
-/// Serve until SIGTERM or Ctrl-C, then finish requests in flight (up to 30 s) and return.
+/// How long requests in flight may take to finish after SIGTERM.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Serve until SIGTERM or Ctrl-C, then finish requests in flight (up to [`SHUTDOWN_GRACE`]) and
+/// return. Should anything keep the process from ending by then — a thread busy in code that
+/// never yields — a watchdog ends the process a moment later, whatever is running.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
-    let (addr, task) = spawn(state, shutdown_signal()).await?;
+    let shutdown = async {
+        shutdown_signal().await;
+        exit_after(SHUTDOWN_GRACE + Duration::from_secs(2));
+    };
+    let (addr, task) = spawn(state, shutdown).await?;
     tracing::info!(%addr, graphql = %format!("http://{addr}/graphql"), "patchbay is listening");
     task.await.context("server task")??;
     tracing::info!("patchbay stopped");
     Ok(())
+}
+
+/// End the process after `delay`, from a thread of its own (the runtime may be what is stuck).
+fn exit_after(delay: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("patchbay-shutdown-watchdog".to_owned())
+        .spawn(move || {
+            std::thread::sleep(delay);
+            tracing::error!(
+                seconds = delay.as_secs(),
+                "requests still running after the shutdown grace period; exiting"
+            );
+            std::process::exit(1);
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "cannot start the shutdown watchdog");
+    }
 }
 
 async fn shutdown_signal() {

@@ -51,15 +51,18 @@ pub fn build_schema(
         MutationRoot::default(),
         workspace_ops::SubscriptionRoot,
     )
-    .limit_depth(limits.max_depth)
+    // The document guard bounds every document first and counts it as expanded; async-graphql's
+    // own limits stay behind it as a backstop (its depth counts `ofType`, ours does not).
+    .extension(limits::DocumentGuard(limits::DocumentLimits::from_config(
+        limits,
+    )))
+    .limit_depth(limits.max_depth + limits::MAX_OF_TYPE_CHAIN)
     .limit_complexity(limits.max_complexity)
-    .limit_recursive_depth(64)
-    .limit_directives(20)
-    .extension(limits::AliasLimit {
-        max_aliases: limits.max_aliases,
-    });
+    .limit_recursive_depth(limits::MAX_NESTING)
+    .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD);
     if !introspection {
-        builder = builder.disable_introspection();
+        // "Did you mean …" would name fields of a schema that is not to be read.
+        builder = builder.disable_introspection().disable_suggestions();
     }
     if let Some(state) = state {
         builder = builder

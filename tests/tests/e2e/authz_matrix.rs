@@ -1125,6 +1125,7 @@ impl World {
             .app
             .client
             .post(format!("{}/graphql", self.app.base_url))
+            .header("apollo-require-preflight", "true")
             .multipart(form);
         if let Some(token) = token {
             req = req.bearer_auth(token);

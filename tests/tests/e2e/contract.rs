@@ -143,23 +143,11 @@ async fn limits(backend: Backend) -> anyhow::Result<()> {
 
     let deep = "{ connectors { edges { node { latestVersion { connector { latestVersion { connector { latestVersion { connector { latestVersion { connector { latestVersion { connector { slug } } } } } } } } } } } } } }";
     let body = app.graphql(None, deep, json!({})).await?;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("nested too deep"),
-        "{body}"
-    );
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
 
     let complex = "{ connectors(first: 100) { edges { node { versions(first: 100) { edges { node { capabilities { actions { inputFields { name label type } } } } } } } } } }";
     let body = app.graphql(None, complex, json!({})).await?;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("complex"),
-        "{body}"
-    );
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
 
     let aliases: String = (0..40).map(|i| format!("a{i}: __typename ")).collect();
     let body = app

@@ -14,5 +14,6 @@ mod lifecycle;
 mod notifications;
 mod packages;
 mod publish;
+mod request_limits;
 mod response_cache;
 mod statements;

@@ -363,6 +363,7 @@ async fn import_raw(
         .client
         .post(format!("{}/graphql", app.base_url))
         .bearer_auth(token)
+        .header("apollo-require-preflight", "true")
         .multipart(form)
         .send()
         .await?;
