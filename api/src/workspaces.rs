@@ -173,6 +173,108 @@ async fn is_last_admin(
     Ok(admins == [user_id])
 }
 
+/// The role `user_id` holds in the workspace, if they are a member.
+async fn current_role(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+    user_id: i64,
+) -> ServiceResult<Option<String>> {
+    Ok(policy::members(db, workspace_id)
+        .await?
+        .into_iter()
+        .find(|(id, _)| *id == user_id)
+        .map(|(_, role)| role))
+}
+
+/// Each role of the workspace and the permissions it grants.
+async fn role_grants(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+) -> ServiceResult<BTreeMap<String, BTreeSet<Permission>>> {
+    let mut grants: BTreeMap<String, BTreeSet<Permission>> = BTreeMap::new();
+    for (role, permission) in policy::role_permissions(db, workspace_id).await? {
+        grants.entry(role).or_default().insert(permission);
+    }
+    Ok(grants)
+}
+
+/// Why `access` may not hand out (or take away) `permissions`, if it may not: nobody grants a
+/// permission they do not hold themselves.
+fn beyond_own(access: &WorkspaceAccess, permissions: &BTreeSet<Permission>) -> Option<String> {
+    let missing: Vec<String> = permissions
+        .difference(&access.permissions)
+        .map(|p| p.name())
+        .collect();
+    (!missing.is_empty()).then(|| missing.join(", "))
+}
+
+/// The rules of handing out roles, for a change of `member`'s role from `current` to `next`
+/// (`None`: not a member, or removed). Only an admin makes or unmakes an admin; nobody assigns,
+/// changes or removes a role that holds permissions they do not hold.
+fn assignment_refusal(
+    access: &WorkspaceAccess,
+    grants: &BTreeMap<String, BTreeSet<Permission>>,
+    handle: &str,
+    current: Option<&str>,
+    next: Option<&str>,
+) -> Option<String> {
+    let admin = BuiltinRole::Admin.name();
+    let caller_is_admin = access.role == admin;
+    let none = BTreeSet::new();
+    if !caller_is_admin && (current == Some(admin) || next == Some(admin)) {
+        return Some(format!(
+            "make or unmake an admin ({handle}): only an admin may"
+        ));
+    }
+    let grants_of = |role: &str| grants.get(role).unwrap_or(&none);
+    if let Some(role) = current
+        && let Some(missing) = beyond_own(access, grants_of(role))
+    {
+        return Some(format!(
+            "change the role of {handle}: their role {role:?} holds permissions you do not hold \
+             ({missing})"
+        ));
+    }
+    if let Some(role) = next
+        && let Some(missing) = beyond_own(access, grants_of(role))
+    {
+        return Some(format!(
+            "assign the role {role:?}: it holds permissions you do not hold ({missing})"
+        ));
+    }
+    None
+}
+
+/// Refuse a change on the record: the denied attempt is audited on its own (outside the
+/// transaction of the change, which is rolled back).
+async fn refuse(
+    db: &DatabaseConnection,
+    access: &WorkspaceAccess,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    reason: String,
+    detail: serde_json::Value,
+) -> ServiceError {
+    let recorded = audit::record(
+        db,
+        AuditEntry {
+            workspace_id: Some(access.workspace.id),
+            actor_id: Some(access.user.id),
+            action,
+            object_type,
+            object_id: object_id.to_owned(),
+            outcome: Outcome::Denied,
+            detail: json!({ "role": access.role, "reason": reason, "attempt": detail }),
+        },
+    )
+    .await;
+    match recorded {
+        Ok(()) => ServiceError::Forbidden(reason),
+        Err(err) => err.into(),
+    }
+}
+
 /// Add a member with a role, or change the role of an existing member.
 pub async fn set_member(
     db: &DatabaseConnection,
@@ -191,6 +293,28 @@ pub async fn set_member(
     let member = find_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
     let role = find_role(&txn, access.workspace.id, role_name).await?;
+    let current = current_role(&txn, access.workspace.id, member.id).await?;
+    let grants = role_grants(&txn, access.workspace.id).await?;
+    if let Some(reason) = assignment_refusal(
+        &access,
+        &grants,
+        &member.handle,
+        current.as_deref(),
+        Some(&role.name),
+    ) {
+        drop(txn);
+        let attempt = json!({ "member": member.handle, "role": role.name });
+        return Err(refuse(
+            db,
+            &access,
+            "workspace.manage_members",
+            "member",
+            &member.handle,
+            reason,
+            attempt,
+        )
+        .await);
+    }
     if role.name != BuiltinRole::Admin.name()
         && is_last_admin(&txn, access.workspace.id, member.id).await?
     {
@@ -276,16 +400,28 @@ pub async fn remove_member(
     .await?;
     let member = find_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
-    let is_member = policy::members(&txn, access.workspace.id)
-        .await?
-        .iter()
-        .any(|(id, _)| *id == member.id);
-    if !is_member {
+    let Some(current) = current_role(&txn, access.workspace.id, member.id).await? else {
         return Err(UserProblem::bad_input(
             &["input", "handle"],
             format!("{handle} is not a member"),
         )
         .into());
+    };
+    let grants = role_grants(&txn, access.workspace.id).await?;
+    if let Some(reason) = assignment_refusal(&access, &grants, &member.handle, Some(&current), None)
+    {
+        drop(txn);
+        let attempt = json!({ "member": member.handle, "removed": true });
+        return Err(refuse(
+            db,
+            &access,
+            "workspace.manage_members",
+            "member",
+            &member.handle,
+            reason,
+            attempt,
+        )
+        .await);
     }
     if is_last_admin(&txn, access.workspace.id, member.id).await? {
         return Err(UserProblem::bad_input(
@@ -339,6 +475,36 @@ pub async fn set_role(
         .filter(role::Column::Name.eq(&name))
         .one(&txn)
         .await?;
+    // Nobody creates or edits a role with permissions beyond their own, nor edits one that
+    // holds more than they do.
+    let held_now = role_grants(&txn, access.workspace.id)
+        .await?
+        .remove(&name)
+        .unwrap_or_default();
+    let refusal = beyond_own(&access, &permissions)
+        .map(|missing| format!("give the role {name:?} permissions you do not hold ({missing})"))
+        .or_else(|| {
+            beyond_own(&access, &held_now).map(|missing| {
+                format!(
+                    "change the role {name:?}: it holds permissions you do not hold ({missing})"
+                )
+            })
+        });
+    if let Some(reason) = refusal {
+        drop(txn);
+        let attempt =
+            json!({ "permissions": permissions.iter().map(|p| p.name()).collect::<Vec<_>>() });
+        return Err(refuse(
+            db,
+            &access,
+            "workspace.manage_roles",
+            "role",
+            &name,
+            reason,
+            attempt,
+        )
+        .await);
+    }
     let role = match existing {
         Some(found) => {
             let mut active: role::ActiveModel = found.into();

@@ -47,6 +47,21 @@ pub async fn member_access(
     user: &user::Model,
     workspace: &workspace::Model,
 ) -> Result<Option<WorkspaceAccess>, DbErr> {
+    let standing = standing(db, user, workspace.id).await?;
+    Ok(standing.map(|(role, permissions)| WorkspaceAccess {
+        workspace: workspace.clone(),
+        user: user.clone(),
+        role,
+        permissions,
+    }))
+}
+
+/// The role and permissions of `user` in the workspace `workspace_id` (which need not exist).
+async fn standing(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    workspace_id: i64,
+) -> Result<Option<(String, BTreeSet<Permission>)>, DbErr> {
     let backend = db.get_database_backend();
     let sql = match backend {
         sea_orm::DbBackend::Postgres => {
@@ -64,7 +79,7 @@ pub async fn member_access(
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [subject(user.id).into(), domain(workspace.id).into()],
+            [subject(user.id).into(), domain(workspace_id).into()],
         ))
         .await?;
     let mut role = None;
@@ -78,12 +93,7 @@ pub async fn member_access(
             permissions.extend(Permission::from_parts(&o, &a));
         }
     }
-    Ok(role.map(|role| WorkspaceAccess {
-        workspace: workspace.clone(),
-        user: user.clone(),
-        role,
-        permissions,
-    }))
+    Ok(role.map(|role| (role, permissions)))
 }
 
 /// Which workspace a request names.
@@ -117,10 +127,18 @@ pub async fn authorize(
         }
         WorkspaceRef::Id(id) => workspace::Entity::find_by_id(id).one(db).await?,
     };
-    let found = found.ok_or_else(not_found)?;
-    let access = member_access(db, user, &found)
-        .await?
-        .ok_or_else(not_found)?;
+    // A missing workspace costs the same membership lookup as a foreign one (of an id no
+    // workspace has), so that the time of the answer does not tell the two apart.
+    let standing = standing(db, user, found.as_ref().map_or(-1, |ws| ws.id)).await?;
+    let (Some(found), Some((role, permissions))) = (found, standing) else {
+        return Err(not_found());
+    };
+    let access = WorkspaceAccess {
+        workspace: found.clone(),
+        user: user.clone(),
+        role,
+        permissions,
+    };
     if let Some(permission) = permission
         && let Err(denied) = access.require(permission)
     {

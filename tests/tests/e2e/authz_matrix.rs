@@ -20,7 +20,7 @@ use crate::fixtures::{connector_source, recipe_connector_source};
 const MATRIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/authz/matrix.txt");
 
 /// Every caller the table must name for every operation.
-const ACTORS: [&str; 9] = [
+const ACTORS: [&str; 10] = [
     "anonymous",
     "non_member",
     "analyst",
@@ -30,6 +30,7 @@ const ACTORS: [&str; 9] = [
     "custom_without_dev",
     "admin",
     "listing_owner",
+    "member_manager",
 ];
 
 /// What a cell may say.
@@ -65,6 +66,11 @@ const VICTIM: &str = "victim";
 const CO_OWNER: &str = "co-owner";
 const CUSTOM_DEV_ROLE: &str = "custom-dev";
 const CUSTOM_AUDIT_ROLE: &str = "custom-audit";
+/// `member_manager`'s role: WORKSPACE_MANAGE_MEMBERS, WORKSPACE_MANAGE_ROLES and RECIPE_READ —
+/// enough to hand out analyst, not enough for anything more.
+const CUSTOM_MANAGER_ROLE: &str = "custom-manager";
+/// A second admin of both workspaces, demoted or removed by the escalation cells.
+const DEPUTY: &str = "deputy";
 
 /// A user's handle for an actor of the table.
 fn handle(actor: &str) -> String {
@@ -121,6 +127,9 @@ enum Op {
     SetMember,
     RemoveMember,
     SetRole,
+    MakeAdmin,
+    DemoteAdmin,
+    RemoveAdmin,
     Install,
     Edit,
     Release,
@@ -150,7 +159,7 @@ enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 36] = [
+    const ALL: [Op; 39] = [
         Self::WorkspaceQuery,
         Self::AuditEvents,
         Self::Recipes,
@@ -161,6 +170,9 @@ impl Op {
         Self::SetMember,
         Self::RemoveMember,
         Self::SetRole,
+        Self::MakeAdmin,
+        Self::DemoteAdmin,
+        Self::RemoveAdmin,
         Self::Install,
         Self::Edit,
         Self::Release,
@@ -202,6 +214,9 @@ impl Op {
             Self::SetMember => "setWorkspaceMember",
             Self::RemoveMember => "removeWorkspaceMember",
             Self::SetRole => "setWorkspaceRole",
+            Self::MakeAdmin => "setWorkspaceMember(role:admin)",
+            Self::DemoteAdmin => "setWorkspaceMember(demote-admin)",
+            Self::RemoveAdmin => "removeWorkspaceMember(admin)",
             Self::Install => "installConnector",
             Self::Edit => "editWorkspaceConnector",
             Self::Release => "releaseWorkspaceConnector",
@@ -276,8 +291,8 @@ impl Op {
             Self::VersionSource => {
                 "query($listing: String!, $ws: String!) { connector(slug: $listing) { version(version: \"1.0.0\") { source(workspace: $ws) } } }"
             }
-            Self::SetMember => SET_MEMBER,
-            Self::RemoveMember => REMOVE_MEMBER,
+            Self::SetMember | Self::MakeAdmin | Self::DemoteAdmin => SET_MEMBER,
+            Self::RemoveMember | Self::RemoveAdmin => REMOVE_MEMBER,
             Self::SetRole => SET_ROLE,
             Self::Install => INSTALL,
             Self::Edit => EDIT,
@@ -470,9 +485,11 @@ async fn check_coverage(
         }
     }
     for (operation, actors) in &actors_of {
-        let exists = match operation.split_once('.') {
+        // `op(variant)` is another case of `op`: an escalation path of the same mutation.
+        let base = operation.split('(').next().unwrap_or(operation);
+        let exists = match base.split_once('.') {
             Some((ty, field)) => type_fields.get(ty).is_some_and(|f| f.contains(field)),
-            None => mutations.contains(*operation) || queries.contains(*operation),
+            None => mutations.contains(base) || queries.contains(base),
         };
         if !exists {
             problems.push(format!(
@@ -514,7 +531,9 @@ fn outcome(op: Op, body: &Value) -> String {
             "ok".to_owned()
         };
     }
-    let payload = &body["data"][op.name()];
+    // `op(case)` answers under the field `op`.
+    let field = op.name().split('(').next().unwrap_or_default();
+    let payload = &body["data"][field];
     if payload.is_null() {
         return format!("no payload: {body}");
     }
@@ -849,6 +868,22 @@ impl World {
         Ok(())
     }
 
+    /// Make `who` an admin of the workspace (as its admin).
+    async fn ensure_admin(&self, column: Column, who: &str) -> anyhow::Result<()> {
+        let state = self.workspace_state(column).await?;
+        let is_admin = state["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["user"]["handle"] == who && m["role"] == "admin");
+        if !is_admin {
+            let input = json!({ "workspace": column.workspace(), "handle": who, "role": "admin" });
+            let token = self.workspace_admin(column);
+            must(&self.app, token, SET_MEMBER, input, "setWorkspaceMember").await?;
+        }
+        Ok(())
+    }
+
     /// Publish a new version of the arranged listing (as its owner); returns its number.
     async fn publish_next(&mut self) -> anyhow::Result<String> {
         let version = format!("2.{}.0", self.next());
@@ -1173,6 +1208,22 @@ impl World {
                 self.ensure_member(Column::Foreign, VICTIM, true).await?;
                 json!({ "workspace": ws, "handle": VICTIM })
             }
+            Op::MakeAdmin => {
+                self.ensure_member(Column::Own, BYSTANDER, false).await?;
+                self.ensure_member(Column::Foreign, BYSTANDER, false)
+                    .await?;
+                json!({ "workspace": ws, "handle": BYSTANDER, "role": "admin" })
+            }
+            Op::DemoteAdmin | Op::RemoveAdmin => {
+                self.ensure_admin(Column::Own, DEPUTY).await?;
+                self.ensure_admin(Column::Foreign, DEPUTY).await?;
+                match op {
+                    Op::DemoteAdmin => {
+                        json!({ "workspace": ws, "handle": DEPUTY, "role": "analyst" })
+                    }
+                    _ => json!({ "workspace": ws, "handle": DEPUTY }),
+                }
+            }
             Op::SetRole => json!({
                 "workspace": ws,
                 "name": format!("scratch-{n}"),
@@ -1319,7 +1370,7 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
         tokens.insert(actor, app.user_with_token(&handle(actor)).await?);
     }
     let foreign_admin = app.user_with_token(FOREIGN_ADMIN).await?;
-    for extra in [BYSTANDER, VICTIM, CO_OWNER] {
+    for extra in [BYSTANDER, VICTIM, CO_OWNER, DEPUTY] {
         app.user_with_token(extra).await?;
     }
     let token = |actor: &str| {
@@ -1401,6 +1452,14 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
     for (name, permissions) in [
         (CUSTOM_DEV_ROLE, developer.clone()),
         (CUSTOM_AUDIT_ROLE, json!(["RECIPE_READ", "AUDIT_READ"])),
+        (
+            CUSTOM_MANAGER_ROLE,
+            json!([
+                "WORKSPACE_MANAGE_MEMBERS",
+                "WORKSPACE_MANAGE_ROLES",
+                "RECIPE_READ"
+            ]),
+        ),
     ] {
         let input = json!({ "workspace": OWN_WS, "name": name, "permissions": permissions });
         must(&app, &admin, SET_ROLE, input, "setWorkspaceRole").await?;
@@ -1411,6 +1470,7 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
         ("developer", "developer"),
         ("custom_with_dev", CUSTOM_DEV_ROLE),
         ("custom_without_dev", CUSTOM_AUDIT_ROLE),
+        ("member_manager", CUSTOM_MANAGER_ROLE),
     ] {
         let input = json!({ "workspace": OWN_WS, "handle": handle(actor), "role": role });
         must(&app, &admin, SET_MEMBER, input, "setWorkspaceMember").await?;
@@ -1425,6 +1485,15 @@ async fn arrange(backend: Backend) -> anyhow::Result<World> {
             "custom_without_dev",
             CUSTOM_AUDIT_ROLE,
             json!(["AUDIT_READ", "RECIPE_READ"]),
+        ),
+        (
+            "member_manager",
+            CUSTOM_MANAGER_ROLE,
+            json!([
+                "RECIPE_READ",
+                "WORKSPACE_MANAGE_MEMBERS",
+                "WORKSPACE_MANAGE_ROLES"
+            ]),
         ),
     ] {
         let data = app

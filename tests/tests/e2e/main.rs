@@ -16,4 +16,5 @@ mod packages;
 mod publish;
 mod request_limits;
 mod response_cache;
+mod roles;
 mod statements;
