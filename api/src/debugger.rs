@@ -17,6 +17,7 @@ use crate::audit::{self, AuditEntry, Outcome};
 use crate::auth::Principal;
 use crate::authz::Permission;
 use crate::config::SandboxConfig;
+use crate::domain;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 use crate::lifecycle;
 
@@ -118,6 +119,7 @@ pub async fn run(
             Value::Object(values)
         }
     };
+    without_nul(&values, &invocation)?;
     let what = describe(&invocation);
     let report = runner.run(version.source, values, invocation).await?;
     let result = match &report.outcome {
@@ -138,6 +140,32 @@ pub async fn run(
     )
     .await?;
     Ok(report)
+}
+
+/// A run's names and values hold no NUL: they go into the audit entry, which PostgreSQL could
+/// not store, and no connector or API means one.
+fn without_nul(values: &Value, invocation: &sdk::Invocation) -> Result<(), UserProblem> {
+    domain::json_without_nul(&["input", "target", "connectionValues"], values)?;
+    let (name, field, input) = match invocation {
+        sdk::Invocation::TestConnection => return Ok(()),
+        sdk::Invocation::Action { name, input } => (name, "action", Some(input)),
+        sdk::Invocation::Trigger {
+            name,
+            input,
+            cursor,
+        } => {
+            if let Some(cursor) = cursor {
+                domain::json_without_nul(&["input", "cursor"], cursor)?;
+            }
+            (name, "trigger", Some(input))
+        }
+        sdk::Invocation::PickList { name } => (name, "name", None),
+    };
+    domain::json_without_nul(&["input", field], &Value::String(name.clone()))?;
+    if let Some(input) = input {
+        domain::json_without_nul(&["input", "input"], input)?;
+    }
+    Ok(())
 }
 
 fn describe(invocation: &sdk::Invocation) -> String {

@@ -69,6 +69,45 @@ pub fn text(
     Ok(trimmed.to_owned())
 }
 
+/// Refuse NUL anywhere in a JSON value — in a string or an object's key — naming where: the
+/// field path is `field` followed by the path inside the value. PostgreSQL cannot store NUL in
+/// `json`/`jsonb` or text (SQLSTATE 22P05, 22021); SQLite could, so both refuse it alike.
+pub fn json_without_nul(field: &[&str], value: &serde_json::Value) -> Result<(), UserProblem> {
+    fn walk(path: &mut Vec<String>, value: &serde_json::Value) -> Option<Vec<String>> {
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.clone()),
+            serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                path.push(i.to_string());
+                let found = walk(path, item);
+                path.pop();
+                found
+            }),
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+                path.push(key.replace('\0', "\\u0000"));
+                let found = if key.contains('\0') {
+                    Some(path.clone())
+                } else {
+                    walk(path, item)
+                };
+                path.pop();
+                found
+            }),
+            _ => None,
+        }
+    }
+    let mut path: Vec<String> = field.iter().map(|s| (*s).to_owned()).collect();
+    match walk(&mut path, value) {
+        None => Ok(()),
+        Some(at) => {
+            let at: Vec<&str> = at.iter().map(String::as_str).collect();
+            Err(UserProblem::bad_input(
+                &at,
+                "must not contain NUL characters",
+            ))
+        }
+    }
+}
+
 /// Listing keywords: at most 12, each a short lowercase word or phrase; duplicates dropped.
 pub fn keywords(field: &[&str], values: &[String]) -> Result<Vec<String>, UserProblem> {
     if values.len() > 12 {

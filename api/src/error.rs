@@ -104,8 +104,9 @@ impl From<anyhow::Error> for ServiceError {
 impl From<sea_orm::DbErr> for ServiceError {
     fn from(err: sea_orm::DbErr) -> Self {
         if is_nul_in_text(&err) {
-            // PostgreSQL cannot store NUL in text (SQLSTATE 22021). It is the input's fault, and
-            // a field missed by the checks at the edge must still not look like ours.
+            // PostgreSQL cannot store NUL in text or JSON (SQLSTATE 22021, 22P05). It is the
+            // input's fault, and a field missed by the checks at the edge must still not look
+            // like ours.
             return Self::User(vec![UserProblem::bad_input(
                 &["input"],
                 "text must not contain NUL characters",
@@ -124,7 +125,8 @@ fn is_nul_in_text(err: &sea_orm::DbErr) -> bool {
     sqlx_err
         .as_database_error()
         .and_then(|db| db.code())
-        .is_some_and(|code| code == "22021")
+        // 22021: NUL in text; 22P05: `\u0000` in json/jsonb.
+        .is_some_and(|code| code == "22021" || code == "22P05")
 }
 
 impl From<UserProblem> for ServiceError {

@@ -140,6 +140,7 @@ fn check_name(field: &[&str], name: &str) -> Result<String, UserProblem> {
 /// What a definition refers to: (listing slug, kind, operation name).
 fn references(definition: &Value) -> Result<Vec<(String, &'static str, String)>, UserProblem> {
     let field = ["input", "definition"];
+    domain::json_without_nul(&field, definition)?;
     let object = definition.as_object().ok_or_else(|| {
         UserProblem::bad_input(&field, "must be an object with `trigger` and `steps`")
     })?;
@@ -545,21 +546,48 @@ pub async fn recipes(
         .await?)
 }
 
-/// Names of the recipes using a workspace connector.
-pub async fn recipes_using(db: &impl ConnectionTrait, copy_id: i64) -> ServiceResult<Vec<String>> {
-    let links = recipe_connector::Entity::find()
+/// The recipes and connections that use a copy, in words ("recipe `a/b`, connection `c`"), or
+/// `None` when nothing does.
+pub async fn users_of(
+    db: &impl ConnectionTrait,
+    copy_id: i64,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    let recipe_ids: Vec<i64> = recipe_connector::Entity::find()
         .filter(recipe_connector::Column::WorkspaceConnectorId.eq(copy_id))
-        .all(db)
-        .await?;
-    let ids: Vec<i64> = links.iter().map(|l| l.recipe_id).collect();
-    Ok(recipe::Entity::find()
-        .filter(recipe::Column::Id.is_in(ids))
-        .order_by_asc(recipe::Column::Name)
         .all(db)
         .await?
         .into_iter()
-        .map(|r| r.name)
-        .collect())
+        .map(|r| r.recipe_id)
+        .collect();
+    let recipes = recipe::Entity::find()
+        .filter(recipe::Column::Id.is_in(recipe_ids))
+        .order_by_asc(recipe::Column::Folder)
+        .order_by_asc(recipe::Column::Name)
+        .all(db)
+        .await?;
+    let connections = connection::Entity::find()
+        .filter(connection::Column::WorkspaceConnectorId.eq(copy_id))
+        .order_by_asc(connection::Column::Folder)
+        .order_by_asc(connection::Column::Name)
+        .all(db)
+        .await?;
+    let path = |folder: &str, name: &str| {
+        if folder.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", folder.trim_end_matches('/'))
+        }
+    };
+    let users: Vec<String> = recipes
+        .iter()
+        .map(|r| format!("recipe `{}`", path(&r.folder, &r.name)))
+        .chain(
+            connections
+                .iter()
+                .map(|c| format!("connection `{}`", path(&c.folder, &c.name))),
+        )
+        .collect();
+    Ok((!users.is_empty()).then(|| users.join(", ")))
 }
 
 /// Field values by name.
@@ -570,6 +598,10 @@ fn split_values(
     caps: &sdk::Capabilities,
     values: BTreeMap<String, Value>,
 ) -> Result<(Values, Values), UserProblem> {
+    for (key, value) in &values {
+        domain::json_without_nul(&["input", "values", key], value)?;
+        domain::json_without_nul(&["input", "values"], &Value::String(key.clone()))?;
+    }
     let mut fields = BTreeMap::new();
     let mut secrets = BTreeMap::new();
     for (key, value) in values {
@@ -742,14 +774,4 @@ pub async fn connections(
         .order_by_asc(connection::Column::Name)
         .all(db)
         .await?)
-}
-
-/// Does any connection belong to this workspace connector?
-pub async fn has_connections(db: &impl ConnectionTrait, copy_id: i64) -> ServiceResult<bool> {
-    use sea_orm::PaginatorTrait;
-    Ok(connection::Entity::find()
-        .filter(connection::Column::WorkspaceConnectorId.eq(copy_id))
-        .count(db)
-        .await?
-        > 0)
 }

@@ -659,6 +659,16 @@ pub async fn uninstall(
         open_copy(db, principal, copy_id, Some(Permission::ConnectorUninstall)).await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
+    if let Some(users) = crate::recipes::users_of(&txn, copy.id).await? {
+        return Err(UserProblem::conflict(
+            &["input", "workspaceConnectorId"],
+            format!(
+                "{} is in use by {users}: change or delete them first",
+                copy.name
+            ),
+        )
+        .into());
+    }
     if let (Some(listing_id), Some(version_id)) = (copy.connector_id, copy.parent_version_id) {
         ledger::record(
             &txn,

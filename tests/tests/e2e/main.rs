@@ -18,3 +18,4 @@ mod request_limits;
 mod response_cache;
 mod roles;
 mod statements;
+mod workspace_input;

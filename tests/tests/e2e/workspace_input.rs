@@ -1,0 +1,276 @@
+//! Workspace writes that hostile or careless input once turned into internal errors: uninstalling
+//! a copy that recipes and connections use, and NUL characters in JSON (which PostgreSQL cannot
+//! store). Each answers with its own code, names what is wrong, and writes nothing.
+
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, error_code};
+
+use crate::fixtures::{payload, recipe_connector_source};
+use crate::lifecycle::{UNINSTALL, create_listing, create_workspace};
+use crate::packages::db_signature;
+
+const WS: &str = "inputs";
+const LISTING: &str = "inputs-conn";
+
+const INSTALL: &str = "mutation($input: InstallConnectorInput!) { installConnector(input: $input) { workspaceConnector { id } userErrors { field message code } } }";
+const RELEASE: &str = "mutation($input: WorkspaceConnectorInput!) { releaseWorkspaceConnector(input: $input) { userErrors { field message code } } }";
+const CREATE_RECIPE: &str = "mutation($input: CreateRecipeInput!) { createRecipe(input: $input) { recipe { id } userErrors { field message code } } }";
+const CREATE_CONNECTION: &str = "mutation($input: CreateConnectionInput!) { createConnection(input: $input) { connection { id } userErrors { field message code } } }";
+const UPDATE_CONNECTION: &str = "mutation($input: UpdateConnectionInput!) { updateConnection(input: $input) { connection { id } userErrors { field message code } } }";
+const RUN_ACTION: &str = "mutation($input: RunActionInput!) { runAction(input: $input) { run { ok } userErrors { field message code } } }";
+
+/// An admin's workspace with the recipe listing installed and released; (token, copy id).
+async fn arrange(app: &TestApp) -> anyhow::Result<(String, String)> {
+    let admin = app.user_with_token("admin").await?;
+    create_workspace(app, &admin, WS).await?;
+    create_listing(
+        app,
+        &admin,
+        LISTING,
+        "Inputs",
+        &recipe_connector_source("Inputs"),
+    )
+    .await?;
+    let body = app
+        .graphql(
+            Some(&admin),
+            INSTALL,
+            json!({ "input": { "workspace": WS, "connector": LISTING } }),
+        )
+        .await?;
+    let id = payload(&body, "installConnector")?["workspaceConnector"]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no copy: {body}"))?;
+    let body = app
+        .graphql(
+            Some(&admin),
+            RELEASE,
+            json!({ "input": { "workspaceConnectorId": id } }),
+        )
+        .await?;
+    anyhow::ensure!(payload(&body, "releaseWorkspaceConnector")?["userErrors"] == json!([]));
+    Ok((admin, id))
+}
+
+fn definition() -> Value {
+    json!({
+        "trigger": { "connector": LISTING, "trigger": "new_item", "input": {} },
+        "steps": [ { "connector": LISTING, "action": "get_item", "input": { "id": "1" } } ],
+    })
+}
+
+async fn must(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    field: &str,
+    input: Value,
+) -> anyhow::Result<Value> {
+    let body = app
+        .graphql(Some(token), query, json!({ "input": input }))
+        .await?;
+    let p = payload(&body, field)?;
+    anyhow::ensure!(p["userErrors"] == json!([]), "{field}: {body}");
+    Ok(p.clone())
+}
+
+async fn uninstall_in_use(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (admin, copy) = arrange(&app).await?;
+    let uninstall = json!({ "input": { "workspaceConnectorId": copy } });
+
+    // A connection alone, then a recipe as well.
+    let input = json!({ "workspace": WS, "folder": "prod", "name": "main", "connector": LISTING, "values": { "region": "eu" } });
+    must(&app, &admin, CREATE_CONNECTION, "createConnection", input).await?;
+    for with_recipe in [false, true] {
+        if with_recipe {
+            let input = json!({ "workspace": WS, "folder": "sync", "name": "nightly", "definition": definition() });
+            must(&app, &admin, CREATE_RECIPE, "createRecipe", input).await?;
+        }
+        let before = db_signature(&app).await?;
+        let body = app
+            .graphql(Some(&admin), UNINSTALL, uninstall.clone())
+            .await?;
+        assert_eq!(
+            error_code(&body),
+            None,
+            "a user error, not a GraphQL error: {body}"
+        );
+        let errors = &payload(&body, "uninstallWorkspaceConnector")?["userErrors"];
+        assert_eq!(errors[0]["code"], "CONFLICT", "{body}");
+        assert_eq!(
+            errors[0]["field"],
+            json!(["input", "workspaceConnectorId"]),
+            "{body}"
+        );
+        let message = errors[0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("connection `prod/main`"), "{message}");
+        assert_eq!(
+            message.contains("recipe `sync/nightly`"),
+            with_recipe,
+            "{message}"
+        );
+        assert_eq!(
+            db_signature(&app).await?,
+            before,
+            "a refused uninstall wrote"
+        );
+    }
+    app.stop().await
+}
+tests::on_both_backends!(
+    uninstalling_a_copy_in_use_is_a_conflict,
+    super::uninstall_in_use
+);
+
+/// One case: a mutation, its input with a NUL somewhere, and the field path the answer names.
+struct NulCase {
+    what: &'static str,
+    query: &'static str,
+    field: &'static str,
+    input: Value,
+    names: Value,
+}
+
+async fn nul_in_json(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (admin, copy) = arrange(&app).await?;
+    let input = json!({ "workspace": WS, "name": "kept", "connector": LISTING, "values": { "region": "eu" } });
+    let connection = must(&app, &admin, CREATE_CONNECTION, "createConnection", input).await?;
+    let connection_id = connection["connection"]["id"].clone();
+
+    let recipe =
+        |definition: Value| json!({ "workspace": WS, "name": "r", "definition": definition });
+    let mut step_value = definition();
+    step_value["steps"][0]["input"]["id"] = json!("a\u{0}b");
+    let mut step_key = definition();
+    step_key["steps"][0]["input"] = json!({ "i\u{0}d": "1" });
+    let mut trigger_list = definition();
+    trigger_list["trigger"]["input"] = json!({ "ids": ["1", "2\u{0}"] });
+    let mut action_name = definition();
+    action_name["steps"][0]["action"] = json!("get\u{0}item");
+    let mut connector_name = definition();
+    connector_name["trigger"]["connector"] = json!("inputs\u{0}conn");
+    let cases = [
+        NulCase {
+            what: "recipe step input value",
+            query: CREATE_RECIPE,
+            field: "createRecipe",
+            input: recipe(step_value),
+            names: json!(["input", "definition", "steps", "0", "input", "id"]),
+        },
+        NulCase {
+            what: "recipe JSON key",
+            query: CREATE_RECIPE,
+            field: "createRecipe",
+            input: recipe(step_key),
+            names: json!(["input", "definition", "steps", "0", "input", "i\\u0000d"]),
+        },
+        NulCase {
+            what: "recipe trigger list item",
+            query: CREATE_RECIPE,
+            field: "createRecipe",
+            input: recipe(trigger_list),
+            names: json!(["input", "definition", "trigger", "input", "ids", "1"]),
+        },
+        NulCase {
+            what: "recipe action name",
+            query: CREATE_RECIPE,
+            field: "createRecipe",
+            input: recipe(action_name),
+            names: json!(["input", "definition", "steps", "0", "action"]),
+        },
+        NulCase {
+            what: "recipe connector name",
+            query: CREATE_RECIPE,
+            field: "createRecipe",
+            input: recipe(connector_name),
+            names: json!(["input", "definition", "trigger", "connector"]),
+        },
+        NulCase {
+            what: "connection value",
+            query: CREATE_CONNECTION,
+            field: "createConnection",
+            input: json!({ "workspace": WS, "name": "c1", "connector": LISTING, "values": { "region": "e\u{0}u" } }),
+            names: json!(["input", "values", "region"]),
+        },
+        NulCase {
+            what: "connection secret",
+            query: CREATE_CONNECTION,
+            field: "createConnection",
+            input: json!({ "workspace": WS, "name": "c2", "connector": LISTING, "values": { "api_key": "k\u{0}" } }),
+            names: json!(["input", "values", "api_key"]),
+        },
+        NulCase {
+            what: "connection key",
+            query: CREATE_CONNECTION,
+            field: "createConnection",
+            input: json!({ "workspace": WS, "name": "c3", "connector": LISTING, "values": { "reg\u{0}ion": "eu" } }),
+            names: json!(["input", "values"]),
+        },
+        NulCase {
+            what: "connection update",
+            query: UPDATE_CONNECTION,
+            field: "updateConnection",
+            input: json!({ "connectionId": connection_id, "values": { "region": "\u{0}" } }),
+            names: json!(["input", "values", "region"]),
+        },
+        NulCase {
+            what: "recipe name",
+            query: CREATE_RECIPE,
+            field: "createRecipe",
+            input: json!({ "workspace": WS, "name": "r\u{0}", "definition": definition() }),
+            names: json!(["input", "name"]),
+        },
+    ];
+    let mut wrong = Vec::new();
+    for case in cases {
+        let before = db_signature(&app).await?;
+        let body = app
+            .graphql(Some(&admin), case.query, json!({ "input": case.input }))
+            .await?;
+        let error = &body["data"][case.field]["userErrors"][0];
+        if error["code"] != "BAD_USER_INPUT" || error["field"] != case.names {
+            wrong.push(format!("{}: {body}", case.what));
+        }
+        assert_eq!(db_signature(&app).await?, before, "{} wrote", case.what);
+    }
+    // The debugger stores nothing but its audit entry; a NUL in a run's names or values is bad
+    // input all the same.
+    for (what, input) in [
+        (
+            "debugger action name",
+            json!({ "target": { "workspaceConnectorId": copy }, "action": "get\u{0}item" }),
+        ),
+        (
+            "debugger input",
+            json!({ "target": { "workspaceConnectorId": copy }, "action": "get_item", "input": { "id": "\u{0}" } }),
+        ),
+        (
+            "debugger values",
+            json!({ "target": { "workspaceConnectorId": copy, "connectionValues": { "api_key": "\u{0}" } }, "action": "get_item" }),
+        ),
+    ] {
+        let before = db_signature(&app).await?;
+        let body = app
+            .graphql(Some(&admin), RUN_ACTION, json!({ "input": input }))
+            .await?;
+        let code = error_code(&body).map(str::to_owned).or_else(|| {
+            body["data"]["runAction"]["userErrors"][0]["code"]
+                .as_str()
+                .map(str::to_owned)
+        });
+        if code.as_deref() != Some("BAD_USER_INPUT") {
+            wrong.push(format!("{what}: {body}"));
+        }
+        assert_eq!(db_signature(&app).await?, before, "{what} wrote");
+    }
+    assert!(
+        wrong.is_empty(),
+        "not BAD_USER_INPUT naming the field:\n{}",
+        wrong.join("\n")
+    );
+    app.stop().await
+}
+tests::on_both_backends!(nul_characters_in_json_are_bad_input, super::nul_in_json);
