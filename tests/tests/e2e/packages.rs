@@ -1568,11 +1568,16 @@ async fn lineage_kept_without_parent(backend: Backend) -> anyhow::Result<()> {
         .connectors
         .first_mut()
         .ok_or_else(|| anyhow::anyhow!("no connector"))?;
-    connector.source = connector.source.replace(
+    let source = connector.source().unwrap_or_default().replace(
         EDITED_DESCRIPTION,
         "  description: \"Tracker, built in house\",",
     );
-    connector.sha256 = sha256_hex(&connector.source);
+    anyhow::ensure!(
+        source.contains("built in house"),
+        "the package carries the source"
+    );
+    connector.sha256 = sha256_hex(&source);
+    connector.content = packager::ConnectorContent::Source(source);
     connector.parent = None;
     let orphan = packager::build(&input, &packager::BuildOptions::default())?;
     let dry = import(&app, &admin, "acme-prod", &orphan, true, None).await?;
