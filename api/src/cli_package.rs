@@ -324,8 +324,13 @@ pub fn inspect(file: &Path) -> Result<(), CliFailure> {
             .as_ref()
             .map(|p| format!(" (from {} {})", p.listing, p.version))
             .unwrap_or_default();
+        // A closed-source connector is not in the archive: the importing server's catalog has it.
+        let by_reference = c
+            .reference()
+            .map(|r| format!(" by reference to {} {}", r.listing, r.version))
+            .unwrap_or_default();
         println!(
-            "  connector  {} v{}{parent} sha256 {}",
+            "  connector  {} v{}{parent}{by_reference} sha256 {}",
             c.slug,
             c.workspace_version,
             &c.sha256[..12.min(c.sha256.len())]

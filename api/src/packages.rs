@@ -14,8 +14,9 @@ use entities::{
     workspace_connector_version as wcv,
 };
 use packager::{
-    Action, ConnectorAsset, ConnectorParent, Credentials, Package, PackageInput, PackageSource,
-    Plan, TargetConnection, TargetConnector, TargetRecipe, TargetView,
+    Action, CatalogReference, ConnectorAsset, ConnectorContent, ConnectorParent, Credentials,
+    Package, PackageInput, PackageSource, Plan, TargetConnection, TargetConnector, TargetRecipe,
+    TargetView,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -82,22 +83,34 @@ fn in_folder(folder: &str, wanted: &str) -> bool {
     wanted.is_empty() || folder == wanted || folder.starts_with(&format!("{wanted}/"))
 }
 
+/// The community listings of a workspace's copies, by copy id.
+async fn copy_listings(
+    db: &impl ConnectionTrait,
+    copies: &[workspace_connector::Model],
+) -> ServiceResult<BTreeMap<i64, connector::Model>> {
+    let ids: Vec<i64> = copies.iter().filter_map(|c| c.connector_id).collect();
+    let listings: BTreeMap<i64, connector::Model> = connector::Entity::find()
+        .filter(connector::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    Ok(copies
+        .iter()
+        .filter_map(|c| Some((c.id, listings.get(&c.connector_id?)?.clone())))
+        .collect())
+}
+
 /// Listing slugs of a workspace's copies, by copy id.
 async fn copy_slugs(
     db: &impl ConnectionTrait,
     copies: &[workspace_connector::Model],
 ) -> ServiceResult<BTreeMap<i64, String>> {
-    let ids: Vec<i64> = copies.iter().filter_map(|c| c.connector_id).collect();
-    let slugs: BTreeMap<i64, String> = connector::Entity::find()
-        .filter(connector::Column::Id.is_in(ids))
-        .all(db)
+    Ok(copy_listings(db, copies)
         .await?
         .into_iter()
-        .map(|l| (l.id, l.slug))
-        .collect();
-    Ok(copies
-        .iter()
-        .filter_map(|c| Some((c.id, slugs.get(&c.connector_id?)?.clone())))
+        .map(|(id, listing)| (id, listing.slug))
         .collect())
 }
 
@@ -140,10 +153,17 @@ pub async fn export(
         .filter(workspace_connector::Column::WorkspaceId.eq(ws.id))
         .all(db)
         .await?;
-    let slugs = copy_slugs(db, &copies).await?;
-    let by_slug: BTreeMap<&str, &workspace_connector::Model> = copies
+    let listings = copy_listings(db, &copies).await?;
+    let slugs: BTreeMap<i64, String> = listings
         .iter()
-        .filter_map(|c| Some((slugs.get(&c.id)?.as_str(), c)))
+        .map(|(id, listing)| (*id, listing.slug.clone()))
+        .collect();
+    let by_slug: BTreeMap<&str, (&workspace_connector::Model, &connector::Model)> = copies
+        .iter()
+        .filter_map(|c| {
+            let listing = listings.get(&c.id)?;
+            Some((listing.slug.as_str(), (c, listing)))
+        })
         .collect();
     let package_recipes: Vec<packager::Recipe> = chosen.iter().map(to_package_recipe).collect();
     let used: BTreeSet<String> = package_recipes
@@ -153,43 +173,17 @@ pub async fn export(
 
     let mut connectors = Vec::new();
     for slug in &used {
-        let copy = by_slug.get(slug.as_str()).ok_or_else(|| {
+        let (copy, listing) = by_slug.get(slug.as_str()).ok_or_else(|| {
             ServiceError::from(UserProblem::bad_input(
                 &["input"],
                 format!("a selected recipe uses {slug}, which is not installed in this workspace"),
             ))
         })?;
-        let released = copy.released_number.ok_or_else(|| {
-            ServiceError::from(UserProblem::bad_input(
-                &["input"],
-                format!("{slug} has no released version; release it before exporting"),
-            ))
-        })?;
-        let version = crate::lifecycle::version(db, copy.id, released)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("copy {} lost its released version", copy.id))?;
-        let parent = match copy.parent_version_id {
-            Some(id) => connector_version::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|v| ConnectorParent {
-                    listing: slug.clone(),
-                    version: v.version,
-                }),
-            None => None,
-        };
-        connectors.push(ConnectorAsset {
-            slug: slug.clone(),
-            name: copy.name.clone(),
-            workspace_version: released,
-            sha256: version.sha256.clone(),
-            source: version.source,
-            parent,
-        });
+        connectors.push(export_connector(db, &access, copy, listing).await?);
     }
     let used_copies: BTreeSet<i64> = used
         .iter()
-        .filter_map(|s| by_slug.get(s.as_str()).map(|c| c.id))
+        .filter_map(|s| by_slug.get(s.as_str()).map(|(c, _)| c.id))
         .collect();
     let connections: Vec<packager::Connection> = connection::Entity::find()
         .filter(connection::Column::WorkspaceId.eq(ws.id))
@@ -276,6 +270,118 @@ pub async fn export(
     .await?;
     txn.commit().await?;
     Ok(record)
+}
+
+/// A copy at its released version, as it travels in a package. A closed-source listing's copy goes
+/// by reference to the catalog version its released source is byte-identical to, so that no part
+/// of that source enters the archive; any other copy carries its source, which needs
+/// `connector.view_source` here.
+async fn export_connector(
+    db: &DatabaseConnection,
+    access: &WorkspaceAccess,
+    copy: &workspace_connector::Model,
+    listing: &connector::Model,
+) -> ServiceResult<ConnectorAsset> {
+    let slug = &listing.slug;
+    let released = copy.released_number.ok_or_else(|| {
+        ServiceError::from(UserProblem::bad_input(
+            &["input"],
+            format!("{slug} has no released version; release it before exporting"),
+        ))
+    })?;
+    let version = crate::lifecycle::version(db, copy.id, released)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("copy {} lost its released version", copy.id))?;
+    let parent = match copy.parent_version_id {
+        Some(id) => connector_version::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|v| ConnectorParent {
+                listing: slug.clone(),
+                version: v.version,
+            }),
+        None => None,
+    };
+    let content = if listing.source_hidden {
+        ConnectorContent::Reference(catalog_reference(db, listing, copy, &version).await?)
+    } else {
+        require_source_export(db, access, copy, slug).await?;
+        ConnectorContent::Source(version.source)
+    };
+    Ok(ConnectorAsset {
+        slug: slug.clone(),
+        name: copy.name.clone(),
+        workspace_version: released,
+        content,
+        sha256: version.sha256,
+        parent,
+    })
+}
+
+/// The community version of `listing` whose source is byte for byte the copy's released one:
+/// its parent when that matches, else the oldest such version not yanked, else the oldest.
+async fn catalog_reference(
+    db: &DatabaseConnection,
+    listing: &connector::Model,
+    copy: &workspace_connector::Model,
+    released: &wcv::Model,
+) -> ServiceResult<CatalogReference> {
+    connector_version::Entity::find()
+        .filter(connector_version::Column::ConnectorId.eq(listing.id))
+        .filter(connector_version::Column::Sha256.eq(&released.sha256))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|v| v.source == released.source)
+        .min_by_key(|v| (Some(v.id) != copy.parent_version_id, v.yanked, v.id))
+        .map(|v| CatalogReference {
+            listing: listing.slug.clone(),
+            version: v.version,
+            sha256: v.sha256,
+        })
+        .ok_or_else(|| {
+            UserProblem::bad_input(
+                &["input"],
+                format!(
+                    "{} is closed source and its released version {} is not a published \
+                     version of the listing: a closed-source connector travels only by \
+                     reference to a published version, so its local edits cannot be exported",
+                    listing.slug, released.number
+                ),
+            )
+            .into()
+        })
+}
+
+/// Exporting a connector's source is reading it: `connector.view_source`, or `FORBIDDEN` with the
+/// refusal on the audit log. Recorded on the plain connection, outside any transaction, so that
+/// nothing rolls the record back; nothing else is written.
+async fn require_source_export(
+    db: &DatabaseConnection,
+    access: &WorkspaceAccess,
+    copy: &workspace_connector::Model,
+    slug: &str,
+) -> ServiceResult<()> {
+    if access.can(Permission::ConnectorViewSource) {
+        return Ok(());
+    }
+    audit::record(
+        db,
+        AuditEntry {
+            workspace_id: Some(access.workspace.id),
+            actor_id: Some(access.user.id),
+            action: &Permission::ConnectorViewSource.name(),
+            object_type: "workspace_connector",
+            object_id: copy.id.to_string(),
+            outcome: Outcome::Denied,
+            detail: json!({ "reason": "package export", "connector": slug, "role": access.role }),
+        },
+    )
+    .await?;
+    Err(ServiceError::Forbidden(format!(
+        "export the source of the connector {slug} (it needs the {} permission)",
+        Permission::ConnectorViewSource.name()
+    )))
 }
 
 fn to_package_recipe(r: &recipe::Model) -> packager::Recipe {
@@ -426,6 +532,68 @@ pub async fn target_view(
     Ok(view)
 }
 
+/// What this server's catalog holds for the package's catalog references, in the packager's
+/// terms: the plan turns a listing or version missing here, or another sha256, into a conflict.
+async fn catalog_view(
+    db: &impl ConnectionTrait,
+    package: &Package,
+) -> ServiceResult<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut catalog: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for reference in package.references() {
+        let Some(listing) = connector::Entity::find()
+            .filter(connector::Column::Slug.eq(&reference.listing))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let versions = catalog.entry(listing.slug.clone()).or_default();
+        if let Some(version) = catalog_version(db, &listing, &reference.version).await? {
+            versions.insert(version.version, version.sha256);
+        }
+    }
+    Ok(catalog)
+}
+
+async fn catalog_version(
+    db: &impl ConnectionTrait,
+    listing: &connector::Model,
+    version: &str,
+) -> ServiceResult<Option<connector_version::Model>> {
+    Ok(connector_version::Entity::find()
+        .filter(connector_version::Column::ConnectorId.eq(listing.id))
+        .filter(connector_version::Column::Version.eq(version))
+        .one(db)
+        .await?)
+}
+
+/// The source an imported connector's new version gets: the package's, or that of the catalog
+/// version its reference names, which the importer never sees.
+async fn imported_source(
+    txn: &DatabaseTransaction,
+    asset: &ConnectorAsset,
+) -> ServiceResult<String> {
+    let reference = match &asset.content {
+        ConnectorContent::Source(source) => return Ok(source.clone()),
+        ConnectorContent::Reference(reference) => reference,
+    };
+    let listing = connector::Entity::find()
+        .filter(connector::Column::Slug.eq(&reference.listing))
+        .one(txn)
+        .await?;
+    let version = match &listing {
+        Some(listing) => catalog_version(txn, listing, &reference.version).await?,
+        None => None,
+    };
+    // The plan checked this inside the same transaction; failing here is a bug, not bad input.
+    version
+        .map(|v| v.source)
+        .filter(|source| sha256_hex(source.as_bytes()) == reference.sha256)
+        .ok_or_else(|| {
+            anyhow::anyhow!("the catalog reference of {} did not resolve", asset.slug).into()
+        })
+}
+
 fn package_problem(err: &packager::ReadError) -> ServiceError {
     let mut message = format!("[{}] {err}", err.code());
     if let Some(path) = err.path() {
@@ -473,8 +641,13 @@ pub async fn import(
     let keys = trusted_keys(&access.workspace)?;
     packager::verify(&package, &keys, access.workspace.require_signed_packages)
         .map_err(|e| package_problem(&e))?;
+    // A connector travelling by reference gets a published (so validated) catalog source, if the
+    // plan finds that its reference resolves.
     for asset in &package.connectors {
-        validate_source(asset.source.clone()).await.map_err(|_| {
+        let Some(source) = asset.source() else {
+            continue;
+        };
+        validate_source(source.to_owned()).await.map_err(|_| {
             ServiceError::from(UserProblem::bad_input(
                 &["input", "archive"],
                 format!(
@@ -486,7 +659,8 @@ pub async fn import(
     }
 
     let txn = db::begin_write(db).await?;
-    let view = target_view(&txn, access.workspace.id).await?;
+    let mut view = target_view(&txn, access.workspace.id).await?;
+    view.catalog = catalog_view(&txn, &package).await?;
     let plan = packager::plan(&package, &view);
     let fingerprint = plan.fingerprint(&view);
     let manifest = serde_json::to_value(&package.manifest).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -619,7 +793,8 @@ async fn apply(
             .iter()
             .find(|a| a.slug == step.slug)
             .ok_or_else(|| anyhow::anyhow!("plan names a connector the package lacks"))?;
-        apply_connector(txn, access, asset, step.create_version, now).await?;
+        let source = imported_source(txn, asset).await?;
+        apply_connector(txn, access, asset, &source, step.create_version, now).await?;
         progress.step()?;
     }
     let copies = workspace_connector::Entity::find()
@@ -738,16 +913,18 @@ async fn apply(
 }
 
 /// Create or update the workspace's copy of an imported connector: a new version (origin
-/// `imported`) that is also released, and the community lineage kept when this catalog has it.
+/// `imported`, with `source`: the package's or the catalog's) that is also released, and the
+/// community lineage kept when this catalog has it.
 async fn apply_connector(
     txn: &DatabaseTransaction,
     access: &WorkspaceAccess,
     asset: &ConnectorAsset,
+    source: &str,
     create_version: Option<i32>,
     now: chrono::DateTime<Utc>,
 ) -> ServiceResult<()> {
     let ws = access.workspace.id;
-    let capabilities = sdk::parse(&asset.source)
+    let capabilities = sdk::parse(source)
         .map_err(|e| anyhow::anyhow!("validated source no longer parses: {e}"))?;
     let listing = connector::Entity::find()
         .filter(connector::Column::Slug.eq(&asset.slug))
@@ -806,7 +983,7 @@ async fn apply_connector(
     wcv::ActiveModel {
         workspace_connector_id: Set(copy.id),
         number: Set(number),
-        source: Set(asset.source.clone()),
+        source: Set(source.to_owned()),
         sha256: Set(asset.sha256.clone()),
         origin: Set("imported".to_owned()),
         author_id: Set(Some(access.user.id)),

@@ -8,8 +8,8 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use crate::canonical::{sha256_hex, to_canonical_bytes};
 use crate::model::{
-    AssetType, ConnectorAsset, Dependency, FORMAT_VERSION, Manifest, ManifestAsset, Package,
-    PackageInput,
+    AssetType, ConnectorAsset, ConnectorContent, Dependency, FORMAT_VERSION, Manifest,
+    ManifestAsset, Package, PackageInput,
 };
 use crate::names::{self, NameProblem};
 use crate::signature::PackageSigner;
@@ -41,6 +41,9 @@ pub enum BuildError {
     DuplicatePath { path: String },
     #[error("the sha256 given for connector {slug:?} is not the sha256 of its source")]
     SourceHashMismatch { slug: String },
+    /// A connector travelling by reference names a catalog version it cannot be.
+    #[error("the catalog reference of connector {slug:?} {problem}")]
+    BadReference { slug: String, problem: &'static str },
     #[error("could not serialize {path}: {source}")]
     Json {
         path: String,
@@ -132,16 +135,17 @@ fn assemble_files(
             path,
             bytes,
         );
-        let path = names::connector_source_path(&connector.slug);
-        let bytes = connector.source.as_bytes().to_vec();
-        add(
-            AssetType::ConnectorSource,
-            &connector.slug,
-            &connector.name,
-            &folder,
-            path,
-            bytes,
-        );
+        // A connector that travels by reference has no source entry at all.
+        if let Some(source) = connector.source() {
+            add(
+                AssetType::ConnectorSource,
+                &connector.slug,
+                &connector.name,
+                &folder,
+                names::connector_source_path(&connector.slug),
+                source.as_bytes().to_vec(),
+            );
+        }
     }
     assets.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -254,14 +258,26 @@ fn check_input(input: &PackageInput) -> Result<(), BuildError> {
             value: connector.slug.clone(),
             problem,
         })?;
-        if sha256_hex(connector.source.as_bytes()) != connector.sha256 {
-            return Err(BuildError::SourceHashMismatch {
-                slug: connector.slug.clone(),
-            });
+        match &connector.content {
+            ConnectorContent::Source(source) => {
+                if sha256_hex(source.as_bytes()) != connector.sha256 {
+                    return Err(BuildError::SourceHashMismatch {
+                        slug: connector.slug.clone(),
+                    });
+                }
+            }
+            ConnectorContent::Reference(reference) => {
+                if let Some(problem) = reference.problem(&connector.slug, &connector.sha256) {
+                    return Err(BuildError::BadReference {
+                        slug: connector.slug.clone(),
+                        problem,
+                    });
+                }
+            }
         }
         claim(
             &connector.slug,
-            names::connector_source_path(&connector.slug),
+            names::connector_metadata_path(&connector.slug),
         )?;
     }
     Ok(())

@@ -12,6 +12,10 @@
 //! - [`plan`]: what importing a package would do to a workspace, given a [`TargetView`] of it, with
 //!   a [`Plan::fingerprint`] so that applying can refuse when the target changed since the dry run.
 //!
+//! A closed-source connector never travels as source: its [`ConnectorContent::Reference`] names a
+//! published catalog version by listing, version and sha256, and the importing server resolves it
+//! from its own catalog (the [`TargetView::catalog`] the caller fills in, checked by `plan`).
+//!
 //! It knows nothing of the database, GraphQL or HTTP, and never touches the file system: the `api`
 //! crate's services hand it assets and a view of the workspace, and act on the plan it returns.
 //! The caller leaves secret connection fields out of [`Connection::fields`]; they never enter a
@@ -28,8 +32,9 @@ mod signature;
 
 pub use build::{BuildError, BuildOptions, assemble, build};
 pub use model::{
-    AssetType, Connection, ConnectorAsset, ConnectorParent, Dependency, FORMAT_VERSION, Manifest,
-    ManifestAsset, Package, PackageInput, PackageSource, Recipe, RecipeState, Signature,
+    AssetType, CatalogReference, Connection, ConnectorAsset, ConnectorContent, ConnectorParent,
+    Dependency, FORMAT_VERSION, Manifest, ManifestAsset, Package, PackageInput, PackageSource,
+    Recipe, RecipeState, Signature,
 };
 pub use plan::{
     Action, ConnectionPlan, ConnectorPlan, Credentials, DependencyKind, MissingDependency, Plan,

@@ -82,15 +82,63 @@ pub struct ConnectorParent {
     pub version: String,
 }
 
-/// A workspace connector at its released version: `source` goes to
-/// `connectors/<slug>/connector.rhai`, everything else to `connectors/<slug>/connector.json`.
+/// A published community version, named so that the importing server takes the source from its
+/// own catalog: what a closed-source connector carries instead of its source. The importer never
+/// sees that source; it resolves only if the importing server's catalog holds `version` of
+/// `listing` with exactly this `sha256`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogReference {
+    /// The listing's slug; always the connector's own slug.
+    pub listing: String,
+    /// The community version (semver) whose source is byte-identical to the released one.
+    pub version: String,
+    /// Lowercase hex sha256 of that version's source; always the connector's own `sha256`.
+    pub sha256: String,
+}
+
+impl CatalogReference {
+    /// Why this reference cannot be the one of connector `slug` whose source hashes to `sha256`,
+    /// if it cannot. The same rule holds when building and when reading.
+    pub(crate) fn problem(&self, slug: &str, sha256: &str) -> Option<&'static str> {
+        let version_ok = (1..=64).contains(&self.version.len())
+            && self
+                .version
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'));
+        if self.listing != slug {
+            Some("names another listing than the connector's own slug")
+        } else if !crate::canonical::is_sha256_hex(&self.sha256) {
+            Some("has a sha256 that is not 64 lowercase hex digits")
+        } else if self.sha256 != sha256 {
+            Some("pins another sha256 than the connector's")
+        } else if !version_ok {
+            Some("has a version that is not 1 to 64 letters, digits, `.`, `-` or `+`")
+        } else {
+            None
+        }
+    }
+}
+
+/// How a connector's released source travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectorContent {
+    /// In the package, as `connectors/<slug>/connector.rhai`.
+    Source(String),
+    /// Not in the package at all: `connector.json` names a catalog version instead.
+    Reference(CatalogReference),
+}
+
+/// A workspace connector at its released version: its source (when it travels with the package)
+/// goes to `connectors/<slug>/connector.rhai`, everything else to
+/// `connectors/<slug>/connector.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectorAsset {
     pub slug: String,
     pub name: String,
     pub workspace_version: i32,
-    pub source: String,
-    /// Lowercase hex sha256 of `source`.
+    pub content: ConnectorContent,
+    /// Lowercase hex sha256 of the released source, carried or referenced.
     pub sha256: String,
     pub parent: Option<ConnectorParent>,
 }
@@ -104,9 +152,29 @@ pub(crate) struct ConnectorMetadata {
     pub workspace_version: i32,
     pub sha256: String,
     pub parent: Option<ConnectorParent>,
+    /// Absent (not `null`) for a connector whose source is in the package, so those files read
+    /// exactly as before references existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<CatalogReference>,
 }
 
 impl ConnectorAsset {
+    /// The source, when the package carries it.
+    pub fn source(&self) -> Option<&str> {
+        match &self.content {
+            ConnectorContent::Source(source) => Some(source),
+            ConnectorContent::Reference(_) => None,
+        }
+    }
+
+    /// The catalog version to take the source from, when the package carries none.
+    pub fn reference(&self) -> Option<&CatalogReference> {
+        match &self.content {
+            ConnectorContent::Source(_) => None,
+            ConnectorContent::Reference(reference) => Some(reference),
+        }
+    }
+
     pub(crate) fn metadata(&self) -> ConnectorMetadata {
         ConnectorMetadata {
             slug: self.slug.clone(),
@@ -114,6 +182,7 @@ impl ConnectorAsset {
             workspace_version: self.workspace_version,
             sha256: self.sha256.clone(),
             parent: self.parent.clone(),
+            reference: self.reference().cloned(),
         }
     }
 }
@@ -134,12 +203,13 @@ pub enum AssetType {
     Connection,
     /// `connectors/<slug>/connector.json`
     Connector,
-    /// `connectors/<slug>/connector.rhai`
+    /// `connectors/<slug>/connector.rhai` (absent for a connector that travels by reference)
     ConnectorSource,
 }
 
-/// One file of the package, as listed in the manifest. Connectors have two entries (metadata and
-/// source); their `asset_id` is the slug and their `folder` is `connectors/<slug>`.
+/// One file of the package, as listed in the manifest. A connector has two entries (metadata and
+/// source), or one (metadata) when it travels by reference; their `asset_id` is the slug and their
+/// `folder` is `connectors/<slug>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestAsset {
@@ -196,6 +266,14 @@ pub struct Package {
     pub recipes: Vec<Recipe>,
     pub connections: Vec<Connection>,
     pub connectors: Vec<ConnectorAsset>,
+}
+
+impl Package {
+    /// The catalog references of the connectors that travel by one: what the importing server
+    /// looks up in its catalog to fill in [`crate::TargetView::catalog`].
+    pub fn references(&self) -> impl Iterator<Item = &CatalogReference> {
+        self.connectors.iter().filter_map(ConnectorAsset::reference)
+    }
 }
 
 /// Everything `build` needs. `created_at` is supplied by the caller so that builds are

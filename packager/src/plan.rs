@@ -23,6 +23,13 @@ pub struct TargetView {
     pub connections: BTreeMap<String, TargetConnection>,
     /// By slug.
     pub connectors: BTreeMap<String, TargetConnector>,
+    /// What the target server's catalog holds for the package's catalog references (see
+    /// [`Package::references`]): by listing slug, by version, the sha256 of that version's
+    /// source. A listing the catalog lacks is absent; a listing it has maps the referenced
+    /// versions it has. Left out of the serialized view when empty, so packages without
+    /// references fingerprint as before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub catalog: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +119,21 @@ pub enum Reason {
     /// The target's copy descends from another community listing.
     LineageDiffers {
         target_listing: String,
+    },
+    /// The connector travels by reference to a listing the target's catalog does not have.
+    UnknownListing {
+        listing: String,
+    },
+    /// The connector travels by reference to a version its listing does not have here.
+    UnknownVersion {
+        listing: String,
+        version: String,
+    },
+    /// The referenced catalog version exists here, but its source is not the one the package
+    /// pins.
+    CatalogSha256Differs {
+        listing: String,
+        version: String,
     },
 }
 
@@ -301,6 +323,9 @@ fn action_for(reasons: &[Reason], existing: bool) -> Action {
             Reason::PathTaken { .. }
                 | Reason::ConnectorDiffers { .. }
                 | Reason::LineageDiffers { .. }
+                | Reason::UnknownListing { .. }
+                | Reason::UnknownVersion { .. }
+                | Reason::CatalogSha256Differs { .. }
         )
     });
     match (conflict, existing, reasons.is_empty()) {
@@ -391,18 +416,40 @@ fn plan_connection(connection: &Connection, target: &TargetView) -> ConnectionPl
     }
 }
 
+/// Why the connector's catalog reference does not resolve in the target, if it travels by one.
+/// Checked whatever else the plan says: a reference that does not resolve is refused even when
+/// the target already holds the same source.
+fn unresolved_reference(connector: &ConnectorAsset, target: &TargetView) -> Option<Reason> {
+    let reference = connector.reference()?;
+    let (listing, version) = (reference.listing.clone(), reference.version.clone());
+    let Some(versions) = target.catalog.get(&reference.listing) else {
+        return Some(Reason::UnknownListing { listing });
+    };
+    match versions.get(&reference.version) {
+        None => Some(Reason::UnknownVersion { listing, version }),
+        Some(sha256) if *sha256 != reference.sha256 => {
+            Some(Reason::CatalogSha256Differs { listing, version })
+        }
+        Some(_) => None,
+    }
+}
+
 fn plan_connector(connector: &ConnectorAsset, target: &TargetView) -> ConnectorPlan {
+    let mut reasons = Vec::new();
     let Some(current) = target.connectors.get(&connector.slug) else {
+        reasons.push(Reason::NotInTarget);
+        reasons.extend(unresolved_reference(connector, target));
+        let action = action_for(&reasons, false);
+        let created = (action == Action::Create).then_some(1);
         return ConnectorPlan {
             slug: connector.slug.clone(),
-            action: Action::Create,
-            reasons: vec![Reason::NotInTarget],
-            create_version: Some(1),
-            released_version: Some(1),
-            lineage: connector.parent.clone(),
+            action,
+            reasons,
+            create_version: created,
+            released_version: created,
+            lineage: created.and(connector.parent.clone()),
         };
     };
-    let mut reasons = Vec::new();
     if let (Some(ours), Some(theirs)) = (&connector.parent, &current.parent)
         && ours.listing != theirs.listing
     {
@@ -415,6 +462,7 @@ fn plan_connector(connector: &ConnectorAsset, target: &TargetView) -> ConnectorP
         Some(sha) if *sha != connector.sha256 => reasons.push(Reason::SourceChanged),
         Some(_) => {}
     }
+    reasons.extend(unresolved_reference(connector, target));
     let action = action_for(&reasons, true);
     let (create_version, released_version, lineage) = match action {
         Action::Update => {

@@ -10,7 +10,8 @@
 //! 4. decompression, counting the bytes actually produced against the same limits;
 //! 5. the manifest: format version, schema, paths agree with the layout;
 //! 6. every listed file present with its size and sha256, every file listed;
-//! 7. every asset file parses and agrees with its manifest entry.
+//! 7. every asset file parses and agrees with its manifest entry; each connector carries exactly one
+//!    of its source and a catalog reference.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read};
@@ -21,8 +22,8 @@ use zip::ZipArchive;
 use crate::archive::{CentralEntry, central_directory};
 use crate::canonical::sha256_hex;
 use crate::model::{
-    AssetType, Connection, ConnectorAsset, ConnectorMetadata, FORMAT_VERSION, Manifest,
-    ManifestAsset, Package, Recipe,
+    AssetType, Connection, ConnectorAsset, ConnectorContent, ConnectorMetadata, FORMAT_VERSION,
+    Manifest, ManifestAsset, Package, Recipe,
 };
 use crate::names;
 
@@ -104,6 +105,14 @@ pub enum ReadError {
     MalformedManifest { reason: String },
     #[error("{path} is not valid: {reason}")]
     MalformedAsset { path: String, reason: String },
+    /// A connector is either carried (its source file) or referenced (a `reference` in its
+    /// `connector.json`), never both: a source next to a reference is a closed source leaking.
+    #[error(
+        "{path} carries a catalog reference, yet the package also holds the connector's source"
+    )]
+    SourceAndReference { path: String },
+    #[error("{path} carries no catalog reference, and the package holds no source for it")]
+    NoSourceNorReference { path: String },
     #[error("the package is not signed, and this workspace requires signed packages")]
     SignatureRequired,
     #[error("the package signature is not valid: {reason}")]
@@ -135,6 +144,8 @@ impl ReadError {
             Self::MalformedArchive { .. } => "MALFORMED_ARCHIVE",
             Self::MalformedManifest { .. } => "MALFORMED_MANIFEST",
             Self::MalformedAsset { .. } => "MALFORMED_ASSET",
+            Self::SourceAndReference { .. } => "CONNECTOR_SOURCE_AND_REFERENCE",
+            Self::NoSourceNorReference { .. } => "CONNECTOR_SOURCE_MISSING",
             Self::SignatureRequired => "SIGNATURE_REQUIRED",
             Self::BadSignature { .. } => "BAD_SIGNATURE",
             Self::UntrustedKey { .. } => "UNTRUSTED_KEY",
@@ -157,7 +168,9 @@ impl ReadError {
             | Self::SizeMismatch { path, .. }
             | Self::UnsupportedEntry { path, .. }
             | Self::CorruptEntry { path, .. }
-            | Self::MalformedAsset { path, .. } => Some(path),
+            | Self::MalformedAsset { path, .. }
+            | Self::SourceAndReference { path }
+            | Self::NoSourceNorReference { path } => Some(path),
             Self::UnsupportedFormatVersion { .. }
             | Self::MalformedManifest { .. }
             | Self::SignatureRequired
@@ -461,12 +474,7 @@ fn check_manifest(manifest: &Manifest) -> Result<(), ReadError> {
                 asset.asset_id
             )));
         }
-        let hex_ok = asset.sha256.len() == 64
-            && asset
-                .sha256
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if !hex_ok {
+        if !crate::canonical::is_sha256_hex(&asset.sha256) {
             return Err(malformed_manifest(format!(
                 "the sha256 of {} is not lowercase hex",
                 asset.path
@@ -517,6 +525,8 @@ fn expected_path(asset: &ManifestAsset) -> Option<String> {
     }
 }
 
+/// A source without its `connector.json` is malformed; a `connector.json` without a source is a
+/// connector travelling by reference, judged with its content in step 7.
 fn check_connectors_complete(manifest: &Manifest) -> Result<(), ReadError> {
     let slugs = |kind| -> BTreeSet<&str> {
         manifest
@@ -527,10 +537,12 @@ fn check_connectors_complete(manifest: &Manifest) -> Result<(), ReadError> {
             .collect()
     };
     let metadata = slugs(AssetType::Connector);
-    let sources = slugs(AssetType::ConnectorSource);
-    if let Some(slug) = metadata.symmetric_difference(&sources).next() {
+    if let Some(slug) = slugs(AssetType::ConnectorSource)
+        .difference(&metadata)
+        .next()
+    {
         return Err(malformed_manifest(format!(
-            "connector {slug} needs both connector.json and connector.rhai"
+            "connector {slug} has a connector.rhai but no connector.json"
         )));
     }
     Ok(())
@@ -639,24 +651,44 @@ fn connector(
         ));
     }
     let source_path = names::connector_source_path(&metadata.slug);
-    let source_bytes = files
-        .get(&source_path)
-        .ok_or_else(|| ReadError::MissingFile {
-            path: source_path.clone(),
-        })?;
-    if sha256_hex(source_bytes) != metadata.sha256 {
-        return Err(ReadError::HashMismatch { path: source_path });
-    }
-    let source =
-        String::from_utf8(source_bytes.clone()).map_err(|_| ReadError::MalformedAsset {
-            path: source_path,
-            reason: "not UTF-8".to_owned(),
-        })?;
+    // Step 6 made the manifest and the archive agree: the source is here exactly when listed.
+    let content = match (metadata.reference.clone(), files.get(&source_path)) {
+        (Some(_), Some(_)) => {
+            return Err(ReadError::SourceAndReference {
+                path: asset.path.clone(),
+            });
+        }
+        (None, None) => {
+            return Err(ReadError::NoSourceNorReference {
+                path: asset.path.clone(),
+            });
+        }
+        (Some(reference), None) => {
+            if let Some(problem) = reference.problem(&metadata.slug, &metadata.sha256) {
+                return Err(malformed_asset(
+                    asset,
+                    format!("its catalog reference {problem}"),
+                ));
+            }
+            ConnectorContent::Reference(reference)
+        }
+        (None, Some(source_bytes)) => {
+            if sha256_hex(source_bytes) != metadata.sha256 {
+                return Err(ReadError::HashMismatch { path: source_path });
+            }
+            let source =
+                String::from_utf8(source_bytes.clone()).map_err(|_| ReadError::MalformedAsset {
+                    path: source_path,
+                    reason: "not UTF-8".to_owned(),
+                })?;
+            ConnectorContent::Source(source)
+        }
+    };
     Ok(ConnectorAsset {
         slug: metadata.slug,
         name: metadata.name,
         workspace_version: metadata.workspace_version,
-        source,
+        content,
         sha256: metadata.sha256,
         parent: metadata.parent,
     })

@@ -287,7 +287,8 @@ fn ambiguous_input_is_refused_at_build_time() {
     ));
 
     let mut input = sample_input();
-    input.connectors[0].source.push_str("// edited\n");
+    input.connectors[0].content =
+        packager::ConnectorContent::Source("#{ title: \"Slack\" }\n// edited\n".into());
     assert!(matches!(
         build(&input, &BuildOptions::default()),
         Err(BuildError::SourceHashMismatch { .. })

@@ -452,6 +452,12 @@ fn every_code_is_distinct_and_upper_case() {
             path: String::new(),
             reason: String::new(),
         },
+        ReadError::SourceAndReference {
+            path: String::new(),
+        },
+        ReadError::NoSourceNorReference {
+            path: String::new(),
+        },
         ReadError::SignatureRequired,
         ReadError::BadSignature {
             reason: String::new(),

@@ -195,7 +195,8 @@ pub struct PackageMutationRoot;
 #[Object]
 impl PackageMutationRoot {
     /// Export recipes with the connectors (at their released versions) and connections they use.
-    /// Needs `PACKAGE_EXPORT`.
+    /// Needs `PACKAGE_EXPORT`, and `CONNECTOR_VIEW_SOURCE` for each connector whose source goes
+    /// in; a closed-source connector goes by reference to its catalog version, without source.
     async fn export_package(
         &self,
         ctx: &Context<'_>,

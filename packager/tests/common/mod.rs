@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 
 use packager::{
-    BuildOptions, Connection, ConnectorAsset, ConnectorParent, PackageInput, PackageSource, Recipe,
-    RecipeState, canonical::sha256_hex,
+    BuildOptions, CatalogReference, Connection, ConnectorAsset, ConnectorContent, ConnectorParent,
+    PackageInput, PackageSource, Recipe, RecipeState, canonical::sha256_hex,
 };
 use serde_json::{Value, json};
 use zip::write::SimpleFileOptions;
@@ -17,6 +17,7 @@ pub const LEAD_SYNC: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e01";
 pub const DIGEST: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e02";
 pub const SLACK_CONN: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e03";
 pub const CRM_CONN: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e04";
+pub const INVOICES: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e05";
 
 pub fn recipe(asset_id: &str, folder: &str, name: &str, definition: Value) -> Recipe {
     Recipe {
@@ -47,13 +48,57 @@ pub fn connector(slug: &str, source: &str, parent: Option<(&str, &str)>) -> Conn
         slug: slug.to_owned(),
         name: format!("{slug} connector"),
         workspace_version: 3,
-        source: source.to_owned(),
+        content: ConnectorContent::Source(source.to_owned()),
         sha256: sha256_hex(source.as_bytes()),
         parent: parent.map(|(listing, version)| ConnectorParent {
             listing: listing.to_owned(),
             version: version.to_owned(),
         }),
     }
+}
+
+/// The closed source of the `erp` connector in [`referencing_input`]: it never enters a package.
+pub const CLOSED_SOURCE: &str = "#{ title: \"ERP\", secret_sauce: \"closed-source-line-7f3a\" }\n";
+
+/// A connector that travels by reference to `version` of its own listing, whose source is `source`.
+pub fn referenced_connector(slug: &str, version: &str, source: &str) -> ConnectorAsset {
+    let sha256 = sha256_hex(source.as_bytes());
+    ConnectorAsset {
+        slug: slug.to_owned(),
+        name: format!("{slug} connector"),
+        workspace_version: 2,
+        content: ConnectorContent::Reference(CatalogReference {
+            listing: slug.to_owned(),
+            version: version.to_owned(),
+            sha256: sha256.clone(),
+        }),
+        sha256,
+        parent: Some(ConnectorParent {
+            listing: slug.to_owned(),
+            version: version.to_owned(),
+        }),
+    }
+}
+
+/// The sample plus a recipe using `erp`, a closed-source connector that travels by reference to
+/// `erp` 1.1.0 (whose source is [`CLOSED_SOURCE`]).
+pub fn referencing_input() -> PackageInput {
+    let mut input = sample_input();
+    let invoices = json!({
+        "trigger": {"connector": "erp", "trigger": "new_invoice", "input": {}},
+        "steps": [{"connector": "slack", "action": "post_message", "input": {"text": "invoice"}}]
+    });
+    input
+        .recipes
+        .push(recipe(INVOICES, "finance", "Invoices", invoices));
+    input
+        .connectors
+        .push(referenced_connector("erp", "1.1.0", CLOSED_SOURCE));
+    input
+}
+
+pub fn referencing_archive() -> Vec<u8> {
+    packager::build(&referencing_input(), &BuildOptions::default()).expect("the sample builds")
 }
 
 /// Two recipes, two connections, two connectors; every dependency inside the package.

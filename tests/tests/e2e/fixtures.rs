@@ -171,3 +171,27 @@ pub fn recipe_connector_source(title: &str) -> String {
         "#{{\n  title: \"{title}\",\n  description: \"Test connector with a trigger\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: #{{\n    fields: [ #{{ name: \"api_key\", control_type: \"password\" }}, #{{ name: \"region\" }} ],\n    authorization: #{{ type: \"api_key\", header: \"X-Api-Key\", value: |c| c.api_key }},\n    base_uri: |c| \"https://api.example.com\",\n  }},\n  test: |connection| true,\n  actions: #{{\n    get_item: #{{\n      title: \"Get item\",\n      input_fields: [ #{{ name: \"id\" }} ],\n      output_fields: [ #{{ name: \"ok\", type: \"boolean\" }} ],\n      execute: |connection, input| #{{ ok: true }},\n    }},\n  }},\n  triggers: #{{\n    new_item: #{{\n      title: \"New item\",\n      output_fields: [ #{{ name: \"id\" }} ],\n      poll: |connection, input, cursor| #{{ events: [ #{{ id: \"1\" }} ], next_cursor: () }},\n      dedup: |event| `${{event.id}}`,\n    }},\n  }},\n}}\n"
     )
 }
+
+// ---- The demo catalog's closed-source connector, for the package tests. ----
+
+/// Version 1.0.0 of the closed-source Acme ERP connector of the demo catalog
+/// (`examples/connectors/acme-erp`): a source that no package may carry.
+pub const ACME_ERP_1_0_0: &str =
+    include_str!("../../../examples/connectors/acme-erp/versions/1.0.0.rhai");
+
+/// Version 1.1.0 of the same connector (it adds the `new_invoice` trigger).
+pub const ACME_ERP_1_1_0: &str =
+    include_str!("../../../examples/connectors/acme-erp/versions/1.1.0.rhai");
+
+/// A line of the closed source that nothing else in a package could contain.
+pub const ACME_ERP_DISTINCTIVE_LINE: &str =
+    "base_uri: |connection| `https://api.acme-erp.example/v3/tenants/${connection.tenant_id}`,";
+
+/// Every line of `source` that is its own: at least 40 characters once trimmed.
+pub fn distinctive_lines(source: &str) -> Vec<&str> {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.len() >= 40)
+        .collect()
+}

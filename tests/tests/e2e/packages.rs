@@ -3,7 +3,10 @@
 //! checked by independent zip readers, and a production workspace plans and applies it, keeping
 //! its own credentials across imports. Exports are deterministic; stale plans and unreleased
 //! connectors are refused; hostile archives are refused whole with the packager's code and leave
-//! the database exactly as it was; a fault in the middle of an apply changes nothing.
+//! the database exactly as it was; a fault in the middle of an apply changes nothing. A
+//! closed-source connector travels by catalog reference only (no byte of its source in the
+//! archive), resolves from the importing server's catalog or is refused in the plan, and exporting
+//! any other connector's source needs `CONNECTOR_VIEW_SOURCE`.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read as _, Write as _};
@@ -11,8 +14,11 @@ use std::io::{Cursor, Read as _, Write as _};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code};
 
-use crate::fixtures::{payload, recipe_connector_source, sha256_hex};
-use crate::lifecycle::create_listing;
+use crate::fixtures::{
+    ACME_ERP_1_0_0, ACME_ERP_1_1_0, ACME_ERP_DISTINCTIVE_LINE, CREATE_CONNECTOR, create_input,
+    distinctive_lines, payload, recipe_connector_source, sha256_hex,
+};
+use crate::lifecycle::{create_listing, publish, set_member};
 
 // ---- Documents. ----
 
@@ -1569,11 +1575,16 @@ async fn lineage_kept_without_parent(backend: Backend) -> anyhow::Result<()> {
         .connectors
         .first_mut()
         .ok_or_else(|| anyhow::anyhow!("no connector"))?;
-    connector.source = connector.source.replace(
+    let source = connector.source().unwrap_or_default().replace(
         EDITED_DESCRIPTION,
         "  description: \"Tracker, built in house\",",
     );
-    connector.sha256 = sha256_hex(&connector.source);
+    anyhow::ensure!(
+        source.contains("built in house"),
+        "the package carries the source"
+    );
+    connector.sha256 = sha256_hex(&source);
+    connector.content = packager::ConnectorContent::Source(source);
     connector.parent = None;
     let orphan = packager::build(&input, &packager::BuildOptions::default())?;
     let dry = import(&app, &admin, "acme-prod", &orphan, true, None).await?;
@@ -1599,4 +1610,509 @@ async fn lineage_kept_without_parent(backend: Backend) -> anyhow::Result<()> {
 tests::on_both_backends!(
     packages_lineage_kept_without_parent,
     super::lineage_kept_without_parent
+);
+
+// ---- 6. Closed source travels by reference, and exporting source is reading it. ----
+
+const ERP: &str = "acme-erp";
+const ERP_JSON: &str = "connectors/acme-erp/connector.json";
+
+const SET_ROLE: &str = r#"
+mutation($input: SetWorkspaceRoleInput!) {
+  setWorkspaceRole(input: $input) { role { name permissions } userErrors { field message code } }
+}"#;
+
+/// A closed-source copy as anyone but the listing's owners may see it: no source.
+const CLOSED_STATE: &str = r#"
+query($ws: String!) {
+  workspace(slug: $ws) {
+    recipes { assetId folder name state }
+    connectors {
+      name listing { slug } parentVersion { version } latestNumber releasedNumber
+      released { number sha256 origin }
+    }
+  }
+}"#;
+
+const RELEASED_SOURCE: &str = r#"
+query($ws: String!) { workspace(slug: $ws) { connectors { released { source } } } }"#;
+
+/// The closed-source listing `acme-erp`, versions 1.0.0 and 1.1.0, owned by the holder of `author`.
+async fn closed_listing(app: &TestApp, author: &str) -> anyhow::Result<()> {
+    let mut input = create_input(ERP, "Acme ERP", "erp", ACME_ERP_1_0_0);
+    input["sourceHidden"] = json!(true);
+    let body = app
+        .graphql(Some(author), CREATE_CONNECTOR, json!({ "input": input }))
+        .await?;
+    let p = payload(&body, "createConnector")?;
+    anyhow::ensure!(p["userErrors"] == json!([]), "createConnector: {body}");
+    let input = json!({ "slug": ERP, "version": "1.1.0", "source": ACME_ERP_1_1_0 });
+    publish(app, author, input).await?;
+    Ok(())
+}
+
+fn erp_definition() -> Value {
+    json!({
+        "trigger": { "connector": ERP, "trigger": "new_invoice", "input": {} },
+        "steps": [
+            { "connector": ERP, "action": "get_customer",
+              "input": { "customer_number": "{{trigger.customer_number}}" } }
+        ]
+    })
+}
+
+/// Install `acme-erp` (1.1.0) in `ws` and release it; returns the copy's id.
+async fn install_erp(app: &TestApp, token: &str, ws: &str) -> anyhow::Result<Value> {
+    let copy = ok(
+        app,
+        token,
+        INSTALL,
+        "installConnector",
+        json!({ "workspace": ws, "connector": ERP }),
+    )
+    .await?["workspaceConnector"]["id"]
+        .clone();
+    let released = ok(
+        app,
+        token,
+        RELEASE,
+        "releaseWorkspaceConnector",
+        json!({ "workspaceConnectorId": copy }),
+    )
+    .await?;
+    anyhow::ensure!(
+        released["workspaceConnector"]["released"]["sha256"] == sha256_hex(ACME_ERP_1_1_0),
+        "{released}"
+    );
+    Ok(copy)
+}
+
+/// No line of the closed source in the archive's bytes, nor in any of its entries.
+fn assert_no_closed_source(archive: &[u8]) -> anyhow::Result<()> {
+    let lines = distinctive_lines(ACME_ERP_1_1_0);
+    anyhow::ensure!(lines.contains(&ACME_ERP_DISTINCTIVE_LINE), "{lines:?}");
+    let files = entries(archive)?;
+    for line in lines {
+        assert!(
+            !archive.windows(line.len()).any(|w| w == line.as_bytes()),
+            "the archive bytes hold the closed-source line {line:?}"
+        );
+        for (name, data) in &files {
+            assert!(
+                !String::from_utf8_lossy(data).contains(line),
+                "{name} holds the closed-source line {line:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A development workspace using the closed-source listing, exported: the archive.
+async fn closed_source_export(app: &TestApp, admin: &str) -> anyhow::Result<Vec<u8>> {
+    workspace(app, admin, "acme-dev", "DEVELOPMENT").await?;
+    install_erp(app, admin, "acme-dev").await?;
+    recipe(
+        app,
+        admin,
+        "acme-dev",
+        "finance",
+        "Invoices",
+        erp_definition(),
+    )
+    .await?;
+    let exported = export(
+        app,
+        admin,
+        json!({ "workspace": "acme-dev", "folders": ["finance"] }),
+    )
+    .await?;
+    download(app, admin, &exported).await
+}
+
+async fn closed_source_by_reference(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("ledgerline").await?;
+    let admin = app.user_with_token("admin").await?;
+    closed_listing(&app, &author).await?;
+    let archive = closed_source_export(&app, &admin).await?;
+
+    // The archive carries no source, only the reference.
+    check_with_external_tools(&archive)?;
+    let files = entries(&archive)?;
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [ERP_JSON, "finance/Invoices.recipe.json", "manifest.json"]
+    );
+    assert_no_closed_source(&archive)?;
+    let sha = sha256_hex(ACME_ERP_1_1_0);
+    let metadata: Value = serde_json::from_slice(
+        &files
+            .iter()
+            .find(|(n, _)| n == ERP_JSON)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default(),
+    )?;
+    assert_eq!(
+        metadata,
+        json!({ "name": "Acme ERP", "parent": { "listing": ERP, "version": "1.1.0" },
+                "reference": { "listing": ERP, "sha256": sha, "version": "1.1.0" },
+                "sha256": sha, "slug": ERP, "workspace_version": 1 })
+    );
+
+    // Production resolves it from the catalog: dry run, then apply.
+    workspace(&app, &admin, "acme-prod", "PRODUCTION").await?;
+    let dry = import(&app, &admin, "acme-prod", &archive, true, None).await?;
+    assert_eq!(
+        counts(&dry),
+        json!({ "applicable": true, "noop": false, "creates": 2, "updates": 0, "unchanged": 0,
+                "conflicts": 0, "connectionsNeedingCredentials": 0, "restarts": 0,
+                "missingDependencies": 0 })
+    );
+    let step = &dry["plan"]["detail"]["connectors"][0];
+    assert_eq!(step["action"], "create", "{dry}");
+    assert_eq!(
+        step["reasons"],
+        json!([{ "code": "NOT_IN_TARGET" }]),
+        "{dry}"
+    );
+    let fingerprint = dry["fingerprint"].as_str().unwrap_or_default().to_owned();
+    import(
+        &app,
+        &admin,
+        "acme-prod",
+        &archive,
+        false,
+        Some(&fingerprint),
+    )
+    .await?;
+    let prod = app
+        .data(Some(&admin), CLOSED_STATE, json!({ "ws": "acme-prod" }))
+        .await?;
+    assert_eq!(
+        prod["workspace"]["connectors"],
+        json!([{ "name": "Acme ERP", "listing": { "slug": ERP },
+                 "parentVersion": { "version": "1.1.0" }, "latestNumber": 1, "releasedNumber": 1,
+                 "released": { "number": 1, "sha256": sha, "origin": "IMPORTED" } }])
+    );
+    assert_eq!(prod["workspace"]["recipes"][0]["folder"], "finance");
+    // The copy holds the catalog's source, which the importer still may not read.
+    let imported = {
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+        entities::workspace_connector_version::Entity::find()
+            .filter(entities::workspace_connector_version::Column::Origin.eq("imported"))
+            .all(app.conn()?)
+            .await?
+    };
+    assert_eq!(imported.len(), 1);
+    assert_eq!(imported[0].source, ACME_ERP_1_1_0);
+    assert_eq!(sha256_hex(&imported[0].source), sha);
+    let body = app
+        .graphql(Some(&admin), RELEASED_SOURCE, json!({ "ws": "acme-prod" }))
+        .await?;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
+    // Applying it again changes nothing but the history and the audit log.
+    let before = db_signature(&app).await?;
+    let again = import(&app, &admin, "acme-prod", &archive, false, None).await?;
+    assert_eq!(again["plan"]["noop"], true, "{again}");
+    assert_eq!(again["plan"]["unchanged"], 2, "{again}");
+    let mut changed = changed_tables(&before, &db_signature(&app).await?);
+    changed.retain(|t| t != "packages" && t != "audit_events");
+    assert_eq!(changed, Vec::<String>::new(), "a no-op import wrote these");
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_closed_source_by_reference,
+    super::closed_source_by_reference
+);
+
+/// A closed-source copy edited by its listing's owner is not a community version: it cannot
+/// travel by reference, and its source may not travel at all.
+async fn closed_source_local_edits_refused(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("ledgerline").await?;
+    closed_listing(&app, &author).await?;
+    workspace(&app, &author, "erp-lab", "DEVELOPMENT").await?;
+    let copy = install_erp(&app, &author, "erp-lab").await?;
+    let edited = ACME_ERP_1_1_0.replace(
+        "Customers, sales orders, invoices and inventory in Acme ERP.",
+        "Tuned in the lab.",
+    );
+    anyhow::ensure!(edited != ACME_ERP_1_1_0);
+    ok(
+        &app,
+        &author,
+        EDIT,
+        "editWorkspaceConnector",
+        json!({ "workspaceConnectorId": copy, "source": edited }),
+    )
+    .await?;
+    ok(
+        &app,
+        &author,
+        RELEASE,
+        "releaseWorkspaceConnector",
+        json!({ "workspaceConnectorId": copy }),
+    )
+    .await?;
+    recipe(
+        &app,
+        &author,
+        "erp-lab",
+        "finance",
+        "Invoices",
+        erp_definition(),
+    )
+    .await?;
+
+    let before = db_signature(&app).await?;
+    let body = app
+        .graphql(
+            Some(&author),
+            EXPORT,
+            json!({ "input": { "workspace": "erp-lab", "folders": ["finance"] } }),
+        )
+        .await?;
+    let p = payload(&body, "exportPackage")?;
+    assert_eq!(p["package"], Value::Null, "{body}");
+    assert_eq!(p["userErrors"][0]["code"], "BAD_USER_INPUT", "{body}");
+    let message = p["userErrors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(ERP) && message.contains("closed source"),
+        "{message}"
+    );
+    assert_eq!(
+        changed_tables(&before, &db_signature(&app).await?),
+        Vec::<String>::new(),
+        "a refused export wrote something"
+    );
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_closed_source_local_edits_refused,
+    super::closed_source_local_edits_refused
+);
+
+fn set_reference(
+    connector: &mut packager::ConnectorAsset,
+    listing: &str,
+    version: &str,
+    sha256: &str,
+) {
+    connector.sha256 = sha256.to_owned();
+    connector.content = packager::ConnectorContent::Reference(packager::CatalogReference {
+        listing: listing.to_owned(),
+        version: version.to_owned(),
+        sha256: sha256.to_owned(),
+    });
+}
+
+/// References this server cannot resolve: the dry run plans a conflict with the reason, the
+/// apply is refused and writes nothing.
+async fn closed_source_tampered_references(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("ledgerline").await?;
+    let admin = app.user_with_token("admin").await?;
+    closed_listing(&app, &author).await?;
+    let archive = closed_source_export(&app, &admin).await?;
+    workspace(&app, &admin, "acme-prod", "PRODUCTION").await?;
+    let package = packager::read(&archive, &packager::Limits::default())?;
+    let sha = sha256_hex(ACME_ERP_1_1_0);
+    let other_sha = sha256_hex("#{ title: \"Not Acme ERP\" }\n");
+
+    type Tamper<'a> = Box<dyn Fn(&mut packager::PackageInput) + 'a>;
+    let cases: Vec<(&str, Tamper, Value)> = vec![
+        (
+            "unknown version",
+            Box::new(|input| set_reference(&mut input.connectors[0], ERP, "9.9.9", &sha)),
+            json!({ "code": "UNKNOWN_VERSION", "listing": ERP, "version": "9.9.9" }),
+        ),
+        (
+            "wrong sha256",
+            Box::new(|input| set_reference(&mut input.connectors[0], ERP, "1.1.0", &other_sha)),
+            json!({ "code": "CATALOG_SHA256_DIFFERS", "listing": ERP, "version": "1.1.0" }),
+        ),
+        (
+            "another version's sha256",
+            Box::new(|input| set_reference(&mut input.connectors[0], ERP, "1.0.0", &sha)),
+            json!({ "code": "CATALOG_SHA256_DIFFERS", "listing": ERP, "version": "1.0.0" }),
+        ),
+        (
+            "unknown listing",
+            Box::new(|input| {
+                let connector = &mut input.connectors[0];
+                connector.slug = "ghost-erp".into();
+                connector.parent = None;
+                set_reference(connector, "ghost-erp", "1.1.0", &sha);
+                for recipe in &mut input.recipes {
+                    let text = recipe.definition.to_string().replace(ERP, "ghost-erp");
+                    recipe.definition = serde_json::from_str(&text).unwrap_or_default();
+                }
+            }),
+            json!({ "code": "UNKNOWN_LISTING", "listing": "ghost-erp" }),
+        ),
+    ];
+    for (what, tamper, reason) in cases {
+        let mut input = input_of(&package);
+        tamper(&mut input);
+        let tampered = packager::build(&input, &packager::BuildOptions::default())?;
+        let dry = import(&app, &admin, "acme-prod", &tampered, true, None).await?;
+        assert_eq!(dry["plan"]["applicable"], false, "{what}: {dry}");
+        assert_eq!(dry["plan"]["conflicts"], 1, "{what}: {dry}");
+        assert_eq!(dry["plan"]["missingDependencies"], 0, "{what}: {dry}");
+        let step = &dry["plan"]["detail"]["connectors"][0];
+        assert_eq!(step["action"], "conflict", "{what}: {dry}");
+        assert_eq!(
+            step["reasons"],
+            json!([{ "code": "NOT_IN_TARGET" }, reason]),
+            "{what}: {dry}"
+        );
+        assert_eq!(step["create_version"], Value::Null, "{what}: {dry}");
+
+        let fingerprint = dry["fingerprint"].as_str().unwrap_or_default().to_owned();
+        let before = db_signature(&app).await?;
+        let body = import_raw(
+            &app,
+            &admin,
+            "acme-prod",
+            &tampered,
+            false,
+            Some(&fingerprint),
+        )
+        .await?;
+        let p = payload(&body, "importPackage")?;
+        assert_eq!(p["applied"], false, "{what}: {body}");
+        assert_eq!(p["userErrors"][0]["code"], "CONFLICT", "{what}: {body}");
+        assert_eq!(
+            p["userErrors"][0]["field"],
+            json!(["input", "archive"]),
+            "{what}: {body}"
+        );
+        assert_eq!(
+            changed_tables(&before, &db_signature(&app).await?),
+            Vec::<String>::new(),
+            "{what}: a refused apply wrote something"
+        );
+    }
+    let prod = app
+        .data(Some(&admin), CLOSED_STATE, json!({ "ws": "acme-prod" }))
+        .await?;
+    assert_eq!(prod["workspace"]["connectors"], json!([]));
+    assert_eq!(prod["workspace"]["recipes"], json!([]));
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_closed_source_tampered_references,
+    super::closed_source_tampered_references
+);
+
+/// A custom role with `PACKAGE_EXPORT` but not `CONNECTOR_VIEW_SOURCE` exports recipes whose
+/// connectors travel by reference, but not a connector's source.
+async fn export_source_needs_view_source(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("author").await?;
+    let admin = app.user_with_token("admin").await?;
+    let releaser = app.user_with_token("releaser").await?;
+    create_listing(
+        &app,
+        &author,
+        LISTING,
+        "Tracker",
+        &recipe_connector_source("Tracker"),
+    )
+    .await?;
+    closed_listing(&app, &author).await?;
+    set_up_dev(&app, &admin, "acme-dev").await?;
+    install_erp(&app, &admin, "acme-dev").await?;
+    recipe(
+        &app,
+        &admin,
+        "acme-dev",
+        "finance",
+        "Invoices",
+        erp_definition(),
+    )
+    .await?;
+    let role = ok(
+        &app,
+        &admin,
+        SET_ROLE,
+        "setWorkspaceRole",
+        json!({ "workspace": "acme-dev", "name": "release-engineer",
+                "permissions": ["PACKAGE_EXPORT", "RECIPE_READ"] }),
+    )
+    .await?;
+    assert_eq!(
+        role["role"]["permissions"],
+        json!(["RECIPE_READ", "PACKAGE_EXPORT"]),
+        "{role}"
+    );
+    set_member(&app, &admin, "acme-dev", "releaser", "release-engineer").await?;
+
+    // The closed-source connector goes by reference: no source is read, no permission needed.
+    let by_reference = export(
+        &app,
+        &releaser,
+        json!({ "workspace": "acme-dev", "folders": ["finance"] }),
+    )
+    .await?;
+    assert_no_closed_source(&download(&app, &admin, &by_reference).await?)?;
+
+    // The open-source one would carry its source: FORBIDDEN, the refusal audited, nothing else.
+    let before = db_signature(&app).await?;
+    let body = app
+        .graphql(
+            Some(&releaser),
+            EXPORT,
+            json!({ "input": { "workspace": "acme-dev", "folders": ["sales"] } }),
+        )
+        .await?;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    assert_eq!(body["data"], Value::Null, "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(LISTING) && message.contains("connector.view_source"),
+        "{message}"
+    );
+    let after = db_signature(&app).await?;
+    assert_eq!(changed_tables(&before, &after), ["audit_events"]);
+    assert_eq!(
+        after["audit_events"].0,
+        before["audit_events"].0 + 1,
+        "one audit row, the refusal"
+    );
+    let audit = app
+        .data(Some(&admin), AUDIT, json!({ "ws": "acme-dev" }))
+        .await?;
+    let denied: Vec<&Value> = audit["workspace"]["auditEvents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["outcome"] == "denied")
+        .collect();
+    assert_eq!(denied.len(), 1, "{audit}");
+    assert_eq!(denied[0]["action"], "connector.view_source", "{audit}");
+    assert_eq!(denied[0]["objectType"], "workspace_connector", "{audit}");
+    let history = app
+        .data(
+            Some(&admin),
+            "query($ws: String!) { workspace(slug: $ws) { packages { direction outcome } } }",
+            json!({ "ws": "acme-dev" }),
+        )
+        .await?;
+    assert_eq!(
+        history["workspace"]["packages"],
+        json!([{ "direction": "export", "outcome": "exported" }]),
+        "only the export by reference is recorded"
+    );
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_export_source_needs_view_source,
+    super::export_source_needs_view_source
 );
