@@ -53,6 +53,9 @@ pub async fn connect(
             .max_connections(pool_size.unwrap_or(32))
             .min_connections(1);
     }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        reach_postgres(url).await?;
+    }
     let mut db = Database::connect(options)
         .await
         .with_context(|| format!("connecting to {}", redact_url(url)))?;
@@ -71,6 +74,31 @@ pub async fn connect(
         .context("applying database migrations")?;
     Ok(db)
 }
+
+/// One connection to PostgreSQL before the pool, with a short deadline, so that an unreachable
+/// or refusing server is reported at once with its real cause ("connection refused",
+/// "password authentication failed") rather than as the pool's "timed out" half a minute later.
+async fn reach_postgres(url: &str) -> anyhow::Result<()> {
+    use sea_orm::sqlx::ConnectOptions as _;
+    use sea_orm::sqlx::Connection as _;
+    let what = || format!("connecting to {}", redact_url(url));
+    let options: sea_orm::sqlx::postgres::PgConnectOptions = url.parse().with_context(what)?;
+    match tokio::time::timeout(POSTGRES_REACH_TIMEOUT, options.connect()).await {
+        Err(_) => anyhow::bail!(
+            "{}: no answer within {} s",
+            what(),
+            POSTGRES_REACH_TIMEOUT.as_secs()
+        ),
+        Ok(Err(err)) => Err(anyhow::Error::new(err).context(what())),
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// How long `serve` waits for PostgreSQL to answer at start-up.
+const POSTGRES_REACH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// SQLite keeps global memory statistics behind one mutex that every allocation of every
 /// connection takes; switched off, statements run about a third faster under concurrency
@@ -106,9 +134,24 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     db.begin_with_options(options).await
 }
 
-/// Is the database reachable? Used by `/readyz`.
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.ping().await.is_ok()
+/// Can the database take a write? Used by `/readyz`: a read-only SQLite file (opened read-only
+/// by SQLite without a word) or a read-only PostgreSQL (a standby, `default_transaction_read_only`)
+/// answers reads and refuses every signed-in request. The probe runs a write that changes no row
+/// in a transaction that is rolled back, so nothing reaches the disk.
+pub async fn writable(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    let probe = async {
+        let txn = db.begin().await?;
+        txn.execute_unprepared("DELETE FROM audit_events WHERE 1 = 0")
+            .await?;
+        txn.rollback().await
+    };
+    match tokio::time::timeout(Duration::from_secs(3), probe).await {
+        Ok(result) => result,
+        Err(_) => Err(DbErr::Custom(
+            "the database did not answer a write probe within 3 s".into(),
+        )),
+    }
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

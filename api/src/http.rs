@@ -480,10 +480,16 @@ fn livez() -> &'static str {
 
 #[handler]
 async fn readyz(Data(app): Data<&App>) -> Response {
-    if crate::db::ping(&app.state.db).await {
-        "ready".into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    match crate::db::writable(&app.state.db).await {
+        Ok(()) => "ready".into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "not ready: the database cannot be written");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable or read-only",
+            )
+                .into_response()
+        }
     }
 }
 
