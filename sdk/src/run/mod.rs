@@ -473,7 +473,9 @@ impl Runner<'_> {
                     };
                     for (name, value) in map.iter().filter(|(_, v)| !v.is_unit()) {
                         let value = value.to_string();
-                        derived_secrets.extend(credential_parts(&value));
+                        if credential_header(name) || derived_from(&value, connection) {
+                            derived_secrets.extend(credential_parts(&value));
+                        }
                         headers.push((name.to_string(), value));
                     }
                 }
@@ -604,6 +606,41 @@ fn thrown_error(value: &Dynamic, position: Option<Position>) -> RunError {
         message: value.to_string(),
         position,
     }
+}
+
+/// Whether a header's name says it carries a credential.
+fn credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "auth",
+        "token",
+        "key",
+        "secret",
+        "password",
+        "signature",
+        "session",
+        "cookie",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// Whether a value holds one of the connection's values: a header built from the connection
+/// (`Token ${connection.token}`) is a credential, a constant (an API version) is not.
+fn derived_from(value: &str, connection: &Dynamic) -> bool {
+    let Some(map) = connection.read_lock::<Map>() else {
+        return false;
+    };
+    map.values()
+        .filter(|v| v.is_string() || v.is_int() || v.is_float())
+        .map(|v| v.to_string())
+        .any(|field| {
+            if field.chars().count() < MIN_ANYWHERE_CHARS {
+                !field.is_empty() && value.split(' ').any(|word| word == field)
+            } else {
+                value.contains(&field)
+            }
+        })
 }
 
 /// The secrets in a header value the authorization sends: the value, and for `Scheme credential`

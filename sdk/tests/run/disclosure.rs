@@ -195,12 +195,14 @@ fn custom_authorization_headers_are_hidden() {
     let (_mock, config) = echo_mock();
     // `user` is no secret field: only the authorization makes its value one.
     let source = connector(
-        r#"#{ type: "custom", headers: |connection| #{ "X-Api-Key": `Key ${connection.user}` } }"#,
+        r#"#{ type: "custom", headers: |connection| #{ "X-Client": `Key ${connection.user}`, "X-Api-Version": "2024-01-01" } }"#,
     );
     let connection = json!({ "user": "key-7f3a9c", "token": TOKEN });
     let report = run(&source, &connection, action("echo"), &config);
     let output = report.outcome.clone().expect("runs");
-    assert_eq!(output["headers"]["x-api-key"], "[REDACTED]");
+    // Built from the connection: a credential. A constant: not.
+    assert_eq!(output["headers"]["x-client"], "[REDACTED]");
+    assert_eq!(output["headers"]["x-api-version"], "2024-01-01");
     assert_nothing_leaks("custom", &report, &["key-7f3a9c", TOKEN]);
 }
 
