@@ -3,13 +3,67 @@
 //!
 //! Exit codes a pipeline can act on: 0 done; 1 could not run (network, server, usage);
 //! 2 the archive is invalid; 3 the import plan cannot be applied (conflicts, missing
-//! dependencies, a changed target); 4 not signed in or not allowed.
+//! dependencies, a changed target); 4 not signed in or not allowed; and, like every command of
+//! the binary, [`EXIT_BROKEN_PIPE`] when stdout closes before the output is written.
+//!
+//! Every command prints for people; `--json` prints one JSON document for machines instead, with
+//! the fields `docs/cli.md` lists. Everything the binary prints on stdout goes through [`say`].
 
+use std::fmt::Display;
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
 use base64::Engine as _;
 use serde_json::{Value, json};
+
+/// The exit status when stdout is closed before everything was written to it (the reader went
+/// away, as `patchbay package inspect pkg.zip | head -1` does): 141, what a shell reports for a
+/// process killed by SIGPIPE, so `patchbay` in a pipeline behaves like `cat` or `grep` would —
+/// quietly, and failing under `set -o pipefail` because its output was not all read.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// The exit codes of the package commands, as `--help` shows them.
+pub const EXIT_CODES_HELP: &str = "Exit codes:
+  0    done
+  1    could not run: bad usage, a file that cannot be read or written, network, server
+  2    the archive is invalid: damaged, over a limit, or its signature fails or is missing
+  3    the import plan cannot be applied: conflicts, missing dependencies, a changed target
+  4    not signed in, or not allowed
+  141  stdout was closed before all output was written (e.g. `| head -1`)";
+
+/// Writes `text` and a newline to stdout, the one way the binary prints its output. A closed
+/// stdout (a broken pipe) ends the process quietly with [`EXIT_BROKEN_PIPE`]; any other failure
+/// to write ends it with exit code 1 and a message on stderr. Never panics.
+pub fn say(text: impl Display) {
+    write_out(format_args!("{text}\n"));
+}
+
+/// As [`say`], without adding a newline.
+pub fn say_raw(text: impl Display) {
+    write_out(format_args!("{text}"));
+}
+
+fn write_out(text: std::fmt::Arguments<'_>) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_fmt(text).and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+            std::process::exit(i32::from(EXIT_BROKEN_PIPE))
+        }
+        Err(err) => {
+            tell(format_args!("error: writing to stdout: {err}"));
+            std::process::exit(1)
+        }
+    }
+}
+
+/// Writes `text` and a newline to stderr: progress, notes and errors. A stderr that cannot be
+/// written to is ignored (there is nowhere left to say so).
+pub fn tell(text: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
 
 /// A failure with the exit code it maps to.
 #[derive(Debug)]
@@ -46,7 +100,7 @@ impl Server {
 }
 
 fn status(step: &str) {
-    eprintln!("==> {step}");
+    tell(format_args!("==> {step}"));
 }
 
 /// A progress bar on stderr for `len` bytes; drawn only on a terminal, so pipeline logs stay
@@ -131,6 +185,7 @@ pub async fn export(
     recipe_ids: Vec<String>,
     folders: Vec<String>,
     output: &Path,
+    as_json: bool,
 ) -> Result<(), CliFailure> {
     let client = reqwest::Client::new();
     status(&format!("exporting from {workspace}"));
@@ -164,13 +219,20 @@ pub async fn export(
     }
     bar.finish_and_clear();
     std::fs::write(output, &bytes).with_context(|| format!("writing {}", output.display()))?;
-    println!(
-        "exported package {} ({} bytes, sha256 {}) to {}",
-        package["packageId"].as_str().unwrap_or_default(),
-        bytes.len(),
-        package["sha256"].as_str().unwrap_or_default(),
-        output.display()
-    );
+    let package_id = package["packageId"].as_str().unwrap_or_default();
+    let sha256 = package["sha256"].as_str().unwrap_or_default();
+    if as_json {
+        say(
+            json!({ "package_id": package_id, "size": bytes.len(), "sha256": sha256,
+                    "path": output.display().to_string() }),
+        );
+    } else {
+        say(format_args!(
+            "exported package {package_id} ({} bytes, sha256 {sha256}) to {}",
+            bytes.len(),
+            output.display()
+        ));
+    }
     Ok(())
 }
 
@@ -181,6 +243,7 @@ pub async fn import(
     file: &Path,
     apply: bool,
     fingerprint: Option<String>,
+    as_json: bool,
 ) -> Result<(), CliFailure> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     status(&format!(
@@ -228,7 +291,25 @@ pub async fn import(
         .map_err(|e| CliFailure::new(1, format!("reading the server's answer: {e}")))?;
     let result = payload(&body, "importPackage")?;
     let plan = &result["plan"];
-    println!(
+    let applied = result["applied"].as_bool() == Some(true);
+    let applicable = plan["applicable"].as_bool() == Some(true);
+    if as_json {
+        say(json!({ "applied": applied, "fingerprint": result["fingerprint"], "plan": plan }));
+    } else {
+        print_plan(&result);
+    }
+    if !applied && !applicable {
+        return Err(CliFailure::new(
+            3,
+            "the plan cannot be applied: resolve the conflicts and missing dependencies above",
+        ));
+    }
+    Ok(())
+}
+
+fn print_plan(result: &Value) {
+    let plan = &result["plan"];
+    say(format_args!(
         "plan: {} to create, {} to update, {} unchanged, {} in conflict, {} connections need credentials, {} restarts, {} missing dependencies",
         plan["creates"],
         plan["updates"],
@@ -237,30 +318,24 @@ pub async fn import(
         plan["connectionsNeedingCredentials"],
         plan["restarts"],
         plan["missingDependencies"]
-    );
+    ));
     print_plan_detail(&plan["detail"]);
-    println!(
+    say(format_args!(
         "fingerprint: {}",
         result["fingerprint"].as_str().unwrap_or_default()
-    );
+    ));
     if result["applied"].as_bool() == Some(true) {
-        println!(
+        say(format_args!(
             "applied{}",
             if plan["noop"].as_bool() == Some(true) {
                 " (nothing changed)"
             } else {
                 ""
             }
-        );
-    } else if plan["applicable"].as_bool() != Some(true) {
-        return Err(CliFailure::new(
-            3,
-            "the plan cannot be applied: resolve the conflicts and missing dependencies above",
         ));
-    } else {
-        println!("dry run: nothing changed (apply with --apply --fingerprint <fingerprint>)");
+    } else if plan["applicable"].as_bool() == Some(true) {
+        say("dry run: nothing changed (apply with --apply --fingerprint <fingerprint>)");
     }
-    Ok(())
 }
 
 fn print_plan_detail(detail: &Value) {
@@ -274,12 +349,12 @@ fn print_plan_detail(detail: &Value) {
                 .as_str()
                 .or_else(|| item["slug"].as_str())
                 .unwrap_or_default();
-            println!(
+            say(format_args!(
                 "  {:<10} {:<9} {}",
                 kind,
                 item["action"].as_str().unwrap_or_default(),
                 name
-            );
+            ));
         }
     }
     for missing in detail["missing_dependencies"]
@@ -287,7 +362,10 @@ fn print_plan_detail(detail: &Value) {
         .into_iter()
         .flatten()
     {
-        println!("  missing    {} needs {}", missing["from"], missing["to"]);
+        say(format_args!(
+            "  missing    {} needs {}",
+            missing["from"], missing["to"]
+        ));
     }
 }
 
@@ -302,22 +380,30 @@ fn read_archive(file: &Path) -> Result<packager::Package, CliFailure> {
     })
 }
 
-/// Print a readable summary of an archive (and check it under the limits).
-pub fn inspect(file: &Path) -> Result<(), CliFailure> {
+/// Print a readable summary of an archive (and check it under the limits); with `as_json`, the
+/// same as one JSON document.
+pub fn inspect(file: &Path, as_json: bool) -> Result<(), CliFailure> {
     let package = read_archive(file)?;
+    if as_json {
+        say(summary_json(&package));
+        return Ok(());
+    }
     let m = &package.manifest;
-    println!("package {} (format {})", m.package_id, m.format_version);
-    println!(
+    say(format_args!(
+        "package {} (format {})",
+        m.package_id, m.format_version
+    ));
+    say(format_args!(
         "from {} ({}), exported by {} at {}",
         m.source.workspace, m.source.environment, m.exporter, m.created_at
-    );
-    println!(
+    ));
+    say(format_args!(
         "signature: {}",
         m.signature.as_ref().map_or("none".to_owned(), |s| format!(
             "{} key {}",
             s.algorithm, s.key_id
         ))
-    );
+    ));
     for c in &package.connectors {
         let parent = c
             .parent
@@ -329,18 +415,21 @@ pub fn inspect(file: &Path) -> Result<(), CliFailure> {
             .reference()
             .map(|r| format!(" by reference to {} {}", r.listing, r.version))
             .unwrap_or_default();
-        println!(
+        say(format_args!(
             "  connector  {} v{}{parent}{by_reference} sha256 {}",
             c.slug,
             c.workspace_version,
             &c.sha256[..12.min(c.sha256.len())]
-        );
+        ));
     }
     for c in &package.connections {
-        println!("  connection {}/{} for {}", c.folder, c.name, c.connector);
+        say(format_args!(
+            "  connection {}/{} for {}",
+            c.folder, c.name, c.connector
+        ));
     }
     for r in &package.recipes {
-        println!(
+        say(format_args!(
             "  recipe     {}/{} uses {}",
             r.folder,
             r.name,
@@ -348,16 +437,45 @@ pub fn inspect(file: &Path) -> Result<(), CliFailure> {
                 .into_iter()
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        ));
     }
     Ok(())
 }
 
-/// Check integrity (always) and the signature against trusted keys.
+/// `inspect --json`: the fields `docs/cli.md` documents.
+fn summary_json(package: &packager::Package) -> Value {
+    let m = &package.manifest;
+    json!({
+        "package_id": m.package_id,
+        "format_version": m.format_version,
+        "created_at": m.created_at,
+        "exporter": m.exporter,
+        "source": { "workspace": m.source.workspace, "environment": m.source.environment },
+        "signature": m.signature.as_ref().map(|s| json!({ "algorithm": s.algorithm, "key_id": s.key_id })),
+        "connectors": package.connectors.iter().map(|c| json!({
+            "slug": c.slug,
+            "workspace_version": c.workspace_version,
+            "parent": c.parent.as_ref().map(|p| json!({ "listing": p.listing, "version": p.version })),
+            "sha256": c.sha256,
+        })).collect::<Vec<_>>(),
+        "connections": package.connections.iter().map(|c| json!({
+            "folder": c.folder, "name": c.name, "connector": c.connector,
+        })).collect::<Vec<_>>(),
+        "recipes": package.recipes.iter().map(|r| json!({
+            "folder": r.folder,
+            "name": r.name,
+            "connectors": r.connector_slugs().into_iter().collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Check integrity (always) and the signature against trusted keys; say what was found, for
+/// people or (with `as_json`) as one JSON document.
 pub fn verify(
     file: &Path,
     trusted_keys: &[String],
     require_signature: bool,
+    as_json: bool,
 ) -> Result<(), CliFailure> {
     let package = read_archive(file)?;
     let mut keys = Vec::new();
@@ -375,9 +493,35 @@ pub fn verify(
     }
     let verification = packager::verify(&package, &keys, require_signature)
         .map_err(|err| CliFailure::new(2, format!("{}: [{}] {err}", file.display(), err.code())))?;
-    println!(
-        "{}: every file matches its sha256; signature: {verification:?}",
-        file.display()
-    );
+    let (signature, key_id, sentence) = match &verification {
+        packager::Verification::Unsigned => ("unsigned", None, "not signed".to_owned()),
+        packager::Verification::Verified { key_id } => (
+            "verified",
+            Some(key_id),
+            format!("signed by trusted key {key_id}, and the signature holds"),
+        ),
+        packager::Verification::UnknownSigner { key_id } => (
+            "unknown_signer",
+            Some(key_id),
+            format!(
+                "signed by key {key_id}, which is not among the trusted keys: not checked, proves nothing"
+            ),
+        ),
+    };
+    if as_json {
+        say(json!({
+            "file": file.display().to_string(),
+            "package_id": package.manifest.package_id,
+            "integrity": "ok",
+            "signature": signature,
+            "key_id": key_id,
+        }));
+    } else {
+        say(format_args!(
+            "{}: every file matches its sha256",
+            file.display()
+        ));
+        say(format_args!("signature: {sentence}"));
+    }
     Ok(())
 }

@@ -42,11 +42,13 @@ impl Runner {
         }
     }
 
-    /// Run on a blocking thread once a slot is free.
+    /// Run on a blocking thread once a slot is free. The fields named in `also_secret` are
+    /// redacted like the fields the source declares secret.
     pub async fn run(
         &self,
         source: String,
         connection: Value,
+        also_secret: Vec<String>,
         invocation: sdk::Invocation,
     ) -> ServiceResult<sdk::RunReport> {
         let _slot = self
@@ -57,10 +59,21 @@ impl Runner {
             .map_err(|err| anyhow::anyhow!("runner closed: {err}"))?;
         let config = self.config.clone();
         let report = tokio::task::spawn_blocking(move || {
-            sdk::run(&source, &connection, invocation, &config)
+            sdk::run_with_secrets(&source, &connection, &also_secret, invocation, &config)
         })
         .await
-        .map_err(|err| anyhow::anyhow!("connector run task failed: {err}"))?;
+        // Not the error's text: a panic's message could quote the connection's values, and
+        // this ends up in the server log.
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "connector run task failed ({})",
+                if err.is_panic() {
+                    "panicked"
+                } else {
+                    "cancelled"
+                }
+            )
+        })?;
         Ok(report)
     }
 }
@@ -98,6 +111,7 @@ pub async fn run(
                 format!("there is no version {number}"),
             ))
         })?;
+    let mut stored_secrets = Vec::new();
     let values = match connection {
         ConnectionChoice::None => json!({}),
         ConnectionChoice::Values(values) if values.is_object() => values,
@@ -115,13 +129,18 @@ pub async fn run(
                 .filter(|c| c.workspace_connector_id == copy.id)
                 .ok_or_else(|| ServiceError::NotFound("connection".into()))?;
             let mut values = stored.fields.as_object().cloned().unwrap_or_default();
-            values.extend(stored.secrets.as_object().cloned().unwrap_or_default());
+            let secrets = stored.secrets.as_object().cloned().unwrap_or_default();
+            // Stored as secrets, redacted as secrets: even if this version no longer says so.
+            stored_secrets = secrets.keys().cloned().collect();
+            values.extend(secrets);
             Value::Object(values)
         }
     };
     without_nul(&values, &invocation)?;
     let what = describe(&invocation);
-    let report = runner.run(version.source, values, invocation).await?;
+    let report = runner
+        .run(version.source, values, stored_secrets, invocation)
+        .await?;
     let result = match &report.outcome {
         Ok(_) => "ok".to_owned(),
         Err(err) => err.code().to_owned(),

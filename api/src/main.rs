@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use api::cli_package::{EXIT_CODES_HELP, say, say_raw, tell};
 use api::config::{Config, LogFormat};
 use api::error::ServiceError;
 use api::{auth, cli_package, seed, seed_scale, server, telemetry, workspaces};
@@ -16,6 +17,10 @@ use clap::{Args, Parser, Subcommand};
 /// environment variables (PATCHBAY_BIND, PATCHBAY_DATA_DIR, DATABASE_URL, PATCHBAY_GRAPHIQL,
 /// PATCHBAY_INTROSPECTION, PATCHBAY_LOG_FORMAT, PATCHBAY_SANDBOX_ALLOW_PRIVATE_NETWORKS), then
 /// command-line flags.
+///
+/// Output is for people; `--json` on the package commands prints JSON for machines. When stdout
+/// is closed before everything was written (`| head -1`), a command stops quietly with exit
+/// status 141, as a process killed by SIGPIPE reports. Bad usage exits with 1. See docs/cli.md.
 #[derive(Parser, Debug)]
 #[command(name = "patchbay", version, about, long_about)]
 struct Cli {
@@ -87,6 +92,7 @@ enum Command {
         command: ConnectorCommand,
     },
     /// Export, import, inspect and verify packages (for CI pipelines).
+    #[command(after_help = EXIT_CODES_HELP)]
     Package {
         #[command(subcommand)]
         command: PackageCommand,
@@ -105,10 +111,11 @@ struct ServerArgs {
     token: String,
 }
 
-/// Exit codes: 0 done, 1 could not run, 2 invalid archive, 3 plan not applicable, 4 not allowed.
+/// The package commands; every one lists the exit codes in its `--help` (`EXIT_CODES_HELP`).
 #[derive(Subcommand, Debug)]
 enum PackageCommand {
     /// Export recipes (and what they use) from a workspace into an archive.
+    #[command(after_help = EXIT_CODES_HELP)]
     Export {
         #[command(flatten)]
         server: ServerArgs,
@@ -124,8 +131,12 @@ enum PackageCommand {
         /// Where to write the archive.
         #[arg(long, short)]
         output: PathBuf,
+        /// Print one JSON object (package_id, size, sha256, path) instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
     /// Plan an import into a workspace (a dry run), or apply it with --apply.
+    #[command(after_help = EXIT_CODES_HELP)]
     Import {
         #[command(flatten)]
         server: ServerArgs,
@@ -140,13 +151,21 @@ enum PackageCommand {
         /// The dry run's fingerprint: refuse to apply if the target changed since.
         #[arg(long)]
         fingerprint: Option<String>,
+        /// Print one JSON object (applied, fingerprint, plan) instead of the plan's lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a readable summary of an archive.
+    #[command(after_help = EXIT_CODES_HELP)]
     Inspect {
         /// The archive.
         file: PathBuf,
+        /// Print the summary as one JSON object (fields in docs/cli.md).
+        #[arg(long)]
+        json: bool,
     },
     /// Check an archive's integrity and signature.
+    #[command(after_help = EXIT_CODES_HELP)]
     Verify {
         /// The archive.
         file: PathBuf,
@@ -156,6 +175,9 @@ enum PackageCommand {
         /// Fail unless signed by a trusted key.
         #[arg(long)]
         require_signature: bool,
+        /// Print one JSON object (file, package_id, integrity, signature, key_id).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -310,7 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(cli.config.as_ref(), &db)?;
             telemetry::init_logging(config.log_format);
             server::prepare(config).await?;
-            println!("migrations applied");
+            say("migrations applied");
             Ok(())
         }
         Command::Seed { demo: _, scale, db } => {
@@ -318,9 +340,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init_logging(LogFormat::Pretty);
             let state = server::prepare(config).await?;
             if let Some(n) = scale {
-                println!("seeding a catalog of {n} listings:");
+                say(format_args!("seeding a catalog of {n} listings:"));
                 let r = seed_scale::seed_scale(&state.db, n).await?;
-                println!(
+                say(format_args!(
                     "scale catalog: {} authors, {} listings, {} versions, {} workspaces, {} install events, {} listing-days; \"{}\" in {} listings, \"{}\" in {}",
                     r.authors,
                     r.listings,
@@ -332,18 +354,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     r.common_listings,
                     seed_scale::RARE_TERM,
                     r.rare_listings
-                );
+                ));
                 return Ok(());
             }
             let r = seed::seed_demo(&state.db).await?;
-            println!(
+            say(format_args!(
                 "demo catalog: {} authors, {} listings, {} versions, {} workspaces and {} install events added",
                 r.authors_created,
                 r.listings_created,
                 r.versions_published,
                 r.workspaces_created,
                 r.install_events
-            );
+            ));
             Ok(())
         }
         Command::User {
@@ -359,7 +381,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let user = auth::create_user(&state.db, &handle, &name, &email, chrono::Utc::now())
                 .await
                 .map_err(ServiceError::into_anyhow)?;
-            println!("created user {} (id {})", user.handle, user.id);
+            say(format_args!(
+                "created user {} (id {})",
+                user.handle, user.id
+            ));
             Ok(())
         }
         Command::Token {
@@ -383,11 +408,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
             .map_err(ServiceError::into_anyhow)?;
-            eprintln!(
+            tell(format_args!(
                 "token {} created for {} (id {}); it is shown only once:",
                 token.name, owner.handle, token.id
-            );
-            println!("{}", secret.reveal());
+            ));
+            say(secret.reveal());
             Ok(())
         }
         Command::Token {
@@ -397,7 +422,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             auth::revoke_token(&state.db, id)
                 .await
                 .map_err(ServiceError::into_anyhow)?;
-            println!("token {id} revoked");
+            say(format_args!("token {id} revoked"));
             Ok(())
         }
         Command::Workspace {
@@ -417,10 +442,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let ws = workspaces::create_workspace(&state.db, &admin, &slug, &name, &environment)
                 .await
                 .map_err(ServiceError::into_anyhow)?;
-            println!(
+            say(format_args!(
                 "created workspace {} ({}) with admin {}",
                 ws.slug, ws.environment, admin.handle
-            );
+            ));
             Ok(())
         }
         Command::Workspace {
@@ -437,10 +462,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let member = workspaces::operator_set_member(&state.db, &workspace, &user, &role)
                 .await
                 .map_err(ServiceError::into_anyhow)?;
-            println!(
+            say(format_args!(
                 "{} is now {} in {}",
                 member.user.handle, member.role, workspace
-            );
+            ));
             Ok(())
         }
         Command::Connector { command } => connector_command(command),
@@ -452,12 +477,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     recipes,
                     folders,
                     output,
+                    json,
                 } => {
                     let server = cli_package::Server {
                         url: server.server,
                         token: server.token,
                     };
-                    cli_package::export(&server, &workspace, recipes, folders, &output).await
+                    cli_package::export(&server, &workspace, recipes, folders, &output, json).await
                 }
                 PackageCommand::Import {
                     server,
@@ -465,28 +491,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     file,
                     apply,
                     fingerprint,
+                    json,
                 } => {
                     let server = cli_package::Server {
                         url: server.server,
                         token: server.token,
                     };
-                    cli_package::import(&server, &workspace, &file, apply, fingerprint).await
+                    cli_package::import(&server, &workspace, &file, apply, fingerprint, json).await
                 }
-                PackageCommand::Inspect { file } => cli_package::inspect(&file),
+                PackageCommand::Inspect { file, json } => cli_package::inspect(&file, json),
                 PackageCommand::Verify {
                     file,
                     trusted_keys,
                     require_signature,
-                } => cli_package::verify(&file, &trusted_keys, require_signature),
+                    json,
+                } => cli_package::verify(&file, &trusted_keys, require_signature, json),
             };
             if let Err(failure) = result {
-                eprintln!("error: {}", failure.message);
+                tell(format_args!("error: {}", failure.message));
                 std::process::exit(i32::from(failure.code));
             }
             Ok(())
         }
         Command::Schema => {
-            print!("{}", api::graphql::sdl());
+            say_raw(api::graphql::sdl());
             Ok(())
         }
     }
@@ -503,7 +531,7 @@ fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", file.display()))?;
             match sdk::parse(&source) {
                 Ok(caps) => {
-                    println!("{}", serde_json::to_string_pretty(&caps)?);
+                    say(serde_json::to_string_pretty(&caps)?);
                     Ok(())
                 }
                 Err(err) => anyhow::bail!("{}: {err} ({})", file.display(), err.code()),
@@ -558,10 +586,10 @@ fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
             );
             if verbose {
                 for line in &report.logs {
-                    eprintln!("log: {line}");
+                    tell(format_args!("log: {line}"));
                 }
                 for request in &report.trace {
-                    eprintln!(
+                    tell(format_args!(
                         "{} {} -> {} ({:.1} ms){}",
                         request.method,
                         request.url,
@@ -574,24 +602,30 @@ fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
                             .as_deref()
                             .map(|e| format!(" error: {e}"))
                             .unwrap_or_default()
-                    );
+                    ));
                     for (name, value) in &request.request_headers {
-                        eprintln!("  > {name}: {value}");
+                        tell(format_args!("  > {name}: {value}"));
                     }
                     if let Some(body) = &request.request_body {
-                        eprintln!("  > {body}");
+                        tell(format_args!("  > {body}"));
                     }
                     for (name, value) in &request.response_headers {
-                        eprintln!("  < {name}: {value}");
+                        tell(format_args!("  < {name}: {value}"));
                     }
                     if let Some(body) = &request.response_body {
-                        eprintln!("  < {body}");
+                        tell(format_args!("  < {body}"));
                     }
                 }
             }
+            if report.truncation.any() {
+                tell(format_args!(
+                    "note: the report was cut to its limits: {}",
+                    serde_json::to_string(&report.truncation)?
+                ));
+            }
             match report.outcome {
                 Ok(output) => {
-                    println!("{}", serde_json::to_string_pretty(&output)?);
+                    say(serde_json::to_string_pretty(&output)?);
                     Ok(())
                 }
                 Err(err) => anyhow::bail!("{} ({})", err, err.code()),
@@ -600,8 +634,41 @@ fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
     }
 }
 
+/// A backstop for output written with `println!` outside [`say`] (a library, or progress lines
+/// that do not go through it): its panic on a closed stdout ends the process like `say` does,
+/// quietly with `EXIT_BROKEN_PIPE`, instead of with a panic message. Other panics are reported as
+/// before.
+fn exit_quietly_on_broken_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(cli_package::EXIT_BROKEN_PIPE));
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    exit_quietly_on_broken_pipe();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version are answers (0); bad usage is "could not run" (1), not clap's 2,
+        // which the package commands use for an invalid archive.
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -609,7 +676,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            tell(format_args!("error: {err:#}"));
             return ExitCode::FAILURE;
         }
     };
@@ -620,7 +687,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            tell(format_args!("error: {err:#}"));
             ExitCode::FAILURE
         }
     }

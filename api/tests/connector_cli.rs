@@ -22,6 +22,12 @@ fn repo_root() -> PathBuf {
 
 // ---- A mock HTTP API: canned JSON per method and path, every request recorded. ----
 
+/// A route body that makes the mock answer with the request itself: `{ method, target, headers,
+/// body }`, and the request's `Authorization` in an `X-Echo-Authorization` header.
+fn echo_route() -> Value {
+    json!({ "$echo": true })
+}
+
 #[derive(Debug, Clone)]
 struct Recorded {
     method: String,
@@ -120,21 +126,40 @@ fn serve(stream: TcpStream, routes: &Routes, seen: &Mutex<Vec<Recorded>>) {
                 json!({ "error": format!("no route for {method} {path}") }),
             )
         });
-    lock(seen).push(Recorded {
+    let recorded = Recorded {
         method,
         target,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    let reply = if reply.is_null() {
+    };
+    let echoed = reply == echo_route();
+    let reply = if echoed {
+        let headers: serde_json::Map<String, Value> = recorded
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), json!(value)))
+            .collect();
+        json!({ "method": recorded.method, "target": recorded.target, "headers": headers,
+                "body": recorded.body })
+        .to_string()
+    } else if reply.is_null() {
         String::new()
     } else {
         reply.to_string()
     };
+    let echo_header = if echoed {
+        format!(
+            "X-Echo-Authorization: {}\r\n",
+            recorded.header("authorization").unwrap_or_default()
+        )
+    } else {
+        String::new()
+    };
+    lock(seen).push(recorded);
     let mut stream = stream;
     let _ = write!(
         stream,
-        "HTTP/1.1 {status} Mock\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+        "HTTP/1.1 {status} Mock\r\nContent-Type: application/json\r\n{echo_header}Content-Length: {}\r\nConnection: close\r\n\r\n{reply}",
         reply.len()
     );
     let _ = stream.flush();
@@ -469,6 +494,99 @@ fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyh
     assert!(stderr.contains("(INVALID_INPUT)"), "{stderr}");
     assert!(stderr.contains("number"), "{stderr}");
     assert_eq!(mock.requests().len(), 2);
+    Ok(())
+}
+
+/// A connector that sends its basic credentials and a token to an API that echoes them back,
+/// then returns, logs or throws the echo.
+const ECHO_CONNECTOR: &str = r#"#{
+  title: "Echo",
+  allowed_hosts: ["api.echo.test"],
+  connection: #{
+    fields: [#{ name: "user" }, #{ name: "password", control_type: "password" }, #{ name: "token", secret: true }],
+    authorization: #{ type: "basic", username: |connection| connection.user, password: |connection| connection.password },
+    base_uri: "http://api.echo.test",
+  },
+  test: |connection| get("/echo", #{ token: connection.token }),
+  actions: #{
+    echo: #{
+      title: "Echo",
+      execute: |connection, input| {
+        let answer = post("/echo?key=" + connection.token, #{ password: connection.password });
+        log(answer);
+        answer
+      },
+    },
+    throw_echo: #{ title: "Throw", execute: |connection, input| { throw get("/echo", #{ token: connection.token }); } },
+  },
+  triggers: #{
+    echoes: #{ title: "Echoes", poll: |connection, input, cursor| #{ events: [get("/echo")], next_cursor: connection.token } },
+  },
+}
+"#;
+
+#[test]
+fn exec_shows_no_secret_an_api_echoes_back() -> anyhow::Result<()> {
+    use base64::Engine as _;
+    const PASSWORD: &str = "cli S3CRET/+?&=";
+    const TOKEN: &str = "tok_cli_echo_5e4d3c";
+    let mock = Mock::start(vec![
+        ("GET".into(), "/echo".into(), 200, echo_route()),
+        ("POST".into(), "/echo".into(), 200, echo_route()),
+    ])?;
+    let dir = TempDir::new("echo")?;
+    let file = dir.0.join("echo.rhai");
+    std::fs::write(&file, ECHO_CONNECTOR)?;
+    let file = file.to_string_lossy().into_owned();
+    let override_arg = format!("api.echo.test={}", mock.addr);
+    let connection = json!({ "user": "ada-cli", "password": PASSWORD, "token": TOKEN }).to_string();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("ada-cli:{PASSWORD}"));
+    let encoded: String = PASSWORD
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let runs: [&[&str]; 4] = [
+        &["--action", "echo"],
+        &["--action", "throw_echo"],
+        &["--test"],
+        &["--trigger", "echoes"],
+    ];
+    for operation in runs {
+        let mut args = vec!["connector", "exec", &file];
+        args.extend_from_slice(operation);
+        args.extend_from_slice(&[
+            "--connection",
+            &connection,
+            "--allow-private-networks",
+            "--host-override",
+            &override_arg,
+            "--verbose",
+        ]);
+        let out = patchbay(&args)?;
+        let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        for secret in [PASSWORD, TOKEN, "ada-cli", &basic, &encoded] {
+            assert!(
+                !printed.contains(secret),
+                "{operation:?}: `{secret}` leaked in {printed}"
+            );
+        }
+        assert!(
+            printed.contains("Basic [REDACTED]"),
+            "{operation:?}: {printed}"
+        );
+    }
+    // The API did get the credentials.
+    assert!(
+        mock.requests()
+            .iter()
+            .all(|r| r.header("authorization") == Some(format!("Basic {basic}").as_str()))
+    );
     Ok(())
 }
 

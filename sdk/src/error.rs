@@ -115,6 +115,41 @@ impl ParseError {
         }
     }
 
+    /// The error with `f` applied to every text it carries (messages, paths, feature names).
+    pub(crate) fn map_text(self, f: &mut impl FnMut(String) -> String) -> Self {
+        match self {
+            Self::Syntax { message, position } => Self::Syntax {
+                message: f(message),
+                position,
+            },
+            Self::ForbiddenFeature { feature, position } => Self::ForbiddenFeature {
+                feature: f(feature),
+                position,
+            },
+            Self::Runtime { message, position } => Self::Runtime {
+                message: f(message),
+                position,
+            },
+            Self::LimitExceeded { message, position } => Self::LimitExceeded {
+                message: f(message),
+                position,
+            },
+            Self::InvalidDefinition {
+                path,
+                message,
+                position,
+            } => Self::InvalidDefinition {
+                path: f(path),
+                message: f(message),
+                position,
+            },
+            Self::Internal { message } => Self::Internal {
+                message: f(message),
+            },
+            other @ (Self::SourceTooLarge { .. } | Self::Timeout { .. }) => other,
+        }
+    }
+
     /// The dotted path to the offending part of the definition, for `INVALID_DEFINITION` errors
     /// about anything below the definition as a whole.
     pub fn path(&self) -> Option<&str> {

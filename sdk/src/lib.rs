@@ -31,4 +31,7 @@ pub use capabilities::{
 pub use engine::{Limits, engine};
 pub use error::{ParseError, Position};
 pub use parse::{parse, parse_with};
-pub use run::{Invocation, REDACTED, RunError, RunReport, RuntimeConfig, TraceEntry, run};
+pub use run::{
+    Invocation, MIN_ANYWHERE_CHARS, REDACTED, ReportLimits, RunError, RunReport, RuntimeConfig,
+    TraceEntry, Truncation, run, run_with_secrets,
+};

@@ -100,7 +100,26 @@ pub struct TracedRequest {
     pub duration_ms: f64,
 }
 
-/// What a run produced: the console's Output and Debug tabs.
+/// What was cut from a run's answer to fit the report limits. Every cut text ends in
+/// `… [truncated N bytes]`.
+#[derive(SimpleObject)]
+pub struct DebugTruncation {
+    /// The output's size in bytes as compact JSON, when it was over the limit (256 KiB by
+    /// default) and `output` is the start of that JSON text, as a string; null when whole.
+    pub output_bytes: Option<i32>,
+    /// Log lines dropped after the first ones kept (200 by default).
+    pub log_lines_dropped: i32,
+    /// Log lines cut to the longest kept (2 KiB by default).
+    pub log_lines_cut: i32,
+    /// Whether a text of the error (message, URL, quoted body, reason) was cut (to 4 KiB by
+    /// default).
+    pub error_cut: bool,
+    /// URLs, bodies, errors and header lists cut in the trace (8 KiB each by default).
+    pub trace_texts_cut: i32,
+}
+
+/// What a run produced: the console's Output and Debug tabs. Secret connection values are
+/// redacted everywhere in it, output included.
 #[derive(SimpleObject)]
 pub struct DebugRun {
     /// The run completed.
@@ -115,6 +134,10 @@ pub struct DebugRun {
     pub trace: Vec<TracedRequest>,
     /// Time taken, in milliseconds.
     pub duration_ms: f64,
+    /// Whether anything in this answer was cut to the report limits; `truncation` says what.
+    pub truncated: bool,
+    /// What was cut to the report limits.
+    pub truncation: DebugTruncation,
 }
 
 /// The result of a debugger run.
@@ -130,6 +153,22 @@ fn headers(list: Vec<(String, String)>) -> Vec<Header> {
     list.into_iter()
         .map(|(name, value)| Header { name, value })
         .collect()
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl From<sdk::Truncation> for DebugTruncation {
+    fn from(t: sdk::Truncation) -> Self {
+        Self {
+            output_bytes: t.output_bytes.map(count),
+            log_lines_dropped: count(t.log_lines_dropped),
+            log_lines_cut: count(t.log_lines_cut),
+            error_cut: t.error_cut,
+            trace_texts_cut: count(t.trace_texts_cut),
+        }
+    }
 }
 
 impl From<sdk::RunReport> for DebugRun {
@@ -170,6 +209,8 @@ impl From<sdk::RunReport> for DebugRun {
                 })
                 .collect(),
             duration_ms: report.duration.as_secs_f64() * 1000.0,
+            truncated: report.truncation.any(),
+            truncation: report.truncation.into(),
         }
     }
 }

@@ -9,15 +9,14 @@ use std::time::{Duration, Instant};
 use rhai::{Dynamic, EvalAltResult, Map, Position};
 
 use super::http::{self, Failure, Request, Response};
-use super::redact::{Redactor, percent_encode, truncate};
+use super::redact::{Redactor, percent_encode};
+use super::report::{cut_counted, trace_headers};
 use super::url::{Host, Scheme, Url, forbidden_address, host_allowed};
-use super::{RunError, RuntimeConfig, TraceEntry};
+use super::{RunError, RuntimeConfig, TraceEntry, Truncation};
 use crate::engine::helpers::{from_json, json_value};
 
 /// Redirects followed for one request, at most.
 const MAX_REDIRECTS: usize = 5;
-/// Log lines kept per run; later ones are dropped.
-const MAX_LOG_LINES: usize = 1000;
 /// Bytes of a response body quoted in an `HTTP` error.
 const ERROR_BODY_BYTES: usize = 512;
 
@@ -31,6 +30,8 @@ pub(crate) struct Session {
     pub(crate) requests: usize,
     pub(crate) trace: Vec<TraceEntry>,
     pub(crate) logs: Vec<String>,
+    /// What was cut so far: log lines and trace texts.
+    pub(crate) truncation: Truncation,
     /// An error the script must not be able to catch; the helper that hit it ends the run.
     pub(crate) fatal: Option<RunError>,
     /// Set once `base_uri` and the authorization are known; HTTP is refused before.
@@ -45,11 +46,49 @@ pub(crate) struct Prepared {
 }
 
 impl Session {
+    /// Keeps a log line, redacted and cut, while there is room for one.
     pub(crate) fn log(&mut self, text: &str) {
-        if self.logs.len() < MAX_LOG_LINES {
-            let line = truncate(self.redactor.text(text), self.config.max_trace_body_bytes);
-            self.logs.push(line);
+        let limits = &self.config.report;
+        if self.logs.len() >= limits.max_log_lines {
+            self.truncation.log_lines_dropped += 1;
+            return;
         }
+        let line = cut_counted(
+            self.redactor.text(text),
+            limits.max_log_line_bytes,
+            &mut self.truncation.log_lines_cut,
+        );
+        self.logs.push(line);
+    }
+
+    /// A text for the trace: redacted, and cut to `max_trace_text_bytes`.
+    fn trace_text(&mut self, text: &str) -> String {
+        cut_counted(
+            self.redactor.text(text),
+            self.config.report.max_trace_text_bytes,
+            &mut self.truncation.trace_texts_cut,
+        )
+    }
+
+    /// A body for the trace.
+    fn trace_body(&mut self, body: &[u8]) -> String {
+        self.trace_text(&String::from_utf8_lossy(body))
+    }
+
+    /// Headers for the trace.
+    fn trace_headers(&mut self, headers: &[(String, String)]) -> Vec<(String, String)> {
+        trace_headers(
+            &self.redactor,
+            headers,
+            self.config.report.max_trace_header_bytes,
+            &mut self.truncation.trace_texts_cut,
+        )
+    }
+
+    /// Records `entry` in the trace, its error cut like any other text.
+    fn record(&mut self, mut entry: TraceEntry) {
+        entry.error = entry.error.map(|error| self.trace_text(&error));
+        self.trace.push(entry);
     }
 }
 
@@ -220,7 +259,13 @@ pub(crate) fn request(
         let value = decode(&response.body);
         if response.status >= 400 {
             let shown_url = session.redactor.text(&url.to_string());
-            let snippet = session.redactor.body(&response.body, ERROR_BODY_BYTES);
+            let snippet = cut_counted(
+                session
+                    .redactor
+                    .text(&String::from_utf8_lossy(&response.body)),
+                ERROR_BODY_BYTES,
+                &mut 0,
+            );
             return Err(catchable(
                 "HTTP",
                 Some(response.status),
@@ -245,15 +290,12 @@ fn attempt(
 ) -> Result<Response, Box<EvalAltResult>> {
     let started = Instant::now();
     let shown_url = session.redactor.text(&url.to_string());
-    let limit = session.config.max_trace_body_bytes;
     let mut entry = TraceEntry {
         method: method.to_string(),
-        url: shown_url.clone(),
+        url: session.trace_text(&url.to_string()),
         status: None,
-        request_headers: session.redactor.headers(headers),
-        request_body: body
-            .bytes()
-            .map(|bytes| session.redactor.body(bytes, limit)),
+        request_headers: session.trace_headers(headers),
+        request_body: body.bytes().map(|bytes| session.trace_body(bytes)),
         response_headers: Vec::new(),
         response_body: None,
         error: None,
@@ -271,7 +313,7 @@ fn attempt(
     };
     if let Some(error) = refusal {
         entry.error = Some(error.to_string());
-        session.trace.push(entry);
+        session.record(entry);
         return Err(fatal(session, error));
     }
     session.requests += 1;
@@ -284,7 +326,7 @@ fn attempt(
                 position: None,
             };
             entry.error = Some(error.to_string());
-            session.trace.push(entry);
+            session.record(entry);
             return Err(fatal(session, error));
         }
         Err(Refused::Failed(failure)) => {
@@ -307,10 +349,10 @@ fn attempt(
     match http::send(&request, &addresses, tls, &limits) {
         Ok(response) => {
             entry.status = Some(response.status);
-            entry.response_headers = session.redactor.headers(&response.headers);
-            entry.response_body = Some(session.redactor.body(&response.body, limit));
+            entry.response_headers = session.trace_headers(&response.headers);
+            entry.response_body = Some(session.trace_body(&response.body));
             entry.duration = started.elapsed();
-            session.trace.push(entry);
+            session.record(entry);
             Ok(response)
         }
         Err(failure) => Err(failed(session, entry, failure, started)),
@@ -345,7 +387,7 @@ fn failed(
         },
     };
     entry.error = Some(error.to_string());
-    session.trace.push(entry);
+    session.record(entry);
     match error {
         RunError::Network {
             method,

@@ -150,6 +150,75 @@ impl RunError {
         }
     }
 
+    /// The error with `f` applied to every text it carries: messages, URLs, quoted bodies,
+    /// reasons, names and field paths.
+    pub(crate) fn map_text(self, f: &mut impl FnMut(String) -> String) -> Self {
+        match self {
+            Self::InvalidSource(error) => Self::InvalidSource(error.map_text(f)),
+            Self::UnknownAction { name } => Self::UnknownAction { name: f(name) },
+            Self::UnknownTrigger { name } => Self::UnknownTrigger { name: f(name) },
+            Self::UnknownPickList { name } => Self::UnknownPickList { name: f(name) },
+            Self::InvalidInput { field, message } => Self::InvalidInput {
+                field: f(field),
+                message: f(message),
+            },
+            Self::Runtime { message, position } => Self::Runtime {
+                message: f(message),
+                position,
+            },
+            Self::LimitExceeded { message, position } => Self::LimitExceeded {
+                message: f(message),
+                position,
+            },
+            Self::EgressDenied {
+                url,
+                reason,
+                position,
+            } => Self::EgressDenied {
+                url: f(url),
+                reason: f(reason),
+                position,
+            },
+            Self::Http {
+                status,
+                method,
+                url,
+                body,
+                position,
+            } => Self::Http {
+                status,
+                method,
+                url: f(url),
+                body: f(body),
+                position,
+            },
+            Self::ResponseTooLarge {
+                url,
+                limit,
+                position,
+            } => Self::ResponseTooLarge {
+                url: f(url),
+                limit,
+                position,
+            },
+            Self::Network {
+                method,
+                url,
+                message,
+                position,
+            } => Self::Network {
+                method,
+                url: f(url),
+                message: f(message),
+                position,
+            },
+            Self::Internal { message } => Self::Internal {
+                message: f(message),
+            },
+            other @ (Self::Timeout { .. } | Self::RequestLimit { .. }) => other,
+        }
+    }
+
     /// Sets the position, for errors that carry one and do not have one yet.
     pub(crate) fn at(mut self, new: Option<Position>) -> Self {
         match &mut self {

@@ -7,6 +7,7 @@ mod error;
 mod http;
 mod input;
 mod redact;
+mod report;
 mod url;
 
 use std::collections::{HashMap, HashSet};
@@ -21,7 +22,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use error::RunError;
-pub use redact::REDACTED;
+pub use redact::{MIN_ANYWHERE_CHARS, REDACTED};
+pub use report::{ReportLimits, Truncation};
 
 use crate::engine::helpers::{from_json, json_value};
 use crate::engine::{HTTP_VERBS, on_sandbox_thread, sandbox};
@@ -45,8 +47,8 @@ pub struct RuntimeConfig {
     /// Lets requests reach loopback, private, link-local and other non-public addresses. Off in
     /// production; tests turn it on to reach their local mock servers.
     pub allow_private_networks: bool,
-    /// Bodies and log lines in the report are cut to this many bytes.
-    pub max_trace_body_bytes: usize,
+    /// How much of the run the report keeps: output, logs, error and trace.
+    pub report: ReportLimits,
     /// **Test and debugging facility.** Requests to these host names (which must still be in the
     /// connector's `allowed_hosts`) connect to the given address over plain HTTP instead of
     /// resolving the name, while the URL, the trace and the `Host` header keep the declared
@@ -67,7 +69,7 @@ impl Default for RuntimeConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             allow_private_networks: false,
-            max_trace_body_bytes: 8 * 1024,
+            report: ReportLimits::default(),
             host_overrides: HashMap::new(),
         }
     }
@@ -95,7 +97,9 @@ pub enum Invocation {
     },
 }
 
-/// Everything a run produced: the debugger console's Output and Debug tabs.
+/// Everything a run produced: the debugger console's Output and Debug tabs. Every secret of the
+/// connection is redacted everywhere in it — output included — and every part is cut to the
+/// [`ReportLimits`] of the run's configuration, as `truncation` tells.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub outcome: Result<Value, RunError>,
@@ -104,10 +108,12 @@ pub struct RunReport {
     /// Every request attempted, in order, including refused ones.
     pub trace: Vec<TraceEntry>,
     pub duration: Duration,
+    /// What was cut to fit the report's limits.
+    pub truncation: Truncation,
 }
 
 /// One HTTP request and its response, with secret connection values and the `Authorization`
-/// header replaced by [`REDACTED`] and bodies cut to `max_trace_body_bytes`.
+/// header replaced by [`REDACTED`], and texts cut to the [`ReportLimits`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceEntry {
     pub method: String,
@@ -132,6 +138,19 @@ pub fn run(
     invocation: Invocation,
     config: &RuntimeConfig,
 ) -> RunReport {
+    run_with_secrets(source, connection, &[], invocation, config)
+}
+
+/// As [`run`], also treating the connection fields named in `also_secret` as secret, whatever
+/// the source declares: a stored connection's secrets stay hidden when a later version of the
+/// connector no longer marks their field secret.
+pub fn run_with_secrets(
+    source: &str,
+    connection: &Value,
+    also_secret: &[String],
+    invocation: Invocation,
+    config: &RuntimeConfig,
+) -> RunReport {
     let started = Instant::now();
     let session = Arc::new(Mutex::new(Session {
         config: config.clone(),
@@ -141,17 +160,36 @@ pub fn run(
         requests: 0,
         trace: Vec::new(),
         logs: Vec::new(),
+        truncation: Truncation::default(),
         fatal: None,
         prepared: None,
         methods: Map::new(),
     }));
-    let outcome = prepare_and_run(source, connection, invocation, config, &session, started);
+    let outcome = prepare_and_run(
+        source,
+        connection,
+        also_secret,
+        invocation,
+        config,
+        &session,
+        started,
+    );
     let mut session = lock(&session);
+    let mut truncation = std::mem::take(&mut session.truncation);
+    let (outcome, logs, trace) = report::finish(
+        outcome,
+        std::mem::take(&mut session.logs),
+        std::mem::take(&mut session.trace),
+        &session.redactor,
+        &config.report,
+        &mut truncation,
+    );
     RunReport {
         outcome,
-        logs: std::mem::take(&mut session.logs),
-        trace: std::mem::take(&mut session.trace),
+        logs,
+        trace,
         duration: started.elapsed(),
+        truncation,
     }
 }
 
@@ -165,6 +203,7 @@ fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
 fn prepare_and_run(
     source: &str,
     connection: &Value,
+    also_secret: &[String],
     invocation: Invocation,
     config: &RuntimeConfig,
     session: &Arc<Mutex<Session>>,
@@ -184,31 +223,54 @@ fn prepare_and_run(
     {
         let mut session = lock(session);
         session.allowed_hosts = capabilities.allowed_hosts.clone();
-        session.redactor = redact::Redactor::new(secrets(&capabilities, &connection));
+        session.redactor = redact::Redactor::new(secrets(&capabilities, &connection, also_secret));
     }
     check_invocation(&capabilities, &invocation)?;
     let limits = Limits {
         deadline: config.limits.deadline.saturating_sub(started.elapsed()),
         ..config.limits.clone()
     };
-    let outcome = on_sandbox_thread(|| execute(source, &connection, invocation, &limits, session))
-        .unwrap_or_else(|message| Err(RunError::Internal { message }));
-    outcome.map_err(|error| redact_error(error, &lock(session).redactor))
+    on_sandbox_thread(|| execute(source, &connection, invocation, &limits, session))
+        .unwrap_or_else(|message| Err(RunError::Internal { message }))
 }
 
-/// The values of secret connection fields, as text.
-fn secrets(capabilities: &Capabilities, connection: &Value) -> Vec<String> {
-    capabilities
+/// The values of secret connection fields (declared so, or named in `also_secret`), as text.
+/// `null` and booleans are no secrets; numbers, arrays and objects count as their JSON text, and
+/// each string inside them on its own.
+fn secrets(capabilities: &Capabilities, connection: &Value, also_secret: &[String]) -> Vec<String> {
+    let declared = capabilities
         .connection
         .fields
         .iter()
         .filter(|field| field.secret)
-        .filter_map(|field| match connection.get(&field.name)? {
-            Value::Null => None,
-            Value::String(text) => Some(text.clone()),
-            other => Some(other.to_string()),
-        })
-        .collect()
+        .map(|field| field.name.as_str());
+    let mut texts = Vec::new();
+    for name in declared.chain(also_secret.iter().map(String::as_str)) {
+        if let Some(value) = connection.get(name) {
+            secret_texts(value, &mut texts);
+        }
+    }
+    texts
+}
+
+fn secret_texts(value: &Value, texts: &mut Vec<String>) {
+    match value {
+        Value::Null | Value::Bool(_) => {}
+        Value::String(text) => texts.push(text.clone()),
+        Value::Number(number) => texts.push(number.to_string()),
+        Value::Array(items) => {
+            texts.push(value.to_string());
+            for item in items {
+                secret_texts(item, texts);
+            }
+        }
+        Value::Object(map) => {
+            texts.push(value.to_string());
+            for item in map.values() {
+                secret_texts(item, texts);
+            }
+        }
+    }
 }
 
 fn check_invocation(capabilities: &Capabilities, invocation: &Invocation) -> Result<(), RunError> {
@@ -380,7 +442,7 @@ impl Runner<'_> {
             "api_key" => {
                 let header = text("header")?.unwrap_or_else(|| "Authorization".into());
                 if let Some(value) = text("value")? {
-                    derived_secrets.push(value.clone());
+                    derived_secrets.extend(credential_parts(&value));
                     headers.push((header, value));
                 }
             }
@@ -388,6 +450,9 @@ impl Runner<'_> {
                 let username = text("username")?.unwrap_or_default();
                 let password = text("password")?.unwrap_or_default();
                 let encoded = STANDARD.encode(format!("{username}:{password}"));
+                if !username.is_empty() && !password.is_empty() {
+                    derived_secrets.push(format!("{username}:{password}"));
+                }
                 derived_secrets.extend([username, password, encoded.clone()]);
                 headers.push(("Authorization".into(), format!("Basic {encoded}")));
             }
@@ -407,18 +472,18 @@ impl Runner<'_> {
                         });
                     };
                     for (name, value) in map.iter().filter(|(_, v)| !v.is_unit()) {
-                        headers.push((name.to_string(), value.to_string()));
+                        let value = value.to_string();
+                        if credential_header(name) || derived_from(&value, connection) {
+                            derived_secrets.extend(credential_parts(&value));
+                        }
+                        headers.push((name.to_string(), value));
                     }
                 }
             }
             _ => {}
         }
         let mut session = lock(self.session);
-        if !derived_secrets.is_empty() {
-            let mut secrets = derived_secrets;
-            secrets.retain(|s| s.len() >= 4);
-            session.redactor.extend(secrets);
-        }
+        session.redactor.extend(derived_secrets);
         session.prepared = Some(Prepared {
             base_uri,
             auth_headers: headers,
@@ -543,62 +608,60 @@ fn thrown_error(value: &Dynamic, position: Option<Position>) -> RunError {
     }
 }
 
-/// Every message a run error carries passes through the redactor before it leaves the runtime.
-fn redact_error(error: RunError, redactor: &redact::Redactor) -> RunError {
-    let r = |text: String| redactor.text(&text);
-    match error {
-        RunError::Runtime { message, position } => RunError::Runtime {
-            message: r(message),
-            position,
-        },
-        RunError::Http {
-            status,
-            method,
-            url,
-            body,
-            position,
-        } => RunError::Http {
-            status,
-            method,
-            url: r(url),
-            body: r(body),
-            position,
-        },
-        RunError::Network {
-            method,
-            url,
-            message,
-            position,
-        } => RunError::Network {
-            method,
-            url: r(url),
-            message: r(message),
-            position,
-        },
-        RunError::EgressDenied {
-            url,
-            reason,
-            position,
-        } => RunError::EgressDenied {
-            url: r(url),
-            reason: r(reason),
-            position,
-        },
-        RunError::ResponseTooLarge {
-            url,
-            limit,
-            position,
-        } => RunError::ResponseTooLarge {
-            url: r(url),
-            limit,
-            position,
-        },
-        RunError::InvalidInput { field, message } => RunError::InvalidInput {
-            field,
-            message: r(message),
-        },
-        other => other,
+/// Whether a header's name says it carries a credential.
+fn credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "auth",
+        "token",
+        "key",
+        "secret",
+        "password",
+        "signature",
+        "session",
+        "cookie",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// Whether a value holds one of the connection's values: a header built from the connection
+/// (`Token ${connection.token}`) is a credential, a constant (an API version) is not.
+fn derived_from(value: &str, connection: &Dynamic) -> bool {
+    let Some(map) = connection.read_lock::<Map>() else {
+        return false;
+    };
+    map.values()
+        .filter(|v| v.is_string() || v.is_int() || v.is_float())
+        .map(|v| v.to_string())
+        .any(|field| {
+            if field.chars().count() < MIN_ANYWHERE_CHARS {
+                !field.is_empty() && value.split(' ').any(|word| word == field)
+            } else {
+                value.contains(&field)
+            }
+        })
+}
+
+/// The secrets in a header value the authorization sends: the value, and for `Scheme credential`
+/// the credential (and for `Basic` the user name and password it encodes).
+fn credential_parts(value: &str) -> Vec<String> {
+    let mut parts = vec![value.to_string()];
+    if let Some((scheme, credential)) = value.trim().split_once(' ') {
+        let credential = credential.trim();
+        parts.push(credential.to_string());
+        let decoded = STANDARD
+            .decode(credential)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        if scheme.eq_ignore_ascii_case("basic")
+            && let Some(decoded) = decoded
+            && let Some((user, password)) = decoded.split_once(':')
+        {
+            parts.extend([user.to_string(), password.to_string(), decoded.clone()]);
+        }
     }
+    parts
 }
 
 /// The map at `key` of the definition, or an empty one.

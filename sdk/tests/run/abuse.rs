@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use sdk::{Invocation, Limits, RunReport, RuntimeConfig, run};
+use sdk::{Invocation, Limits, ReportLimits, RunReport, RuntimeConfig, run};
 
 /// A connector whose `act` action runs `body` (with `connection` and `input` in scope), after
 /// the `prelude` of function definitions.
@@ -273,4 +273,91 @@ fn http_is_unavailable_while_preparing_the_connection() {
     );
     assert_eq!(code(&report), "RUNTIME");
     assert!(report.trace.is_empty());
+}
+
+#[test]
+fn a_huge_thrown_string_is_cut() {
+    let limits = ReportLimits::default();
+    let report = go(
+        &connector(
+            "",
+            r#"let s = "x"; while s.len() < 1048576 { s += s; } throw s;"#,
+        ),
+        json!({}),
+        &RuntimeConfig::default(),
+    );
+    let error = report.outcome.as_ref().expect_err("thrown");
+    assert_eq!(error.code(), "RUNTIME");
+    let message = error.to_string();
+    assert!(
+        message.len() < limits.max_error_bytes + 200,
+        "{} bytes",
+        message.len()
+    );
+    assert!(
+        message.ends_with(" bytes]"),
+        "{}",
+        &message[message.len() - 40..]
+    );
+    assert!(
+        message.contains("… [truncated 10"),
+        "{}",
+        &message[message.len() - 40..]
+    );
+    assert!(report.truncation.error_cut);
+    let shown = serde_json::to_string(&report).expect("serializes");
+    assert!(shown.len() < 16 * 1024, "{} bytes", shown.len());
+}
+
+#[test]
+fn a_flood_of_logs_is_cut() {
+    let limits = ReportLimits::default();
+    let report = go(
+        &connector(
+            "",
+            r#"let line = "y"; while line.len() < 8192 { line += line; } for i in 0..1000 { log(line); } 1"#,
+        ),
+        json!({}),
+        &RuntimeConfig::default(),
+    );
+    assert_eq!(report.outcome, Ok(json!(1)));
+    assert_eq!(report.logs.len(), limits.max_log_lines);
+    assert!(
+        report
+            .logs
+            .iter()
+            .all(|line| line.len() < limits.max_log_line_bytes + 48
+                && line.ends_with("… [truncated 6144 bytes]"))
+    );
+    assert_eq!(
+        report.truncation.log_lines_dropped,
+        1000 - limits.max_log_lines
+    );
+    assert_eq!(report.truncation.log_lines_cut, limits.max_log_lines);
+    let shown = serde_json::to_string(&report).expect("serializes");
+    assert!(
+        shown.len() < limits.max_log_lines * (limits.max_log_line_bytes + 64),
+        "{} bytes",
+        shown.len()
+    );
+}
+
+#[test]
+fn a_huge_output_is_cut() {
+    let limits = ReportLimits::default();
+    let report = go(
+        &connector(
+            "",
+            r#"let s = "z"; while s.len() < 65536 { s += s; } let out = []; for i in 0..16 { out.push(s); } out"#,
+        ),
+        json!({}),
+        &RuntimeConfig::default(),
+    );
+    let output = report.outcome.as_ref().expect("ran");
+    let text = output
+        .as_str()
+        .expect("a cut output is the start of its text");
+    assert!(text.starts_with("[\"zzz"), "{}", &text[..20]);
+    assert!(text.len() < limits.max_output_bytes + 48);
+    assert_eq!(report.truncation.output_bytes, Some(16 * 65538 + 15 + 2));
 }

@@ -2,6 +2,7 @@
 //! HTTP client that cannot be pointed anywhere the connector does not declare.
 
 mod abuse;
+mod disclosure;
 mod egress;
 mod examples;
 mod harness;

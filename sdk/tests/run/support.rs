@@ -24,6 +24,13 @@ pub enum Reply {
     Huge(u64),
     /// 200 with a chunked body of this many 64 KiB chunks.
     Chunked(usize),
+    /// This status with the request echoed back: a JSON body `{ method, target, query, headers,
+    /// body }` (headers as a name → value map) and the request's `Authorization` in an
+    /// `X-Echo-Authorization` response header — what a careless API does with a credential.
+    Echo(u16),
+    /// What `Echo` becomes once the request is known.
+    #[doc(hidden)]
+    EchoOf(u16, Recorded),
 }
 
 /// One request as the server saw it.
@@ -163,6 +170,10 @@ fn serve(stream: TcpStream, routes: &Mutex<Routes>, requests: &Mutex<Vec<Recorde
                 json!({ "error": format!("no route for {} {}", recorded.method, recorded.path()) }),
             )
         });
+    let reply = match reply {
+        Reply::Echo(status) => Reply::EchoOf(status, recorded.clone()),
+        other => other,
+    };
     requests.lock().expect("requests").push(recorded);
     let mut stream = stream;
     let _ = respond(&mut stream, reply);
@@ -179,6 +190,25 @@ fn respond(stream: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             write!(
                 stream,
                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        }
+        Reply::Echo(status) => respond(stream, Reply::Json(status, Value::Null)),
+        Reply::EchoOf(status, request) => {
+            let headers: serde_json::Map<String, Value> = request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), json!(value)))
+                .collect();
+            let body = json!({
+                "method": request.method, "target": request.target, "query": request.query(),
+                "headers": headers, "body": request.body,
+            })
+            .to_string();
+            write!(
+                stream,
+                "HTTP/1.1 {status} Echo\r\nContent-Type: application/json\r\nX-Echo-Authorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                request.header("authorization").unwrap_or_default(),
                 body.len()
             )
         }

@@ -3,10 +3,12 @@
 //! `runAction` and `pollTrigger` against a local mock API the test starts (the server maps the
 //! connectors' declared hosts to it). Outputs, traces and redaction are checked exactly; so are
 //! the failures (invalid input, a runaway script, egress to undeclared hosts and private
-//! addresses), who may run what, and the audit log.
+//! addresses), who may run what, and the audit log. Last, an API that echoes the credentials back
+//! gets none of them into any answer, and a run that produces too much is cut and says so.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -19,7 +21,8 @@ use crate::lifecycle::{INSTALL, create_workspace, publish, set_member};
 const RUN: &str = r#"
 fragment Run on DebugRunPayload {
   run {
-    ok output logs durationMs
+    ok output logs durationMs truncated
+    truncation { outputBytes logLinesDropped logLinesCut errorCut traceTextsCut }
     error { code message line column }
     trace {
       method url status requestBody responseBody error durationMs
@@ -958,3 +961,368 @@ tests::on_both_backends!(
     egress_to_undeclared_hosts_and_private_addresses_is_denied,
     super::egress
 );
+
+// ---- An API that echoes the credentials back. ----
+
+/// A local HTTP server that answers every request with the request itself: `{ method, target,
+/// headers, body }` as JSON (headers as a lower-case name → value map) and the request's
+/// `Authorization` in an `X-Echo-Authorization` header — what a careless API does. Requests to
+/// a path starting `/denied` get the same with status 401.
+struct EchoApi {
+    addr: SocketAddr,
+}
+
+impl EchoApi {
+    fn start() -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || echo(stream));
+            }
+        });
+        Ok(Self { addr })
+    }
+}
+
+fn echo(stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default().to_owned();
+    let mut headers = serde_json::Map::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim_end().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.trim_end().split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), json!(value.trim()));
+        }
+    }
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.as_str()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length.min(1 << 20)];
+    let _ = reader.read_exact(&mut body);
+    let authorization = headers
+        .get("authorization")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let status = if target.starts_with("/denied") {
+        401
+    } else {
+        200
+    };
+    let reply = json!({ "method": method, "target": target, "headers": headers,
+                        "body": String::from_utf8_lossy(&body) })
+    .to_string();
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} Echo\r\nContent-Type: application/json\r\nX-Echo-Authorization: {authorization}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+        reply.len()
+    );
+    let _ = stream.flush();
+}
+
+/// Basic-auth user name and password, and an API token sent in the query and the body. Their
+/// characters are spelled differently by every encoding.
+const ECHO_USER: &str = "ada-e2e";
+const ECHO_PASSWORD: &str = "pw S3CRET/+?&=\"é";
+const ECHO_TOKEN: &str = "tok_E2E_echo_9f8e7d";
+
+/// A connector for the echo API: its connection test, actions and trigger send every secret to
+/// the API and hand back, log or throw what comes back.
+const ECHO_CONNECTOR: &str = r#"#{
+  title: "Echo",
+  allowed_hosts: ["api.echo.test"],
+  connection: #{
+    fields: [
+      #{ name: "user" },
+      #{ name: "password", control_type: "password" },
+      #{ name: "token", secret: true },
+    ],
+    authorization: #{ type: "basic", username: |connection| connection.user, password: |connection| connection.password },
+    base_uri: "http://api.echo.test",
+  },
+  test: |connection| get("/echo", #{ token: connection.token, password: connection.password }),
+  actions: #{
+    echo: #{
+      title: "Echo",
+      execute: |connection, input| {
+        let answer = post("/echo?key=" + connection.token, #{ password: connection.password, token: connection.token });
+        log(answer);
+        print(`token ${connection.token}, password ${connection.password}`);
+        answer
+      },
+    },
+    throw_echo: #{
+      title: "Throw the echo",
+      execute: |connection, input| { throw get("/echo", #{ token: connection.token }); },
+    },
+    refused: #{
+      title: "An HTTP error that quotes the request",
+      execute: |connection, input| get("/denied", #{ token: connection.token, password: connection.password }),
+    },
+  },
+  triggers: #{
+    echoes: #{
+      title: "Echoes",
+      poll: |connection, input, cursor| #{ events: [get("/echo", #{ token: connection.token })], next_cursor: connection.token },
+    },
+  },
+}
+"#;
+
+/// Every spelling of `secret` an API could send it back in.
+fn spellings(secret: &str) -> Vec<String> {
+    let percent = |upper: bool| -> String {
+        secret
+            .bytes()
+            .map(|b| match (b.is_ascii_alphanumeric(), upper) {
+                (true, _) => char::from(b).to_string(),
+                (false, true) => format!("%{b:02X}"),
+                (false, false) => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let escaped = serde_json::to_string(secret).unwrap_or_default();
+    vec![
+        secret.to_owned(),
+        percent(true),
+        percent(false),
+        percent(true).replace("%20", "+"),
+        escaped.trim_matches('"').to_owned(),
+    ]
+}
+
+/// The base64 of `user:password`, as a basic `Authorization` header carries it.
+fn basic_credentials() -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = format!("{ECHO_USER}:{ECHO_PASSWORD}").into_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The whole HTTP answer, as text, holds no secret in any spelling.
+fn assert_no_secret(label: &str, body: &Value) {
+    let text = body.to_string();
+    let mut needles = vec![basic_credentials()];
+    for secret in [ECHO_USER, ECHO_PASSWORD, ECHO_TOKEN] {
+        needles.extend(spellings(secret));
+    }
+    for needle in needles {
+        assert!(
+            !text.contains(&needle),
+            "{label}: `{needle}` leaked in {text}"
+        );
+    }
+}
+
+async fn echoed_secrets(backend: Backend) -> anyhow::Result<()> {
+    let api = EchoApi::start()?;
+    let app = TestApp::spawn_with(backend, point_at(&[("api.echo.test", api.addr)])).await?;
+    let author = app.user_with_token("author").await?;
+    let dev = app.user_with_token("dev").await?;
+    create_listing(&app, &author, "echo", "1.0.0", ECHO_CONNECTOR).await?;
+    create_workspace(&app, &dev, "lab").await?;
+    let copy = install(&app, &dev, "lab", "echo").await?;
+    let values = json!({ "user": ECHO_USER, "password": ECHO_PASSWORD, "token": ECHO_TOKEN });
+    let body = app
+        .graphql(
+            Some(&dev),
+            CREATE_CONNECTION,
+            json!({ "input": { "workspace": "lab", "name": "Echo", "connector": "echo", "values": values } }),
+        )
+        .await?;
+    let p = payload(&body, "createConnection")?;
+    assert_eq!(p["userErrors"], json!([]), "{body}");
+    let stored = json!({ "workspaceConnectorId": copy, "connectionId": p["connection"]["id"] });
+    let given = json!({ "workspaceConnectorId": copy, "connectionValues": values });
+
+    for target in [stored, given] {
+        // runAction: the echo is the output, the logs quote it, and the trace records it.
+        let body = debug(
+            &app,
+            &dev,
+            "runAction",
+            json!({ "target": target.clone(), "action": "echo" }),
+        )
+        .await?;
+        assert_no_secret("runAction echo", &body);
+        let run = &payload(&body, "runAction")?["run"];
+        assert_eq!(run["ok"], true, "{body}");
+        let output = &run["output"];
+        // The API did get the credentials and sent them back: the output keeps its shape.
+        assert_eq!(output["headers"]["authorization"], "Basic [REDACTED]");
+        assert_eq!(output["target"], "/echo?key=[REDACTED]");
+        assert_eq!(
+            serde_json::from_str::<Value>(output["body"].as_str().unwrap_or_default())?,
+            json!({ "password": "[REDACTED]", "token": "[REDACTED]" })
+        );
+        assert_eq!(run["logs"][1], "token [REDACTED], password [REDACTED]");
+        assert_eq!(
+            header(&run["trace"][0]["responseHeaders"], "x-echo-authorization"),
+            Some("Basic [REDACTED]")
+        );
+        assert_eq!(run["truncated"], false, "{body}");
+
+        // The error message: a thrown echo, and an HTTP error quoting the request.
+        let body = debug(
+            &app,
+            &dev,
+            "runAction",
+            json!({ "target": target.clone(), "action": "throw_echo" }),
+        )
+        .await?;
+        assert_no_secret("runAction throw", &body);
+        let run = &payload(&body, "runAction")?["run"];
+        assert_eq!(run["error"]["code"], "RUNTIME", "{body}");
+        let message = run["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("Basic [REDACTED]"), "{body}");
+        let body = debug(
+            &app,
+            &dev,
+            "runAction",
+            json!({ "target": target.clone(), "action": "refused" }),
+        )
+        .await?;
+        assert_no_secret("runAction refused", &body);
+        assert_eq!(payload(&body, "runAction")?["run"]["error"]["code"], "HTTP");
+
+        // testConnection and pollTrigger.
+        let body = debug(
+            &app,
+            &dev,
+            "testConnection",
+            json!({ "target": target.clone() }),
+        )
+        .await?;
+        assert_no_secret("testConnection", &body);
+        let run = &payload(&body, "testConnection")?["run"];
+        assert_eq!(
+            run["output"]["headers"]["authorization"], "Basic [REDACTED]",
+            "{body}"
+        );
+        let body = debug(
+            &app,
+            &dev,
+            "pollTrigger",
+            json!({ "target": target.clone(), "trigger": "echoes" }),
+        )
+        .await?;
+        assert_no_secret("pollTrigger", &body);
+        let run = &payload(&body, "pollTrigger")?["run"];
+        assert_eq!(run["output"]["next_cursor"], "[REDACTED]", "{body}");
+        assert_eq!(
+            run["output"]["events"][0]["headers"]["authorization"], "Basic [REDACTED]",
+            "{body}"
+        );
+    }
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    secrets_an_api_echoes_back_appear_nowhere_in_the_answer,
+    super::echoed_secrets
+);
+
+// ---- Answers that would be too large. ----
+
+/// A connector whose `run` action runs `body`.
+fn runner(body: &str) -> String {
+    format!(
+        r#"#{{
+  title: "Big",
+  actions: #{{ run: #{{ title: "Run", execute: |connection, input| {{ {body} }} }} }},
+}}
+"#
+    )
+}
+
+async fn capped_answers(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("author").await?;
+    let dev = app.user_with_token("dev").await?;
+    create_workspace(&app, &dev, "lab").await?;
+    let cases = [
+        (
+            "thrower",
+            r#"let s = "x"; while s.len() < 1048576 { s += s; } throw s;"#,
+        ),
+        (
+            "chatty",
+            r#"let line = "y"; while line.len() < 8192 { line += line; } for i in 0..1000 { log(line); } 1"#,
+        ),
+    ];
+    let mut runs = Vec::new();
+    for (slug, body) in cases {
+        create_listing(&app, &author, slug, "1.0.0", &runner(body)).await?;
+        let copy = install(&app, &dev, "lab", slug).await?;
+        let input = json!({ "target": { "workspaceConnectorId": copy }, "action": "run" });
+        let answer = debug(&app, &dev, "runAction", input).await?;
+        runs.push((
+            answer.to_string().len(),
+            payload(&answer, "runAction")?["run"].clone(),
+        ));
+    }
+
+    // A 1 MiB thrown string: the error message is cut to 4 KiB and says so.
+    let (size, thrown) = &runs[0];
+    assert_eq!(thrown["error"]["code"], "RUNTIME", "{thrown}");
+    let message = thrown["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.len() < 4096 + 200, "{} bytes", message.len());
+    assert!(
+        message.ends_with("… [truncated 1044480 bytes]"),
+        "{}",
+        &message[message.len().saturating_sub(60)..]
+    );
+    assert_eq!(thrown["truncated"], true);
+    assert_eq!(thrown["truncation"]["errorCut"], true);
+    assert!(*size < 16 * 1024, "the answer was {size} bytes");
+
+    // 1,000 log lines of 8 KiB: 200 lines of 2 KiB are kept, each says it was cut, and the
+    // answer says how many were dropped.
+    let (size, chatty) = &runs[1];
+    assert_eq!(chatty["ok"], true, "{chatty}");
+    let logs = chatty["logs"].as_array().cloned().unwrap_or_default();
+    assert_eq!(logs.len(), 200);
+    assert!(logs.iter().all(|line| {
+        line.as_str()
+            .is_some_and(|l| l.len() < 2048 + 48 && l.ends_with("… [truncated 6144 bytes]"))
+    }));
+    assert_eq!(
+        chatty["truncation"],
+        json!({ "outputBytes": null, "logLinesDropped": 800, "logLinesCut": 200,
+                "errorCut": false, "traceTextsCut": 0 })
+    );
+    assert_eq!(chatty["truncated"], true);
+    assert!(*size < 450 * 1024, "the answer was {size} bytes");
+    app.stop().await
+}
+
+tests::on_both_backends!(oversized_answers_are_cut_and_say_so, super::capped_answers);
