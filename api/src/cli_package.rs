@@ -457,6 +457,7 @@ fn summary_json(package: &packager::Package) -> Value {
             "workspace_version": c.workspace_version,
             "parent": c.parent.as_ref().map(|p| json!({ "listing": p.listing, "version": p.version })),
             "sha256": c.sha256,
+            "reference": c.reference().map(|r| json!({ "listing": r.listing, "version": r.version, "sha256": r.sha256 })),
         })).collect::<Vec<_>>(),
         "connections": package.connections.iter().map(|c| json!({
             "folder": c.folder, "name": c.name, "connector": c.connector,

@@ -617,7 +617,7 @@ impl Archives {
                 slug: "slack".to_owned(),
                 name: "Slack".to_owned(),
                 workspace_version: 3,
-                source: source.to_owned(),
+                content: packager::ConnectorContent::Source(source.to_owned()),
                 sha256: packager::canonical::sha256_hex(source.as_bytes()),
                 parent: None,
             }],
@@ -1045,4 +1045,47 @@ async fn debugger_secrets_stay_out_of_the_log_sqlite() -> anyhow::Result<()> {
 #[tokio::test]
 async fn debugger_secrets_stay_out_of_the_log_postgres() -> anyhow::Result<()> {
     debugger_secrets_stay_out_of_the_log(true).await
+}
+
+/// Pointed at a PostgreSQL that is not there, `serve` ends at once and says why (it used to wait
+/// 34 s for the pool and say only "pool timed out").
+#[test]
+fn serve_reports_an_unreachable_postgres_with_its_cause() -> anyhow::Result<()> {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{port}/nothing"),
+        )
+        .env("PATCHBAY_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // A guard against a hang, not a measurement.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            anyhow::bail!("serve still running 20 s after an unreachable database");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stderr)?;
+    }
+    assert!(!status.success());
+    assert!(
+        stderr.to_lowercase().contains("connection refused"),
+        "the cause is named: {stderr}"
+    );
+    assert!(!stderr.contains("pool timed out"), "{stderr}");
+    Ok(())
 }

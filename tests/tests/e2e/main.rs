@@ -14,6 +14,7 @@ mod lifecycle;
 mod notifications;
 mod packages;
 mod publish;
+mod readiness;
 mod request_limits;
 mod response_cache;
 mod roles;
