@@ -6,13 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, MultipartOptions};
+use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
-use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
 use bytes::Bytes;
 use poem::http::{HeaderMap, Method, StatusCode, header};
-use poem::web::websocket::WebSocket;
 use poem::web::{Data, Html};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 use serde_json::json;
@@ -38,7 +36,7 @@ pub fn routes(app: App) -> impl Endpoint {
     let metrics = app.state.metrics.clone();
     Route::new()
         .at("/graphql", get(graphql).post(graphql))
-        .at("/graphql/ws", get(graphql_ws))
+        .at("/graphql/ws", get(crate::ws::graphql_ws))
         .at("/graphiql", get(graphiql))
         .at("/packages/:id/archive", get(package_archive))
         .at("/livez", get(livez))
@@ -379,48 +377,6 @@ fn count_operations(metrics: &Metrics, response: &BatchResponse) {
             Metrics::add(&metrics.graphql_errors, 1);
         }
     }
-}
-
-/// graphql-ws subscriptions. The token travels in the connection-init payload as
-/// `{"authorization": "Bearer <token>"}` (browsers cannot set headers on WebSockets).
-#[handler]
-fn graphql_ws(
-    protocol: GraphQLProtocol,
-    websocket: WebSocket,
-    Data(app): Data<&App>,
-) -> impl IntoResponse {
-    let app = app.clone();
-    websocket
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            let schema = app.schema.clone();
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let principal = ws_principal(&app, &payload).await?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(RequestData {
-                        principal,
-                        loader: request_loader(app.state.db.clone()),
-                    });
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
-async fn ws_principal(app: &App, payload: &serde_json::Value) -> async_graphql::Result<Principal> {
-    let header = payload
-        .get("authorization")
-        .or_else(|| payload.get("Authorization"))
-        .and_then(|v| v.as_str());
-    let Some(header) = header else {
-        return Ok(Principal::anonymous());
-    };
-    let token = header.strip_prefix("Bearer ").unwrap_or(header).trim();
-    auth::authenticate(&app.state.db, token)
-        .await
-        .map(|user| Principal { user: Some(user) })
-        .map_err(ServiceError::into_graphql)
 }
 
 #[handler]

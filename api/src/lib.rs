@@ -37,3 +37,4 @@ pub mod telemetry;
 pub mod web;
 pub mod work;
 pub mod workspaces;
+pub mod ws;

@@ -627,6 +627,17 @@ pub async fn open(
     authz::authorize(db, principal, WorkspaceRef::Slug(slug), None).await
 }
 
+/// Is the member of `access` still a member of its workspace? Long-lived reads (subscriptions)
+/// ask as they run.
+pub async fn still_member(
+    db: &impl ConnectionTrait,
+    access: &WorkspaceAccess,
+) -> ServiceResult<bool> {
+    Ok(authz::member_access(db, &access.user, &access.workspace)
+        .await?
+        .is_some())
+}
+
 /// `ServiceError` for ids that do not resolve to something the caller can see.
 pub fn not_found(what: &str) -> ServiceError {
     ServiceError::NotFound(what.to_owned())

@@ -511,6 +511,25 @@ impl WsClient {
         }
     }
 
+    /// Wait up to `wait` for the server to close the connection, skipping the messages before
+    /// (a subscription's `complete`, pings); the close code, or an error if it stays open.
+    pub async fn close_code(&mut self, wait: std::time::Duration) -> anyhow::Result<Option<u16>> {
+        use futures_util::StreamExt as _;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .map_err(|_| anyhow::anyhow!("the connection was still open after {wait:?}"))?;
+            match next {
+                None => return Ok(None),
+                Some(Ok(Message::Close(frame))) => return Ok(frame.map(|f| u16::from(f.code))),
+                Some(Err(err)) => return Err(err.into()),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
     /// Close the connection.
     pub async fn close(mut self) -> anyhow::Result<()> {
         self.socket.close(None).await?;

@@ -13,7 +13,7 @@ use super::mutation::{UserError, split};
 use super::workspace::{
     Environment, Member, Membership, Notification, Role, Workspace, WorkspaceConnector,
 };
-use crate::authz::Permission;
+use crate::authz::{Permission, WorkspaceAccess};
 use crate::error::{ErrorCode, ServiceError, ServiceResult, UserProblem, graphql_error};
 use crate::lifecycle::{self, UpdateStrategy as Strategy, notifications};
 use crate::workspaces;
@@ -514,8 +514,9 @@ pub struct SubscriptionRoot;
 /// connection-init payload).
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
-    /// Notices to a workspace as they are created. Membership is checked when the subscription
-    /// starts; notices created by other server processes arrive too.
+    /// Notices to a workspace as they are created; notices created by other server processes
+    /// arrive too. Membership is checked when the subscription starts and again as it runs: a
+    /// member removed from the workspace has the connection closed (`4403`).
     async fn workspace_notifications(
         &self,
         ctx: &Context<'_>,
@@ -527,39 +528,57 @@ impl SubscriptionRoot {
         let start = notifications::newest_id(&state.db, workspace_id)
             .await
             .map_err(|e| ServiceError::from(e).into_graphql())?;
-        Ok(async_stream(state, workspace_id, start))
+        let session = ctx.data_opt::<crate::ws::WsSession>().cloned();
+        Ok(async_stream(state, access, start, session))
     }
 }
 
 /// Poll the database for new notices: woken at once by publishes in this process, and every
-/// second for those made by other processes sharing the database.
+/// second for those made by other processes sharing the database. Each round first asks whether
+/// the subscriber is still a member; once not, the stream ends and the connection is closed.
 fn async_stream(
     state: crate::state::AppState,
-    workspace_id: i64,
+    access: WorkspaceAccess,
     start: i64,
+    session: Option<crate::ws::WsSession>,
 ) -> impl Stream<Item = Notification> {
+    let workspace_id = access.workspace.id;
     futures_util::stream::unfold(
         (
             state,
             start,
             std::collections::VecDeque::<Notification>::new(),
         ),
-        move |(state, mut last, mut queue)| async move {
-            loop {
-                if let Some(next) = queue.pop_front() {
-                    return Some((next, (state, last, queue)));
-                }
-                let wake = state.events.notified();
-                match notifications::since(&state.db, workspace_id, last).await {
-                    Ok(rows) if !rows.is_empty() => {
-                        last = rows.last().map(|n| n.id).unwrap_or(last);
-                        queue.extend(rows.into_iter().map(Notification));
-                        continue;
+        move |(state, mut last, mut queue)| {
+            let access = access.clone();
+            let session = session.clone();
+            async move {
+                loop {
+                    if let Some(next) = queue.pop_front() {
+                        return Some((next, (state, last, queue)));
                     }
-                    Ok(_) => {}
-                    Err(err) => tracing::warn!(error = %err, "polling notifications"),
+                    let wake = state.events.notified();
+                    match workspaces::still_member(&state.db, &access).await {
+                        Ok(false) => {
+                            if let Some(session) = &session {
+                                session.forbid();
+                            }
+                            return None;
+                        }
+                        Ok(true) => {}
+                        Err(err) => tracing::warn!(error = ?err, "re-checking a subscriber"),
+                    }
+                    match notifications::since(&state.db, workspace_id, last).await {
+                        Ok(rows) if !rows.is_empty() => {
+                            last = rows.last().map(|n| n.id).unwrap_or(last);
+                            queue.extend(rows.into_iter().map(Notification));
+                            continue;
+                        }
+                        Ok(_) => {}
+                        Err(err) => tracing::warn!(error = %err, "polling notifications"),
+                    }
+                    let _ = tokio::time::timeout(Duration::from_secs(1), wake).await;
                 }
-                let _ = tokio::time::timeout(Duration::from_secs(1), wake).await;
             }
         },
     )

@@ -385,3 +385,74 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
     app.stop().await
 }
 tests::on_both_backends!(notifications_subscription, super::subscription);
+
+/// A subscriber in `ops` (a developer) with a token whose id is known; (token id, secret).
+async fn subscriber(app: &TestApp, admin: &str) -> anyhow::Result<(i64, String)> {
+    let db = app.conn()?;
+    let user = api::auth::create_user(
+        db,
+        "watcher",
+        "Watcher",
+        "w@example.test",
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| e.into_anyhow())?;
+    let (token, secret) = api::auth::create_token(db, &user, "ws", None)
+        .await
+        .map_err(|e| e.into_anyhow())?;
+    set_member(app, admin, "ops", "watcher", "developer").await?;
+    Ok((token.id, secret.reveal().to_owned()))
+}
+
+/// Revoking the token of an open graphql-ws connection closes it with 4403 within a few seconds
+/// (it used to go on delivering notices).
+async fn revoked_token_closes(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let admin = app.user_with_token("admin").await?;
+    create_workspace(&app, &admin, "ops").await?;
+    let (token_id, secret) = subscriber(&app, &admin).await?;
+    let mut ws = subscribe_live(Server::A(&app), &secret).await?;
+    api::auth::revoke_token(app.conn()?, token_id)
+        .await
+        .map_err(|e| e.into_anyhow())?;
+    assert_eq!(ws.close_code(DELIVERY).await?, Some(4403));
+    // The admin's own connection is unaffected.
+    let mut other = subscribe_live(Server::A(&app), &admin).await?;
+    assert!(
+        other.close_code(Duration::from_secs(5)).await.is_err(),
+        "still open"
+    );
+    other.close().await?;
+    app.stop().await
+}
+tests::on_both_backends!(
+    a_revoked_token_closes_its_subscription,
+    super::revoked_token_closes
+);
+
+/// A member removed from the workspace has their subscription closed with 4403.
+async fn removed_member_closes(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let admin = app.user_with_token("admin").await?;
+    create_workspace(&app, &admin, "ops").await?;
+    let (_, secret) = subscriber(&app, &admin).await?;
+    let mut ws = subscribe_live(Server::A(&app), &secret).await?;
+    let body = app
+        .graphql(
+            Some(&admin),
+            "mutation($input: RemoveWorkspaceMemberInput!) { removeWorkspaceMember(input: $input) { userErrors { code } } }",
+            json!({ "input": { "workspace": "ops", "handle": "watcher" } }),
+        )
+        .await?;
+    assert_eq!(
+        payload(&body, "removeWorkspaceMember")?["userErrors"],
+        json!([])
+    );
+    assert_eq!(ws.close_code(DELIVERY).await?, Some(4403));
+    app.stop().await
+}
+tests::on_both_backends!(
+    a_removed_member_loses_their_subscription,
+    super::removed_member_closes
+);
