@@ -239,3 +239,34 @@ async fn install_statements(backend: Backend) -> anyhow::Result<()> {
     app.stop().await
 }
 tests::on_both_backends!(installs_cost_fixed_statements, super::install_statements);
+
+/// A workspace of someone else and one that does not exist cost the same statements, so that
+/// neither the answer nor the work behind it (its time) tells them apart.
+async fn foreign_and_missing_cost_the_same(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let owner = app.user_with_token("owner").await?;
+    let stranger = app.user_with_token("stranger").await?;
+    let create = "mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { userErrors { code } } }";
+    let input =
+        json!({ "input": { "slug": "theirs", "name": "Theirs", "environment": "DEVELOPMENT" } });
+    app.data(Some(&owner), create, input).await?;
+    let query = "query($ws: String!) { workspace(slug: $ws) { slug } }";
+    let mut costs = Vec::new();
+    for ws in ["theirs", "never-made"] {
+        // Warm the token's last-used time first, so it is not written during the measurement.
+        app.data(Some(&stranger), "{ viewer { user { handle } } }", json!({}))
+            .await?;
+        let before = app.sql_statements().await?;
+        let body = app
+            .graphql(Some(&stranger), query, json!({ "ws": ws }))
+            .await?;
+        assert_eq!(tests::error_code(&body), Some("NOT_FOUND"), "{body}");
+        costs.push(app.sql_statements().await? - before);
+    }
+    assert_eq!(costs[0], costs[1], "foreign vs missing: {costs:?}");
+    app.stop().await
+}
+tests::on_both_backends!(
+    a_foreign_workspace_costs_what_a_missing_one_does,
+    super::foreign_and_missing_cost_the_same
+);
