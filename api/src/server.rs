@@ -89,22 +89,26 @@ async fn spawn(
     let endpoint = routes(App { state, schema });
     let task = tokio::spawn(async move {
         Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(endpoint, shutdown, Some(SHUTDOWN_GRACE))
+            .run_with_graceful_shutdown(endpoint, shutdown, Some(DRAIN))
             .await
     });
     Ok((addr, task))
 }
 
-/// How long requests in flight may take to finish after SIGTERM.
+/// How long the process may take to end after SIGTERM, whatever is running.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Serve until SIGTERM or Ctrl-C, then finish requests in flight (up to [`SHUTDOWN_GRACE`]) and
-/// return. Should anything keep the process from ending by then — a thread busy in code that
-/// never yields — a watchdog ends the process a moment later, whatever is running.
+/// How long requests in flight may take to finish after SIGTERM; the rest of the grace period
+/// is for closing the database pool and the runtimes.
+const DRAIN: Duration = Duration::from_secs(27);
+
+/// Serve until SIGTERM or Ctrl-C, then finish requests in flight (up to [`DRAIN`]) and return.
+/// Should anything keep the process from ending within [`SHUTDOWN_GRACE`] — a thread busy in
+/// code that never yields — a watchdog ends it then, whatever is running.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let shutdown = async {
         shutdown_signal().await;
-        exit_after(SHUTDOWN_GRACE + Duration::from_secs(2));
+        exit_after(SHUTDOWN_GRACE);
     };
     let (addr, task) = spawn(state, shutdown).await?;
     tracing::info!(%addr, graphql = %format!("http://{addr}/graphql"), "patchbay is listening");
