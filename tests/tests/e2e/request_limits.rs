@@ -17,42 +17,12 @@ fn fragment_bomb(n: usize) -> String {
     q
 }
 
-/// graphql-js's `getIntrospectionQuery()` with the options GraphiQL and graphql-inspector use:
-/// 14 levels deep through its `ofType` chain.
-pub const STANDARD_INTROSPECTION: &str = r#"
-query IntrospectionQuery {
-  __schema {
-    description
-    queryType { name }
-    mutationType { name }
-    subscriptionType { name }
-    types { ...FullType }
-    directives { name description isRepeatable locations args { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description specifiedByURL
-  fields(includeDeprecated: true) {
-    name description
-    args { ...InputValue }
-    type { ...TypeRef }
-    isDeprecated deprecationReason
-  }
-  inputFields { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue {
-  name description type { ...TypeRef } defaultValue
-}
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
-    ofType { kind name ofType { kind name ofType { kind name ofType { kind name
-      ofType { kind name } } } } } } } } }
-}
-"#;
+/// What graphql-js 16.15's `getIntrospectionQuery()` sends with every option on (descriptions,
+/// `specifiedByURL`, `isRepeatable`, schema description, input value deprecation, `isOneOf`) —
+/// GraphiQL's and graphql-inspector's query: 14 levels deep through its `ofType` chain.
+/// Generated with `node -e "process.stdout.write(require('graphql').getIntrospectionQuery({...}))"`.
+pub const STANDARD_INTROSPECTION: &str =
+    include_str!("../../fixtures/introspection-graphql-js.graphql");
 
 async fn post_raw(
     app: &TestApp,
