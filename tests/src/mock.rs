@@ -1,5 +1,6 @@
 //! A tiny threaded HTTP/1.1 server on 127.0.0.1 that stands in for a connector's API: it answers
-//! canned JSON per route and records every request it receives. Also a `Tripwire`, a listener
+//! canned JSON per route and records every request it receives; started with `Mock::echo`, it
+//! answers requests no route matches with the request itself, as a careless API would. Also a `Tripwire`, a listener
 //! that only counts the connections made to it, to prove a refused request connected to nothing.
 //!
 //! Point a server at it with `config.sandbox.allow_private_networks = true` and
@@ -63,6 +64,8 @@ struct Route {
 
 #[derive(Default)]
 struct Shared {
+    /// Answer unrouted requests with themselves (see `Mock::echo`).
+    echo: bool,
     routes: Mutex<Vec<Route>>,
     requests: Mutex<Vec<Recorded>>,
     connections: AtomicUsize,
@@ -83,9 +86,24 @@ pub struct Mock {
 impl Mock {
     /// Listen on 127.0.0.1, port 0.
     pub fn start() -> anyhow::Result<Self> {
+        Self::listen(Shared::default())
+    }
+
+    /// As `start`, answering every request no route matches with the request itself:
+    /// `{ method, target, headers, body }` as JSON (headers as a lower-case name → value map) and
+    /// its `Authorization` in an `X-Echo-Authorization` header; a path starting `/denied` gets
+    /// the same with status 401.
+    pub fn echo() -> anyhow::Result<Self> {
+        Self::listen(Shared {
+            echo: true,
+            ..Shared::default()
+        })
+    }
+
+    fn listen(shared: Shared) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(shared);
         let accepted = Arc::clone(&shared);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -188,20 +206,24 @@ fn serve(stream: TcpStream, shared: &Shared) {
         .header("host")
         .map(|h| h.split(':').next().unwrap_or_default().to_owned())
         .unwrap_or_default();
-    let (status, body) = lock(&shared.routes)
+    let routed = lock(&shared.routes)
         .iter()
         .find(|r| {
             r.method == recorded.method
                 && r.path == recorded.path()
                 && r.host.as_ref().is_none_or(|h| *h == host)
         })
-        .map(|r| (r.status, r.body.clone()))
-        .unwrap_or_else(|| {
-            (
-                404,
-                json!({ "error": format!("no route for {} {}", recorded.method, recorded.path()) }),
-            )
-        });
+        .map(|r| (r.status, r.body.clone()));
+    if routed.is_none() && shared.echo {
+        lock(&shared.requests).push(recorded.clone());
+        return echo(stream, &recorded);
+    }
+    let (status, body) = routed.unwrap_or_else(|| {
+        (
+            404,
+            json!({ "error": format!("no route for {} {}", recorded.method, recorded.path()) }),
+        )
+    });
     lock(&shared.requests).push(recorded);
     let body = if body.is_null() {
         String::new()
@@ -213,6 +235,30 @@ fn serve(stream: TcpStream, shared: &Shared) {
         stream,
         "HTTP/1.1 {status} Mock\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
+    );
+    let _ = stream.flush();
+}
+
+/// Answer `request` with itself (see `Mock::echo`).
+fn echo(mut stream: TcpStream, request: &Recorded) {
+    let headers: serde_json::Map<String, Value> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), json!(value)))
+        .collect();
+    let status = if request.path().starts_with("/denied") {
+        401
+    } else {
+        200
+    };
+    let reply = json!({ "method": request.method, "target": request.target, "headers": headers,
+                        "body": request.body })
+    .to_string();
+    let authorization = request.header("authorization").unwrap_or_default();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} Echo\r\nContent-Type: application/json\r\nX-Echo-Authorization: {authorization}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+        reply.len()
     );
     let _ = stream.flush();
 }

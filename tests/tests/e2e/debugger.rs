@@ -7,8 +7,7 @@
 //! gets none of them into any answer, and a run that produces too much is cut and says so.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -962,79 +961,7 @@ tests::on_both_backends!(
     super::egress
 );
 
-// ---- An API that echoes the credentials back. ----
-
-/// A local HTTP server that answers every request with the request itself: `{ method, target,
-/// headers, body }` as JSON (headers as a lower-case name → value map) and the request's
-/// `Authorization` in an `X-Echo-Authorization` header — what a careless API does. Requests to
-/// a path starting `/denied` get the same with status 401.
-struct EchoApi {
-    addr: SocketAddr,
-}
-
-impl EchoApi {
-    fn start() -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || echo(stream));
-            }
-        });
-        Ok(Self { addr })
-    }
-}
-
-fn echo(stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(read_half) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(read_half);
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_owned();
-    let target = parts.next().unwrap_or_default().to_owned();
-    let mut headers = serde_json::Map::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim_end().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.trim_end().split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), json!(value.trim()));
-        }
-    }
-    let length = headers
-        .get("content-length")
-        .and_then(|v| v.as_str()?.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length.min(1 << 20)];
-    let _ = reader.read_exact(&mut body);
-    let authorization = headers
-        .get("authorization")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let status = if target.starts_with("/denied") {
-        401
-    } else {
-        200
-    };
-    let reply = json!({ "method": method, "target": target, "headers": headers,
-                        "body": String::from_utf8_lossy(&body) })
-    .to_string();
-    let mut stream = stream;
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} Echo\r\nContent-Type: application/json\r\nX-Echo-Authorization: {authorization}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-        reply.len()
-    );
-    let _ = stream.flush();
-}
+// ---- An API that echoes the credentials back (`Mock::echo`). ----
 
 /// Basic-auth user name and password, and an API token sent in the query and the body. Their
 /// characters are spelled differently by every encoding.
@@ -1144,7 +1071,7 @@ fn assert_no_secret(label: &str, body: &Value) {
 }
 
 async fn echoed_secrets(backend: Backend) -> anyhow::Result<()> {
-    let api = EchoApi::start()?;
+    let api = Mock::echo()?;
     let app = TestApp::spawn_with(backend, point_at(&[("api.echo.test", api.addr)])).await?;
     let author = app.user_with_token("author").await?;
     let dev = app.user_with_token("dev").await?;
