@@ -422,19 +422,21 @@ async fn record_audit(
     Ok(())
 }
 
-/// An export's archive, for the download route. Needs `package.export` in its workspace.
+/// An export's archive, for the download route. Needs `package.export` in its workspace, and the
+/// stored archive must pass today's rules for the source it carries (see [`require_download`]):
+/// it may have been exported before them, or a listing may have closed its source since.
 pub async fn download(
     db: &DatabaseConnection,
     principal: &Principal,
     record_id: i64,
 ) -> ServiceResult<(String, Vec<u8>)> {
     principal.require_user()?;
-    let record = package::Entity::find_by_id(record_id)
+    let mut record = package::Entity::find_by_id(record_id)
         .one(db)
         .await?
         .filter(|r| r.direction == "export")
         .ok_or_else(|| ServiceError::NotFound("package".into()))?;
-    authz::authorize_for_object(
+    let access = authz::authorize_for_object(
         db,
         principal,
         record.workspace_id,
@@ -444,8 +446,113 @@ pub async fn download(
     .await?;
     let archive = record
         .archive
+        .take()
         .ok_or_else(|| ServiceError::NotFound("package archive".into()))?;
+    let (archive, carried) = carried_sources(archive).await?;
+    require_download(db, &access, &record, &carried).await?;
     Ok((format!("{}.zip", record.package_id), archive))
+}
+
+/// The connectors whose source a stored archive carries (not those travelling by reference),
+/// read with the packager's bounded reader off the runtime's threads; the archive comes back
+/// untouched. An archive of ours that no longer reads is our fault, and is not handed out.
+async fn carried_sources(archive: Vec<u8>) -> ServiceResult<(Vec<u8>, Vec<ConnectorAsset>)> {
+    let (archive, read) = tokio::task::spawn_blocking(move || {
+        let read = packager::read(&archive, &packager::Limits::default());
+        (archive, read)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("reading a stored package: {e}"))?;
+    let package = read
+        .map_err(|e| anyhow::anyhow!("a stored package does not read back: [{}] {e}", e.code()))?;
+    let carried = package
+        .connectors
+        .into_iter()
+        .filter(|c| c.source().is_some())
+        .collect();
+    Ok((archive, carried))
+}
+
+/// The community listings a packaged connector may belong to: the one its slug names and its
+/// parent's (an export writes the same slug in both).
+fn listing_slugs(asset: &ConnectorAsset) -> impl Iterator<Item = &str> {
+    std::iter::once(asset.slug.as_str()).chain(asset.parent.as_ref().map(|p| p.listing.as_str()))
+}
+
+/// Handing out a stored archive is handing out the source it carries, under today's rules: the
+/// source of a listing that is closed source now is refused to everyone (the recipes must be
+/// exported again, so that the connector travels by reference); any other source needs
+/// `connector.view_source` in the package's workspace. Each refusal is `FORBIDDEN` and on the
+/// audit log, recorded on the plain connection so that nothing rolls it back; nothing else is
+/// written. An archive carrying no source needs nothing beyond `package.export`.
+async fn require_download(
+    db: &DatabaseConnection,
+    access: &WorkspaceAccess,
+    record: &package::Model,
+    carried: &[ConnectorAsset],
+) -> ServiceResult<()> {
+    if carried.is_empty() {
+        return Ok(());
+    }
+    let named: BTreeSet<&str> = carried.iter().flat_map(listing_slugs).collect();
+    let closed: BTreeSet<String> = connector::Entity::find()
+        .filter(connector::Column::Slug.is_in(named))
+        .filter(connector::Column::SourceHidden.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.slug)
+        .collect();
+    let closed_carried: Vec<&str> = carried
+        .iter()
+        .filter(|c| listing_slugs(c).any(|s| closed.contains(s)))
+        .map(|c| c.slug.as_str())
+        .collect();
+    let (connectors, reason, refusal) = if !closed_carried.is_empty() {
+        let list = closed_carried.join(", ");
+        (
+            closed_carried,
+            "closed source",
+            format!(
+                "download this package: it carries the source of {list}, whose listing is closed \
+                 source now; export the recipes again (a closed-source connector then travels by \
+                 catalog reference)"
+            ),
+        )
+    } else if access.can(Permission::ConnectorViewSource) {
+        return Ok(());
+    } else {
+        let connectors: Vec<&str> = carried.iter().map(|c| c.slug.as_str()).collect();
+        let list = connectors.join(", ");
+        (
+            connectors,
+            "package download",
+            format!(
+                "download this package: it carries the source of {list} (it needs the {} \
+                 permission)",
+                Permission::ConnectorViewSource.name()
+            ),
+        )
+    };
+    audit::record(
+        db,
+        AuditEntry {
+            workspace_id: Some(access.workspace.id),
+            actor_id: Some(access.user.id),
+            action: &Permission::ConnectorViewSource.name(),
+            object_type: "package",
+            object_id: record.package_id.clone(),
+            outcome: Outcome::Denied,
+            detail: json!({
+                "reason": reason,
+                "record": record.id,
+                "connectors": connectors,
+                "role": access.role,
+            }),
+        },
+    )
+    .await?;
+    Err(ServiceError::Forbidden(refusal))
 }
 
 /// What the target workspace holds now, in the packager's terms.

@@ -6,7 +6,9 @@
 //! the database exactly as it was; a fault in the middle of an apply changes nothing. A
 //! closed-source connector travels by catalog reference only (no byte of its source in the
 //! archive), resolves from the importing server's catalog or is refused in the plan, and exporting
-//! any other connector's source needs `CONNECTOR_VIEW_SOURCE`.
+//! any other connector's source needs `CONNECTOR_VIEW_SOURCE`. A stored archive is checked against
+//! those rules again when it is downloaded: closed source in it is refused to everyone, open
+//! source needs `CONNECTOR_VIEW_SOURCE`, references need nothing more than `PACKAGE_EXPORT`.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read as _, Write as _};
@@ -2115,4 +2117,337 @@ async fn export_source_needs_view_source(backend: Backend) -> anyhow::Result<()>
 tests::on_both_backends!(
     packages_export_source_needs_view_source,
     super::export_source_needs_view_source
+);
+
+// ---- 7. A stored archive leaves under today's rules for the source it carries. ----
+
+/// GET a package's `downloadPath` with the bearer token: the status and the body as JSON (a
+/// refusal's GraphQL-shaped error), or the size of a body that is not JSON.
+async fn download_refusal(
+    app: &TestApp,
+    token: &str,
+    package: &Value,
+) -> anyhow::Result<(u16, Value)> {
+    let path = package["downloadPath"].as_str().unwrap_or_default();
+    anyhow::ensure!(path.starts_with("/packages/"), "{package}");
+    let resp = app
+        .client
+        .get(format!("{}{path}", app.base_url))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await?;
+    // An archive handed out is no JSON: say so, and let the status assertion tell the story.
+    let body =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "not_json_bytes": bytes.len() }));
+    Ok((status, body))
+}
+
+/// The download of `package` by `token` is refused with 403 `FORBIDDEN` and a message holding
+/// every one of `words`; the only row written is one denied `connector.view_source` audit event
+/// on the package, in its workspace, by the user `actor`.
+async fn assert_download_refused(
+    app: &TestApp,
+    token: &str,
+    actor: &str,
+    package: &Value,
+    words: &[&str],
+) -> anyhow::Result<()> {
+    use sea_orm::{EntityTrait as _, QueryOrder as _};
+    let before = db_signature(app).await?;
+    let (status, body) = download_refusal(app, token, package).await?;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    for word in words {
+        assert!(message.contains(word), "{word:?} not in {message:?}");
+    }
+    let after = db_signature(app).await?;
+    assert_eq!(changed_tables(&before, &after), ["audit_events"]);
+    assert_eq!(
+        after["audit_events"].0,
+        before["audit_events"].0 + 1,
+        "one audit row, the refusal"
+    );
+    let db = app.conn()?;
+    let event = entities::audit_event::Entity::find()
+        .order_by_desc(entities::audit_event::Column::Id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no audit event"))?;
+    let record = entities::package::Entity::find()
+        .order_by_desc(entities::package::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|r| {
+            Some(format!("/packages/{}/archive", r.id).as_str()) == package["downloadPath"].as_str()
+        })
+        .ok_or_else(|| anyhow::anyhow!("no record for {package}"))?;
+    let user = entities::user::Entity::find_by_id(event.actor_id.unwrap_or_default())
+        .one(db)
+        .await?
+        .map(|u| u.handle);
+    assert_eq!(
+        (
+            event.action.as_str(),
+            event.object_type.as_str(),
+            event.object_id.as_str(),
+            event.outcome.as_str(),
+            event.workspace_id,
+            user.as_deref(),
+        ),
+        (
+            "connector.view_source",
+            "package",
+            record.package_id.as_str(),
+            "denied",
+            Some(record.workspace_id),
+            Some(actor),
+        ),
+        "{event:?}"
+    );
+    Ok(())
+}
+
+/// The one export recorded in `ws`, as the schema shows it.
+async fn only_export(app: &TestApp, token: &str, ws: &str) -> anyhow::Result<Value> {
+    let state = app
+        .data(
+            Some(token),
+            "query($ws: String!) { workspace(slug: $ws) { packages { direction downloadPath } } }",
+            json!({ "ws": ws }),
+        )
+        .await?;
+    let exports: Vec<&Value> = state["workspace"]["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["direction"] == "export")
+        .collect();
+    anyhow::ensure!(exports.len() == 1, "{state}");
+    Ok(exports[0].clone())
+}
+
+/// The custom role `release-engineer` (`PACKAGE_EXPORT` and `RECIPE_READ`, no
+/// `CONNECTOR_VIEW_SOURCE`) for the user `releaser` in `ws`; their token, used once already so that
+/// later requests write nothing.
+async fn release_engineer(app: &TestApp, admin: &str, ws: &str) -> anyhow::Result<String> {
+    let releaser = app.user_with_token("releaser").await?;
+    ok(
+        app,
+        admin,
+        SET_ROLE,
+        "setWorkspaceRole",
+        json!({ "workspace": ws, "name": "release-engineer",
+                "permissions": ["PACKAGE_EXPORT", "RECIPE_READ"] }),
+    )
+    .await?;
+    set_member(app, admin, ws, "releaser", "release-engineer").await?;
+    let seen = app
+        .data(
+            Some(&releaser),
+            "query($ws: String!) { workspace(slug: $ws) { slug } }",
+            json!({ "ws": ws }),
+        )
+        .await?;
+    anyhow::ensure!(seen["workspace"]["slug"] == ws, "{seen}");
+    Ok(releaser)
+}
+
+/// An archive exported before closed-source connectors travelled by reference carries the
+/// closed source: it is refused to everyone, the workspace admin too, until exported again.
+async fn download_refuses_closed_source_exported_before_the_fix(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    use sea_orm::{
+        ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, EntityTrait as _,
+        QueryFilter as _,
+    };
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("ledgerline").await?;
+    let admin = app.user_with_token("admin").await?;
+    closed_listing(&app, &author).await?;
+    let by_reference = closed_source_export(&app, &admin).await?;
+
+    // What the exporter wrote before the fix: the same package with the closed source in it.
+    let package = packager::read(&by_reference, &packager::Limits::default())?;
+    let mut input = input_of(&package);
+    input.connectors[0].content = packager::ConnectorContent::Source(ACME_ERP_1_1_0.to_owned());
+    let pre_fix = packager::build(&input, &packager::BuildOptions::default())?;
+    anyhow::ensure!(
+        entries(&pre_fix)?
+            .iter()
+            .any(|(name, data)| name.ends_with("connector.rhai")
+                && String::from_utf8_lossy(data).contains(ACME_ERP_DISTINCTIVE_LINE)),
+        "the simulated archive must carry the closed source"
+    );
+    let exported = only_export(&app, &admin, "acme-dev").await?;
+    let db = app.conn()?;
+    let stored = entities::package::Entity::find()
+        .filter(entities::package::Column::Direction.eq("export"))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no export recorded"))?;
+    let mut active: entities::package::ActiveModel = stored.into();
+    active.sha256 = Set(sha256_hex_bytes(&pre_fix));
+    active.size = Set(i64::try_from(pre_fix.len())?);
+    active.archive = Set(Some(pre_fix));
+    active.update(db).await?;
+
+    assert_download_refused(
+        &app,
+        &admin,
+        "admin",
+        &exported,
+        &[ERP, "closed source", "export"],
+    )
+    .await?;
+
+    // Exported again, the connector travels by reference and the archive downloads.
+    let again = export(
+        &app,
+        &admin,
+        json!({ "workspace": "acme-dev", "folders": ["finance"] }),
+    )
+    .await?;
+    assert_eq!(download(&app, &admin, &again).await?, by_reference);
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_download_refuses_closed_source_exported_before_the_fix,
+    super::download_refuses_closed_source_exported_before_the_fix
+);
+
+/// An archive carrying the source of a listing that was open at export and is closed source now
+/// is refused to everyone.
+async fn download_refuses_source_closed_since_export(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("author").await?;
+    let admin = app.user_with_token("admin").await?;
+    create_listing(
+        &app,
+        &author,
+        LISTING,
+        "Tracker",
+        &recipe_connector_source("Tracker"),
+    )
+    .await?;
+    let dev = set_up_dev(&app, &admin, "acme-dev").await?;
+    let exported = export(
+        &app,
+        &admin,
+        json!({ "workspace": "acme-dev", "folders": ["sales"] }),
+    )
+    .await?;
+    let archive = download(&app, &admin, &exported).await?;
+    anyhow::ensure!(
+        entries(&archive)?
+            .iter()
+            .any(|(_, data)| data == dev.released_source.as_bytes()),
+        "the archive must carry the open source"
+    );
+
+    let closed = ok(
+        &app,
+        &author,
+        crate::fixtures::UPDATE_CONNECTOR,
+        "updateConnector",
+        json!({ "slug": LISTING, "sourceHidden": true }),
+    )
+    .await?;
+    anyhow::ensure!(closed["connector"]["slug"] == LISTING, "{closed}");
+
+    assert_download_refused(
+        &app,
+        &admin,
+        "admin",
+        &exported,
+        &[LISTING, "closed source", "export"],
+    )
+    .await?;
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_download_refuses_source_closed_since_export,
+    super::download_refuses_source_closed_since_export
+);
+
+/// Downloading an archive that carries open source is reading that source: a role with
+/// `PACKAGE_EXPORT` but not `CONNECTOR_VIEW_SOURCE` is refused the admin's export, which the
+/// admin downloads.
+async fn download_source_needs_view_source(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("author").await?;
+    let admin = app.user_with_token("admin").await?;
+    create_listing(
+        &app,
+        &author,
+        LISTING,
+        "Tracker",
+        &recipe_connector_source("Tracker"),
+    )
+    .await?;
+    let dev = set_up_dev(&app, &admin, "acme-dev").await?;
+    let exported = export(
+        &app,
+        &admin,
+        json!({ "workspace": "acme-dev", "folders": ["sales"] }),
+    )
+    .await?;
+    let releaser = release_engineer(&app, &admin, "acme-dev").await?;
+
+    assert_download_refused(
+        &app,
+        &releaser,
+        "releaser",
+        &exported,
+        &[LISTING, "connector.view_source"],
+    )
+    .await?;
+
+    let archive = download(&app, &admin, &exported).await?;
+    let files = entries(&archive)?;
+    let source = files
+        .iter()
+        .find(|(name, _)| name == &format!("connectors/{LISTING}/connector.rhai"))
+        .map(|(_, data)| data.as_slice());
+    assert_eq!(source, Some(dev.released_source.as_bytes()));
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_download_source_needs_view_source,
+    super::download_source_needs_view_source
+);
+
+/// An archive whose connectors all travel by reference carries no source: `PACKAGE_EXPORT` is
+/// enough to download it, and the download writes nothing.
+async fn download_by_reference_needs_only_package_export(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("ledgerline").await?;
+    let admin = app.user_with_token("admin").await?;
+    closed_listing(&app, &author).await?;
+    let by_reference = closed_source_export(&app, &admin).await?;
+    let exported = only_export(&app, &admin, "acme-dev").await?;
+    let releaser = release_engineer(&app, &admin, "acme-dev").await?;
+
+    let before = db_signature(&app).await?;
+    let archive = download(&app, &releaser, &exported).await?;
+    assert_eq!(archive, by_reference);
+    assert_no_closed_source(&archive)?;
+    assert_eq!(
+        changed_tables(&before, &db_signature(&app).await?),
+        Vec::<String>::new(),
+        "a download wrote something"
+    );
+    app.stop().await
+}
+
+tests::on_both_backends!(
+    packages_download_by_reference_needs_only_package_export,
+    super::download_by_reference_needs_only_package_export
 );
