@@ -134,6 +134,31 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     db.begin_with_options(options).await
 }
 
+/// The last answer of [`writable`], shared: `/readyz` needs no token, so a flood of probes must
+/// not become a flood of write probes. One probe runs at a time; its answer serves every caller
+/// for [`Readiness::FRESH_FOR`].
+#[derive(Default)]
+pub struct Readiness {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
+}
+
+impl Readiness {
+    pub const FRESH_FOR: Duration = Duration::from_secs(2);
+
+    /// Whether the database takes writes, probed at most once per [`Self::FRESH_FOR`].
+    pub async fn check(&self, db: &DatabaseConnection) -> Result<(), String> {
+        let mut last = self.last.lock().await;
+        if let Some((at, answer)) = last.as_ref()
+            && at.elapsed() < Self::FRESH_FOR
+        {
+            return answer.clone();
+        }
+        let answer = writable(db).await.map_err(|err| err.to_string());
+        *last = Some((std::time::Instant::now(), answer.clone()));
+        answer
+    }
+}
+
 /// Can the database take a write? Used by `/readyz`: a read-only SQLite file (opened read-only
 /// by SQLite without a word) or a read-only PostgreSQL (a standby, `default_transaction_read_only`)
 /// answers reads and refuses every signed-in request. The probe runs a write that changes no row

@@ -436,7 +436,7 @@ fn livez() -> &'static str {
 
 #[handler]
 async fn readyz(Data(app): Data<&App>) -> Response {
-    match crate::db::writable(&app.state.db).await {
+    match app.state.readiness.check(&app.state.db).await {
         Ok(()) => "ready".into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "not ready: the database cannot be written");

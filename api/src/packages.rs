@@ -31,6 +31,7 @@ use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::catalog::ledger::{self, InstallEvent, InstallKind};
 use crate::catalog::listings::validate_source;
 use crate::db;
+use crate::domain;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 use crate::recipes;
 
@@ -701,6 +702,32 @@ async fn imported_source(
         })
 }
 
+/// No NUL in anything an import stores (PostgreSQL could not, SQLite would); the field path
+/// names the asset's file in the archive.
+fn without_nul(package: &Package) -> Result<(), UserProblem> {
+    for r in &package.recipes {
+        let path = packager::names::recipe_path(&r.folder, &r.name);
+        let field = ["input", "archive", path.as_str()];
+        let texts = json!([r.asset_id, r.folder, r.name, r.description]);
+        domain::json_without_nul(&field, &texts)?;
+        domain::json_without_nul(&field, &r.definition)?;
+    }
+    for c in &package.connections {
+        let path = packager::names::connection_path(&c.folder, &c.name);
+        let field = ["input", "archive", path.as_str()];
+        domain::json_without_nul(&field, &json!([c.asset_id, c.folder, c.name, c.connector]))?;
+        domain::json_without_nul(&field, &json!(c.fields))?;
+    }
+    for c in &package.connectors {
+        let path = packager::names::connector_metadata_path(&c.slug);
+        domain::json_without_nul(
+            &["input", "archive", path.as_str()],
+            &json!([c.slug, c.name]),
+        )?;
+    }
+    Ok(())
+}
+
 fn package_problem(err: &packager::ReadError) -> ServiceError {
     let mut message = format!("[{}] {err}", err.code());
     if let Some(path) = err.path() {
@@ -748,6 +775,7 @@ pub async fn import(
     let keys = trusted_keys(&access.workspace)?;
     packager::verify(&package, &keys, access.workspace.require_signed_packages)
         .map_err(|e| package_problem(&e))?;
+    without_nul(&package)?;
     // A connector travelling by reference gets a published (so validated) catalog source, if the
     // plan finds that its reference resolves.
     for asset in &package.connectors {

@@ -31,6 +31,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         db,
         runner,
         responses: Arc::new(ResponseCache::new(&config.cache)),
+        readiness: Arc::default(),
         config: Arc::new(config),
         metrics,
         events: Arc::new(tokio::sync::Notify::new()),

@@ -17,6 +17,8 @@ pub struct AppState {
     pub events: Arc<tokio::sync::Notify>,
     /// Runs connector code for the debugger console.
     pub runner: crate::debugger::Runner,
+    /// The last readiness probe (`/readyz`).
+    pub readiness: Arc<crate::db::Readiness>,
     /// Recent answers to anonymous queries.
     pub responses: Arc<crate::response_cache::ResponseCache>,
 }

@@ -6,7 +6,7 @@ use chrono::Utc;
 use entities::{casbin_rule, role, user, workspace};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 use serde_json::json;
 
@@ -179,11 +179,37 @@ async fn current_role(
     workspace_id: i64,
     user_id: i64,
 ) -> ServiceResult<Option<String>> {
-    Ok(policy::members(db, workspace_id)
+    let row = casbin_rule::Entity::find()
+        .filter(casbin_rule::Column::Ptype.eq("g"))
+        .filter(casbin_rule::Column::V0.eq(policy::subject(user_id)))
+        .filter(casbin_rule::Column::V2.eq(policy::domain(workspace_id)))
+        .one(db)
+        .await?;
+    Ok(row.and_then(|r| r.v1.strip_prefix("role:").map(str::to_owned)))
+}
+
+/// Serialise the workspace's membership and role changes, and read the caller's standing again
+/// inside the transaction: two admins demoting each other at once must not both pass the
+/// last-admin rule, and a caller demoted a moment ago acts with what they hold now. (SQLite's
+/// write transactions are serial already; PostgreSQL locks the workspace row.)
+async fn standing_now(
+    txn: &DatabaseTransaction,
+    access: &WorkspaceAccess,
+    needs: Permission,
+) -> ServiceResult<WorkspaceAccess> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE",
+            [access.workspace.id.into()],
+        ))
+        .await?;
+    }
+    let now = authz::member_access(txn, &access.user, &access.workspace)
         .await?
-        .into_iter()
-        .find(|(id, _)| *id == user_id)
-        .map(|(_, role)| role))
+        .ok_or_else(|| ServiceError::NotFound(format!("workspace {:?}", access.workspace.slug)))?;
+    now.require(needs)?;
+    Ok(now)
 }
 
 /// Each role of the workspace and the permissions it grants.
@@ -292,6 +318,7 @@ pub async fn set_member(
     .await?;
     let member = find_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
+    let access = standing_now(&txn, &access, Permission::WorkspaceManageMembers).await?;
     let role = find_role(&txn, access.workspace.id, role_name).await?;
     let current = current_role(&txn, access.workspace.id, member.id).await?;
     let grants = role_grants(&txn, access.workspace.id).await?;
@@ -302,7 +329,7 @@ pub async fn set_member(
         current.as_deref(),
         Some(&role.name),
     ) {
-        drop(txn);
+        txn.rollback().await?;
         let attempt = json!({ "member": member.handle, "role": role.name });
         return Err(refuse(
             db,
@@ -400,6 +427,7 @@ pub async fn remove_member(
     .await?;
     let member = find_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
+    let access = standing_now(&txn, &access, Permission::WorkspaceManageMembers).await?;
     let Some(current) = current_role(&txn, access.workspace.id, member.id).await? else {
         return Err(UserProblem::bad_input(
             &["input", "handle"],
@@ -410,7 +438,7 @@ pub async fn remove_member(
     let grants = role_grants(&txn, access.workspace.id).await?;
     if let Some(reason) = assignment_refusal(&access, &grants, &member.handle, Some(&current), None)
     {
-        drop(txn);
+        txn.rollback().await?;
         let attempt = json!({ "member": member.handle, "removed": true });
         return Err(refuse(
             db,
@@ -470,6 +498,7 @@ pub async fn set_role(
     let description = domain::text(&["input", "description"], description, 200, true)?;
     let permissions: BTreeSet<Permission> = permissions.iter().copied().collect();
     let txn = db::begin_write(db).await?;
+    let access = standing_now(&txn, &access, Permission::WorkspaceManageRoles).await?;
     let existing = role::Entity::find()
         .filter(role::Column::WorkspaceId.eq(access.workspace.id))
         .filter(role::Column::Name.eq(&name))
@@ -491,7 +520,7 @@ pub async fn set_role(
             })
         });
     if let Some(reason) = refusal {
-        drop(txn);
+        txn.rollback().await?;
         let attempt =
             json!({ "permissions": permissions.iter().map(|p| p.name()).collect::<Vec<_>>() });
         return Err(refuse(

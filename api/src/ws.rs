@@ -13,7 +13,7 @@ use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphQLSession, 
 use async_graphql_poem::GraphQLProtocol;
 use futures_util::{SinkExt as _, StreamExt as _, future};
 use poem::web::Data;
-use poem::web::websocket::{Message, WebSocket, WebSocketStream};
+use poem::web::websocket::{Message, WebSocket, WebSocketConfig, WebSocketStream};
 use poem::{IntoResponse, handler};
 use tokio::sync::Notify;
 
@@ -49,9 +49,17 @@ pub fn graphql_ws(
     Data(app): Data<&App>,
 ) -> impl IntoResponse {
     let app = app.clone();
+    // A message is one request's JSON: no larger than an HTTP request body may be.
+    let largest = app.state.config.limits.max_body_bytes;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(largest))
+        .max_frame_size(Some(largest));
     websocket
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(app, socket, protocol))
+        .config(config)
+        // Documents are parsed, validated and executed as on `/graphql`: on the work runtime,
+        // never on the threads that answer the probes.
+        .on_upgrade(move |socket| crate::work::run(serve(app, socket, protocol)))
 }
 
 async fn serve(app: App, socket: WebSocketStream, protocol: GraphQLProtocol) {

@@ -30,15 +30,12 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextSubscribe,
-    NextValidation,
 };
 use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::parser::types::{
     Directive, ExecutableDocument, FragmentDefinition, OperationDefinition, Selection, SelectionSet,
 };
-use async_graphql::{
-    Name, Positioned, Request, Response, ServerError, ServerResult, ValidationResult,
-};
+use async_graphql::{Name, Positioned, Request, Response, ServerError, ServerResult};
 
 use crate::config::RequestLimits;
 use crate::error::ErrorCode;
@@ -163,26 +160,6 @@ impl Extension for GuardExtension {
         check(&mut request, &self.0)?;
         next.run(ctx, request).await
     }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|err| {
-                    if has_code(&err) {
-                        err
-                    } else {
-                        let code = code_for_uncoded(&err);
-                        coded(err, code)
-                    }
-                })
-                .collect()
-        })
-    }
 }
 
 /// Bound, parse and measure the request's document; the parsed document stays in the request.
@@ -255,6 +232,7 @@ fn lexical_nesting(query: &str) -> usize {
 /// What a selection set costs once every fragment spread in it is expanded.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cost {
+    /// Fields, fragment spreads and inline fragments, as expanded.
     fields: u64,
     aliases: u64,
     /// Levels of fields below (and including) this set, `ofType` not counted.
@@ -306,8 +284,8 @@ impl<'d> Measure<'d> {
         let l = self.limits;
         if cost.fields > l.max_fields as u64 {
             return Err(limit(format!(
-                "the query selects {} fields once its fragments are expanded; at most {} are \
-                 allowed",
+                "the query selects {} fields and fragments once its fragments are expanded; at \
+                 most {} are allowed",
                 cost.fields, l.max_fields
             )));
         }
@@ -375,18 +353,28 @@ impl<'d> Measure<'d> {
                         of_type: below.of_type + usize::from(of_type),
                     }
                 }
+                // A spread and an inline fragment are nodes too: async-graphql's own walks visit
+                // them, so a chain of spreads that selects almost no field still costs its size.
                 Selection::FragmentSpread(spread) => {
                     self.directives(&spread.node.directives, true)?;
                     let name = &spread.node.fragment_name.node;
-                    match self.doc.fragments.get_key_value(name) {
-                        Some((name, fragment)) => self.fragment(name, fragment)?,
-                        // Validation reports the unknown fragment.
-                        None => Cost::default(),
-                    }
+                    // Refused here, not left to validation: async-graphql walks spreads as
+                    // expanded before it validates, and an unknown one would cost nothing here.
+                    let Some((name, fragment)) = self.doc.fragments.get_key_value(name) else {
+                        return Err(bad_input(
+                            format!("unknown fragment {name}"),
+                            Some(spread.pos),
+                        ));
+                    };
+                    let mut cost = self.fragment(name, fragment)?;
+                    cost.fields = cost.fields.saturating_add(1);
+                    cost
                 }
                 Selection::InlineFragment(inline) => {
                     self.directives(&inline.node.directives, true)?;
-                    self.selection_set(&inline.node.selection_set.node)?
+                    let mut cost = self.selection_set(&inline.node.selection_set.node)?;
+                    cost.fields = cost.fields.saturating_add(1);
+                    cost
                 }
             };
             total.add(cost);
@@ -459,13 +447,29 @@ mod tests {
     fn fragment_bombs_are_measured_as_expanded() {
         for n in [13, 24, 39, 64, 200] {
             let err = checked(&bomb(n)).expect_err("a bomb must be refused");
-            assert!(
-                err.contains("fields once its fragments are expanded"),
-                "{err}"
-            );
+            assert!(err.contains("once its fragments are expanded"), "{err}");
         }
-        // 2^12 = 4096 fields is within the limit of 5000.
-        assert_eq!(checked(&bomb(12)), Ok(()));
+        // 2^10 fields and 2^11 - 1 spreads are within the limit of 5000; twice that is not.
+        assert_eq!(checked(&bomb(10)), Ok(()));
+        assert!(checked(&bomb(11)).is_err());
+    }
+
+    /// A bomb whose leaf spreads a fragment that does not exist selects no field at all; its
+    /// spreads are what async-graphql's walks would expand.
+    #[test]
+    fn a_bomb_of_spreads_to_nothing_is_measured_too() {
+        let leafless = bomb(24).replace(
+            "fragment F0 on Query { __typename }",
+            "fragment F0 on Query { ...Missing }",
+        );
+        let err = checked(&leafless).expect_err("unknown fragment");
+        assert!(err.contains("unknown fragment Missing"), "{err}");
+        let spreads_only = bomb(24).replace(
+            "fragment F0 on Query { __typename }",
+            "fragment F0 on Query { ... on Query { __typename } }",
+        );
+        let err = checked(&spreads_only).expect_err("bomb");
+        assert!(err.contains("expanded"), "{err}");
     }
 
     #[test]

@@ -534,8 +534,9 @@ impl SubscriptionRoot {
 }
 
 /// Poll the database for new notices: woken at once by publishes in this process, and every
-/// second for those made by other processes sharing the database. Each round first asks whether
-/// the subscriber is still a member; once not, the stream ends and the connection is closed.
+/// second for those made by other processes sharing the database. Each round asks, after its
+/// fetch, whether the subscriber is still a member; once not, the stream ends and the connection
+/// is closed.
 fn async_stream(
     state: crate::state::AppState,
     access: WorkspaceAccess,
@@ -558,6 +559,8 @@ fn async_stream(
                         return Some((next, (state, last, queue)));
                     }
                     let wake = state.events.notified();
+                    let fetched = notifications::since(&state.db, workspace_id, last).await;
+                    // Asked after the fetch: nothing fetched after a removal is delivered.
                     match workspaces::still_member(&state.db, &access).await {
                         Ok(false) => {
                             if let Some(session) = &session {
@@ -568,7 +571,7 @@ fn async_stream(
                         Ok(true) => {}
                         Err(err) => tracing::warn!(error = ?err, "re-checking a subscriber"),
                     }
-                    match notifications::since(&state.db, workspace_id, last).await {
+                    match fetched {
                         Ok(rows) if !rows.is_empty() => {
                             last = rows.last().map(|n| n.id).unwrap_or(last);
                             queue.extend(rows.into_iter().map(Notification));

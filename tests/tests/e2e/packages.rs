@@ -342,7 +342,7 @@ async fn download(app: &TestApp, token: &str, package: &Value) -> anyhow::Result
 }
 
 /// `importPackage` as a GraphQL multipart upload; the whole response body.
-async fn import_raw(
+pub async fn import_raw(
     app: &TestApp,
     token: &str,
     ws: &str,

@@ -23,6 +23,9 @@ async fn read_only_is_not_ready(backend: Backend) -> anyhow::Result<()> {
     let config = Config {
         bind: "127.0.0.1:0".parse()?,
         database_url: Some(url),
+        // One connection: once a read has gone through after the reconnect below, the probe
+        // uses that same live, read-only session (not a dead one).
+        database_pool_size: Some(1),
         ..Config::default()
     };
     let state = server::prepare(config).await?;

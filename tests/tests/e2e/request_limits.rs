@@ -49,10 +49,24 @@ async fn fragment_bombs_are_refused(backend: Backend) -> anyhow::Result<()> {
         assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "F{n}: {body}");
         assert!(body["data"].is_null(), "F{n}: {body}");
     }
-    // A spread costs what it expands to, also when each fragment alone is small: 2^12 fields
-    // are within the limit.
-    let body = app.graphql(None, &fragment_bomb(12), json!({})).await?;
+    // A spread costs what it expands to, also when each fragment alone is small: 2^10 fields
+    // (and their spreads) are within the limit.
+    let body = app.graphql(None, &fragment_bomb(10), json!({})).await?;
     assert!(body.get("errors").is_none(), "{body}");
+    // A bomb whose leaf spreads nothing that exists selects no field; it is refused all the same
+    // (async-graphql would walk its 2^24 spreads before validating).
+    let leafless = fragment_bomb(24).replace(
+        "fragment F0 on Query { __typename }",
+        "fragment F0 on Query { ...Missing }",
+    );
+    let body = app.graphql(None, &leafless, json!({})).await?;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let inline = fragment_bomb(24).replace(
+        "fragment F0 on Query { __typename }",
+        "fragment F0 on Query { ... on Query { ... on Query { __typename } } }",
+    );
+    let body = app.graphql(None, &inline, json!({})).await?;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
     assert_eq!(app.sql_statements().await?, before, "nothing ran");
     app.stop().await
 }
@@ -250,20 +264,48 @@ async fn cross_site_media_types_are_refused(backend: Backend) -> anyhow::Result<
     // The token's last-used time is the one thing a signed-in request may write.
     after.insert("api_tokens".into(), before["api_tokens"].clone());
     assert_eq!(after, before, "a refused request wrote");
-    // application/json with a charset is what clients send.
-    let (status, body) = post_raw(
-        &app,
-        Some("application/json; charset=utf-8"),
-        json!({ "query": "{ __typename }" }).to_string(),
-    )
-    .await?;
-    assert_eq!(
-        (status, &body["data"]["__typename"]),
-        (200, &json!("Query"))
-    );
+    // application/json with a charset, or in capitals, is what clients send.
+    for content_type in ["application/json; charset=utf-8", "Application/JSON"] {
+        let (status, body) = post_raw(
+            &app,
+            Some(content_type),
+            json!({ "query": "{ __typename }" }).to_string(),
+        )
+        .await?;
+        assert_eq!(
+            (status, &body["data"]["__typename"]),
+            (200, &json!("Query"))
+        );
+    }
     app.stop().await
 }
 tests::on_both_backends!(
     cross_site_requests_are_refused,
     super::cross_site_media_types_are_refused
 );
+
+/// The same guard holds over graphql-ws: a bomb sent as a `subscribe` message is an error with
+/// its code, and the connection stays usable.
+async fn bombs_over_websocket(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let mut ws = app.ws(None).await?;
+    ws.subscribe("b", &fragment_bomb(39), json!({})).await?;
+    let message = ws.next_message(std::time::Duration::from_secs(10)).await?;
+    // graphql-transport-ws answers a query's refusal as a result with errors.
+    assert_eq!(message["id"], "b", "{message}");
+    assert_eq!(
+        message["payload"]["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{message}"
+    );
+    assert!(message["payload"]["data"].is_null(), "{message}");
+    let complete = ws.next_message(std::time::Duration::from_secs(10)).await?;
+    assert_eq!(complete, json!({ "id": "b", "type": "complete" }));
+    ws.subscribe("t", "{ __typename }", json!({})).await?;
+    let message = ws.next_message(std::time::Duration::from_secs(10)).await?;
+    assert_eq!(
+        message["payload"]["data"]["__typename"], "Query",
+        "{message}"
+    );
+    app.stop().await
+}
+tests::on_both_backends!(the_guard_holds_over_websocket, super::bombs_over_websocket);

@@ -273,3 +273,43 @@ tests::on_both_backends!(
     a_role_manager_cannot_make_roles_beyond_their_own,
     super::roles_hold_no_more_than_their_maker
 );
+
+/// Two admins demoting each other at the same moment: one of them stays admin, every time.
+async fn last_admin_under_races(backend: Backend) -> anyhow::Result<()> {
+    let gov = arrange(backend).await?;
+    let second = gov.app.user_with_token("second").await?;
+    for round in 0..30 {
+        // Both admins again, whoever won the last round (as the platform operator).
+        for handle in ["second", "root"] {
+            api::workspaces::operator_set_member(gov.app.conn()?, WS, handle, "admin")
+                .await
+                .map_err(|e| e.into_anyhow())?;
+        }
+        let (a, b) = tokio::join!(
+            gov.app.graphql(
+                Some(&gov.root),
+                SET_MEMBER,
+                json!({ "input": member("second", "analyst") })
+            ),
+            gov.app.graphql(
+                Some(&second),
+                SET_MEMBER,
+                json!({ "input": member("root", "analyst") })
+            ),
+        );
+        let (a, b) = (a?, b?);
+        let state = gov.state().await?;
+        let admins = state["workspace"]["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["role"] == "admin")
+            .count();
+        assert_eq!(admins, 1, "round {round}: {a} / {b} left {state}");
+    }
+    gov.app.stop().await
+}
+tests::on_both_backends!(
+    the_last_admin_stays_when_admins_race,
+    super::last_admin_under_races
+);

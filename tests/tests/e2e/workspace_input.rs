@@ -274,3 +274,86 @@ async fn nul_in_json(backend: Backend) -> anyhow::Result<()> {
     app.stop().await
 }
 tests::on_both_backends!(nul_characters_in_json_are_bad_input, super::nul_in_json);
+
+/// A package whose assets carry NUL (a recipe's description or definition, a connection's
+/// fields) is refused before anything is planned or written, naming the asset's file.
+async fn nul_in_packages(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (admin, _) = arrange(&app).await?;
+    let source = recipe_connector_source("Inputs");
+    let package = |description: &str, definition: Value, region: &str| -> anyhow::Result<Vec<u8>> {
+        let input = packager::PackageInput {
+            package_id: "6f1c1f3e-8a51-4a4e-9a0e-0d8f3b0c2a11".to_owned(),
+            created_at: "2026-05-01T12:00:00Z".to_owned(),
+            source: packager::PackageSource {
+                workspace: "dev".to_owned(),
+                environment: "development".to_owned(),
+            },
+            exporter: "admin".to_owned(),
+            recipes: vec![packager::Recipe {
+                asset_id: "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e01".to_owned(),
+                folder: "sync".to_owned(),
+                name: "nightly".to_owned(),
+                description: description.to_owned(),
+                definition,
+                state: packager::RecipeState::Stopped,
+            }],
+            connections: vec![packager::Connection {
+                asset_id: "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5e02".to_owned(),
+                folder: "prod".to_owned(),
+                name: "main".to_owned(),
+                connector: LISTING.to_owned(),
+                fields: [("region".to_owned(), json!(region))].into_iter().collect(),
+            }],
+            connectors: vec![packager::ConnectorAsset {
+                slug: LISTING.to_owned(),
+                name: "Inputs".to_owned(),
+                workspace_version: 1,
+                content: packager::ConnectorContent::Source(source.clone()),
+                sha256: packager::canonical::sha256_hex(source.as_bytes()),
+                parent: None,
+            }],
+        };
+        Ok(packager::build(&input, &packager::BuildOptions::default())?)
+    };
+    let mut nul_definition = definition();
+    nul_definition["steps"][0]["input"]["id"] = json!("\u{0}");
+    let cases = [
+        (
+            "description",
+            package("a\u{0}b", definition(), "eu")?,
+            "sync/nightly.recipe.json",
+        ),
+        (
+            "definition",
+            package("", nul_definition, "eu")?,
+            "sync/nightly.recipe.json",
+        ),
+        (
+            "connection field",
+            package("", definition(), "e\u{0}u")?,
+            "prod/main.connection.json",
+        ),
+    ];
+    for (what, archive, file) in cases {
+        let before = db_signature(&app).await?;
+        let body = crate::packages::import_raw(&app, &admin, WS, &archive, false, None).await?;
+        let error = &body["data"]["importPackage"]["userErrors"][0];
+        assert_eq!(error["code"], "BAD_USER_INPUT", "{what}: {body}");
+        assert_eq!(error["field"][2], file, "{what}: {body}");
+        assert_eq!(db_signature(&app).await?, before, "{what} wrote");
+    }
+    // The same package without NUL imports.
+    let clean = package("nightly sync", definition(), "eu")?;
+    let body = crate::packages::import_raw(&app, &admin, WS, &clean, false, None).await?;
+    assert_eq!(
+        body["data"]["importPackage"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    app.stop().await
+}
+tests::on_both_backends!(
+    nul_characters_in_packages_are_bad_input,
+    super::nul_in_packages
+);
