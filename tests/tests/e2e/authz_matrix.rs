@@ -128,6 +128,7 @@ enum Op {
     RemoveMember,
     SetRole,
     MakeAdmin,
+    GrantBeyond,
     DemoteAdmin,
     RemoveAdmin,
     Install,
@@ -159,7 +160,7 @@ enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 39] = [
+    const ALL: [Op; 40] = [
         Self::WorkspaceQuery,
         Self::AuditEvents,
         Self::Recipes,
@@ -171,6 +172,7 @@ impl Op {
         Self::RemoveMember,
         Self::SetRole,
         Self::MakeAdmin,
+        Self::GrantBeyond,
         Self::DemoteAdmin,
         Self::RemoveAdmin,
         Self::Install,
@@ -215,6 +217,7 @@ impl Op {
             Self::RemoveMember => "removeWorkspaceMember",
             Self::SetRole => "setWorkspaceRole",
             Self::MakeAdmin => "setWorkspaceMember(role:admin)",
+            Self::GrantBeyond => "setWorkspaceMember(role:developer)",
             Self::DemoteAdmin => "setWorkspaceMember(demote-admin)",
             Self::RemoveAdmin => "removeWorkspaceMember(admin)",
             Self::Install => "installConnector",
@@ -291,7 +294,7 @@ impl Op {
             Self::VersionSource => {
                 "query($listing: String!, $ws: String!) { connector(slug: $listing) { version(version: \"1.0.0\") { source(workspace: $ws) } } }"
             }
-            Self::SetMember | Self::MakeAdmin | Self::DemoteAdmin => SET_MEMBER,
+            Self::SetMember | Self::MakeAdmin | Self::GrantBeyond | Self::DemoteAdmin => SET_MEMBER,
             Self::RemoveMember | Self::RemoveAdmin => REMOVE_MEMBER,
             Self::SetRole => SET_ROLE,
             Self::Install => INSTALL,
@@ -1208,11 +1211,16 @@ impl World {
                 self.ensure_member(Column::Foreign, VICTIM, true).await?;
                 json!({ "workspace": ws, "handle": VICTIM })
             }
-            Op::MakeAdmin => {
+            Op::MakeAdmin | Op::GrantBeyond => {
                 self.ensure_member(Column::Own, BYSTANDER, false).await?;
                 self.ensure_member(Column::Foreign, BYSTANDER, false)
                     .await?;
-                json!({ "workspace": ws, "handle": BYSTANDER, "role": "admin" })
+                let role = if op == Op::MakeAdmin {
+                    "admin"
+                } else {
+                    "developer"
+                };
+                json!({ "workspace": ws, "handle": BYSTANDER, "role": role })
             }
             Op::DemoteAdmin | Op::RemoveAdmin => {
                 self.ensure_admin(Column::Own, DEPUTY).await?;
