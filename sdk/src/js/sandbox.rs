@@ -284,6 +284,15 @@ impl Sandbox {
         if value.is_uncatchable_error() && Instant::now() >= self.deadline {
             return Failure::Timeout { position: None };
         }
+        // Out of memory, QuickJS may not even manage to make an error and throws `null`; the
+        // runtime cannot be asked for its memory use from inside the context, so a script's own
+        // `throw null` is reported the same way.
+        if value.is_null() {
+            return Failure::Limit {
+                message: format!("{} (or the script threw null)", memory_message()),
+                position: None,
+            };
+        }
         let message = match value.as_string() {
             Some(text) => text.to_string().unwrap_or_default(),
             None => ctx
