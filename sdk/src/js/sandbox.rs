@@ -81,7 +81,7 @@ pub(crate) enum Failure {
         position: Option<Position>,
         /// `code`, `status`, `method`, `url` and `message` of a thrown object that has a `code`:
         /// a failed request's error.
-        request: Option<RequestError>,
+        request: Option<Box<RequestError>>,
     },
     Internal(String),
 }
@@ -318,7 +318,7 @@ fn memory_message() -> String {
 }
 
 /// The fields of a request error, when `object` has a string `code`.
-fn request_error(object: &Object<'_>) -> Option<RequestError> {
+fn request_error(object: &Object<'_>) -> Option<Box<RequestError>> {
     let code: String = object.get::<_, Option<String>>("code").ok().flatten()?;
     let text = |key: &str| -> String {
         object
@@ -327,13 +327,13 @@ fn request_error(object: &Object<'_>) -> Option<RequestError> {
             .flatten()
             .unwrap_or_default()
     };
-    Some(RequestError {
+    Some(Box::new(RequestError {
         status: object.get::<_, Option<i64>>("status").ok().flatten(),
         method: text("method"),
         url: text("url"),
         message: text("message"),
         code,
-    })
+    }))
 }
 
 /// The first place in the connector's own source a stack names: `at f (connector.js:12:5)`.
