@@ -11,7 +11,6 @@ mod support;
 mod abuse;
 mod open_meteo;
 mod parse;
-mod run;
 
 use std::path::Path;
 
