@@ -19,6 +19,7 @@
 mod capabilities;
 mod engine;
 mod error;
+mod js;
 mod locate;
 mod parse;
 mod path;
@@ -30,6 +31,7 @@ pub use capabilities::{
 };
 pub use engine::{Limits, engine};
 pub use error::{ParseError, Position};
+pub use js::{JS_MEMORY_LIMIT_BYTES, JS_STACK_LIMIT_BYTES, is_javascript};
 pub use parse::{parse, parse_with};
 pub use run::{
     Invocation, MIN_ANYWHERE_CHARS, REDACTED, ReportLimits, RunError, RunReport, RuntimeConfig,

@@ -27,6 +27,9 @@ pub fn parse_with(source: &str, limits: &Limits) -> Result<Capabilities, ParseEr
             limit: limits.max_source_bytes,
         });
     }
+    if crate::js::is_javascript(source) {
+        return crate::js::parse(source, limits);
+    }
     on_sandbox_thread(|| parse_in_sandbox(source, limits))
         .unwrap_or_else(|message| Err(ParseError::Internal { message }))
 }
@@ -42,10 +45,12 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
         .eval_ast::<Dynamic>(&ast)
         .map_err(|error| evaluation_error(*error, limits))?;
     let functions: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
-    validate::definition(value, &functions).map_err(|invalid| ParseError::InvalidDefinition {
-        position: locate(&ast, &invalid.path),
-        path: invalid.path.to_string(),
-        message: invalid.message,
+    validate::definition(validate::Item::from_rhai(value), &functions).map_err(|invalid| {
+        ParseError::InvalidDefinition {
+            position: locate(&ast, &invalid.path),
+            path: invalid.path.to_string(),
+            message: invalid.message,
+        }
     })
 }
 

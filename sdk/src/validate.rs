@@ -1,16 +1,19 @@
 //! Turns the value a connector script evaluates to into [`Capabilities`], or says which part of
 //! the definition is wrong and why.
+//!
+//! The checks work on [`Item`], an engine-neutral copy of the definition: each engine (Rhai,
+//! JavaScript) converts its value into one, so there is one validator for both.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use rhai::{Dynamic, FnPtr, Map};
+use rhai::{Dynamic, FnPtr};
 
 use crate::capabilities::{
     AUTHORIZATION_TYPES, Capabilities, ConnectionSpec, FIELD_TYPES, Field, Operation,
 };
 use crate::path::Path;
 
-const DEFINITION_KEYS: &[&str] = &[
+pub(crate) const DEFINITION_KEYS: &[&str] = &[
     "title",
     "description",
     "connection",
@@ -22,15 +25,15 @@ const DEFINITION_KEYS: &[&str] = &[
     "object_definitions",
     "allowed_hosts",
 ];
-const CONNECTION_KEYS: &[&str] = &["fields", "authorization", "base_uri"];
-const ACTION_KEYS: &[&str] = &[
+pub(crate) const CONNECTION_KEYS: &[&str] = &["fields", "authorization", "base_uri"];
+pub(crate) const ACTION_KEYS: &[&str] = &[
     "title",
     "description",
     "input_fields",
     "output_fields",
     "execute",
 ];
-const TRIGGER_KEYS: &[&str] = &[
+pub(crate) const TRIGGER_KEYS: &[&str] = &[
     "title",
     "description",
     "input_fields",
@@ -38,7 +41,7 @@ const TRIGGER_KEYS: &[&str] = &[
     "poll",
     "dedup",
 ];
-const FIELD_KEYS: &[&str] = &[
+pub(crate) const FIELD_KEYS: &[&str] = &[
     "name",
     "label",
     "type",
@@ -54,6 +57,65 @@ const OBJECT_DEFINITION_KEYS: &[&str] = &["fields"];
 /// How deeply `properties` may nest fields within fields.
 const MAX_FIELD_DEPTH: usize = 16;
 
+/// A value of a connector's definition, whatever engine produced it. Maps are sorted by key, so
+/// every engine reports the same first error for the same definition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Item {
+    /// Rhai's `()`, JavaScript's `undefined` and `null`: counts as absent.
+    Nothing,
+    Bool(bool),
+    Integer(i64),
+    Number(f64),
+    Character(char),
+    Text(String),
+    List(Vec<Item>),
+    Map(BTreeMap<String, Item>),
+    /// A function value. `named` is the function a Rhai `Fn("name")` refers to, which must be
+    /// defined in the script; anonymous closures and JavaScript functions have none.
+    Closure {
+        named: Option<String>,
+    },
+    /// Anything else, by its engine's type name.
+    Other(String),
+}
+
+impl Item {
+    /// A copy of a Rhai value.
+    pub(crate) fn from_rhai(value: Dynamic) -> Self {
+        let value = value.flatten();
+        if value.is_unit() {
+            Self::Nothing
+        } else if let Ok(flag) = value.as_bool() {
+            Self::Bool(flag)
+        } else if let Ok(number) = value.as_int() {
+            Self::Integer(number)
+        } else if let Ok(number) = value.as_float() {
+            Self::Number(number)
+        } else if let Ok(character) = value.as_char() {
+            Self::Character(character)
+        } else if value.is_string() {
+            Self::Text(value.to_string())
+        } else if let Some(function) = value.read_lock::<FnPtr>() {
+            Self::Closure {
+                named: (!function.is_anonymous()).then(|| function.fn_name().to_string()),
+            }
+        } else if value.is_array() {
+            let items = value.cast::<rhai::Array>();
+            Self::List(items.into_iter().map(Self::from_rhai).collect())
+        } else if value.is_map() {
+            let entries = value.cast::<rhai::Map>();
+            Self::Map(
+                entries
+                    .into_iter()
+                    .map(|(key, item)| (key.to_string(), Self::from_rhai(item)))
+                    .collect(),
+            )
+        } else {
+            Self::Other(value.type_name().to_string())
+        }
+    }
+}
+
 /// What is wrong with the definition, and where in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Invalid {
@@ -65,9 +127,9 @@ type Result<T> = std::result::Result<T, Invalid>;
 
 /// Validates the definition a script evaluated to. `functions` names the functions the script
 /// defines with `fn`, which `Fn("name")` may refer to.
-pub(crate) fn definition(value: Dynamic, functions: &BTreeSet<String>) -> Result<Capabilities> {
+pub(crate) fn definition(value: Item, functions: &BTreeSet<String>) -> Result<Capabilities> {
     let root = Node::new(value, Path::default());
-    if !root.value.is_map() {
+    if !matches!(root.value, Item::Map(_)) {
         let found = describe(&root.value);
         return Err(root.invalid(format!(
             "a connector's source must evaluate to a map of its definition, not {found}"
@@ -137,8 +199,10 @@ impl Checker<'_> {
             .map(authorization)
             .transpose()?;
         let base_uri = match connection.optional("base_uri") {
-            Some(uri) if uri.value.is_string() => uri.text().map(|_| true)?,
-            Some(closure) if closure.value.is_fnptr() => self.closure(closure).map(|()| true)?,
+            Some(uri) if matches!(uri.value, Item::Text(_)) => uri.text().map(|_| true)?,
+            Some(closure) if matches!(closure.value, Item::Closure { .. }) => {
+                self.closure(closure).map(|()| true)?
+            }
             Some(other) => return Err(other.expected("a closure or a URL string")),
             None => false,
         };
@@ -190,8 +254,10 @@ impl Checker<'_> {
     fn field_source(&self, node: Option<Node>) -> Result<Vec<Field>> {
         match node {
             None => Ok(Vec::new()),
-            Some(node) if node.value.is_fnptr() => self.closure(node).map(|()| Vec::new()),
-            Some(node) if node.value.is_array() => self.fields(node, 0),
+            Some(node) if matches!(node.value, Item::Closure { .. }) => {
+                self.closure(node).map(|()| Vec::new())
+            }
+            Some(node) if matches!(node.value, Item::List(_)) => self.fields(node, 0),
             Some(node) => Err(node.expected("an array of fields or a closure returning one")),
         }
     }
@@ -297,16 +363,14 @@ impl Checker<'_> {
 
     /// A closure, or `Fn("name")` of a function the script defines.
     fn closure(&self, node: Node) -> Result<()> {
-        let Some(function) = node.value.read_lock::<FnPtr>().map(|f| f.clone()) else {
+        let Item::Closure { named } = &node.value else {
             return Err(node.expected("a closure"));
         };
-        if function.is_anonymous() || self.functions.contains(function.fn_name()) {
-            Ok(())
-        } else {
-            Err(node.invalid(format!(
-                "`{}` is not a function defined in this connector",
-                function.fn_name()
-            )))
+        match named {
+            Some(name) if !self.functions.contains(name) => Err(node.invalid(format!(
+                "`{name}` is not a function defined in this connector"
+            ))),
+            _ => Ok(()),
         }
     }
 }
@@ -330,7 +394,7 @@ impl Kind {
 fn authorization(node: Node) -> Result<String> {
     let path = node.path.clone();
     let mut authorization = node.map()?;
-    match authorization.remove("type").map(Dynamic::flatten) {
+    match authorization.remove("type") {
         Some(kind) => Node::new(kind, path.key("type")).one_of(&AUTHORIZATION_TYPES),
         None => Err(Invalid {
             path,
@@ -410,16 +474,13 @@ const IDENTIFIER_RULE: &str =
 /// A value from the definition, with the path that leads to it.
 #[derive(Debug, Clone)]
 struct Node {
-    value: Dynamic,
+    value: Item,
     path: Path,
 }
 
 impl Node {
-    fn new(value: Dynamic, path: Path) -> Self {
-        Self {
-            value: value.flatten(),
-            path,
-        }
+    fn new(value: Item, path: Path) -> Self {
+        Self { value, path }
     }
 
     fn invalid(&self, message: String) -> Invalid {
@@ -434,10 +495,9 @@ impl Node {
     }
 
     fn string(self) -> Result<String> {
-        if self.value.is_string() {
-            Ok(self.value.to_string())
-        } else {
-            Err(self.expected("a string"))
+        match self.value {
+            Item::Text(text) => Ok(text),
+            _ => Err(self.expected("a string")),
         }
     }
 
@@ -479,26 +539,27 @@ impl Node {
     }
 
     fn boolean(self) -> Result<bool> {
-        self.value
-            .as_bool()
-            .map_err(|_| self.expected("true or false"))
-    }
-
-    fn array(self) -> Result<Vec<Node>> {
-        match self.value.read_lock::<rhai::Array>() {
-            Some(items) => Ok(items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| Node::new(item.clone(), self.path.index(index)))
-                .collect()),
-            None => Err(self.expected("an array")),
+        match self.value {
+            Item::Bool(flag) => Ok(flag),
+            _ => Err(self.expected("true or false")),
         }
     }
 
-    fn map(self) -> Result<Map> {
-        match self.value.read_lock::<Map>() {
-            Some(map) => Ok(map.clone()),
-            None => Err(self.expected("a map")),
+    fn array(self) -> Result<Vec<Node>> {
+        match self.value {
+            Item::List(items) => Ok(items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| Node::new(item, self.path.index(index)))
+                .collect()),
+            _ => Err(self.expected("an array")),
+        }
+    }
+
+    fn map(self) -> Result<BTreeMap<String, Item>> {
+        match self.value {
+            Item::Map(map) => Ok(map),
+            _ => Err(self.expected("a map")),
         }
     }
 
@@ -529,7 +590,7 @@ impl Node {
                     node.invalid(format!("`{name}` is not a valid name: {IDENTIFIER_RULE}"))
                 );
             }
-            entries.push((name.to_string(), node));
+            entries.push((name, node));
         }
         Ok(entries)
     }
@@ -537,7 +598,7 @@ impl Node {
 
 /// A map from the definition whose entries are taken out as they are read.
 struct Table {
-    entries: Map,
+    entries: BTreeMap<String, Item>,
     path: Path,
 }
 
@@ -545,7 +606,7 @@ impl Table {
     /// The value at `key`; `()` counts as absent.
     fn optional(&mut self, key: &str) -> Option<Node> {
         let node = Node::new(self.entries.remove(key)?, self.path.key(key));
-        (!node.value.is_unit()).then_some(node)
+        (node.value != Item::Nothing).then_some(node)
     }
 
     fn required(&mut self, key: &str) -> Result<Node> {
@@ -557,27 +618,18 @@ impl Table {
 }
 
 /// A value's kind in the words of the connector format.
-fn describe(value: &Dynamic) -> String {
-    let kind = if value.is_unit() {
-        "nothing (`()`)"
-    } else if value.is_bool() {
-        "a boolean"
-    } else if value.is_int() {
-        "an integer"
-    } else if value.is_float() {
-        "a number"
-    } else if value.is_char() {
-        "a character"
-    } else if value.is_string() {
-        "a string"
-    } else if value.is_array() {
-        "an array"
-    } else if value.is_map() {
-        "a map"
-    } else if value.is_fnptr() {
-        "a closure"
-    } else {
-        return format!("a value of type {}", value.type_name());
+fn describe(value: &Item) -> String {
+    let kind = match value {
+        Item::Nothing => "nothing (`()`)",
+        Item::Bool(_) => "a boolean",
+        Item::Integer(_) => "an integer",
+        Item::Number(_) => "a number",
+        Item::Character(_) => "a character",
+        Item::Text(_) => "a string",
+        Item::List(_) => "an array",
+        Item::Map(_) => "a map",
+        Item::Closure { .. } => "a closure",
+        Item::Other(type_name) => return format!("a value of type {type_name}"),
     };
     kind.to_string()
 }

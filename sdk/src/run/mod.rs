@@ -2,7 +2,7 @@
 //! the sandbox, with an HTTP client the connector cannot escape, returning the output or a typed
 //! error together with the logs and a redacted trace of every request.
 
-mod client;
+pub(crate) mod client;
 mod error;
 mod http;
 mod input;
@@ -194,7 +194,7 @@ pub fn run_with_secrets(
 }
 
 /// Locks the session; a poisoned lock (a panic mid-run) still holds a usable trace.
-fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
+pub(crate) fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
     session
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -230,8 +230,14 @@ fn prepare_and_run(
         deadline: config.limits.deadline.saturating_sub(started.elapsed()),
         ..config.limits.clone()
     };
-    on_sandbox_thread(|| execute(source, &connection, invocation, &limits, session))
-        .unwrap_or_else(|message| Err(RunError::Internal { message }))
+    on_sandbox_thread(|| {
+        if crate::js::is_javascript(source) {
+            crate::js::execute(source, &connection, invocation, &limits, session)
+        } else {
+            execute(source, &connection, invocation, &limits, session)
+        }
+    })
+    .unwrap_or_else(|message| Err(RunError::Internal { message }))
 }
 
 /// The values of secret connection fields (declared so, or named in `also_secret`), as text.
@@ -303,7 +309,7 @@ fn check_invocation(capabilities: &Capabilities, invocation: &Invocation) -> Res
 }
 
 /// `null` input counts as no input.
-fn normalized(input: &Value) -> Value {
+pub(crate) fn normalized(input: &Value) -> Value {
     match input {
         Value::Null => Value::Object(serde_json::Map::new()),
         other => other.clone(),
@@ -574,7 +580,7 @@ impl Runner<'_> {
 }
 
 /// A value the script threw and nobody caught: a failed request keeps its code.
-fn thrown_error(value: &Dynamic, position: Option<Position>) -> RunError {
+pub(crate) fn thrown_error(value: &Dynamic, position: Option<Position>) -> RunError {
     if let Some(map) = value.read_lock::<Map>() {
         let text = |key: &str| map.get(key).map(|v| v.to_string()).unwrap_or_default();
         let status = map
@@ -609,7 +615,7 @@ fn thrown_error(value: &Dynamic, position: Option<Position>) -> RunError {
 }
 
 /// Whether a header's name says it carries a credential.
-fn credential_header(name: &str) -> bool {
+pub(crate) fn credential_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     [
         "auth",
@@ -627,7 +633,7 @@ fn credential_header(name: &str) -> bool {
 
 /// Whether a value holds one of the connection's values: a header built from the connection
 /// (`Token ${connection.token}`) is a credential, a constant (an API version) is not.
-fn derived_from(value: &str, connection: &Dynamic) -> bool {
+pub(crate) fn derived_from(value: &str, connection: &Dynamic) -> bool {
     let Some(map) = connection.read_lock::<Map>() else {
         return false;
     };
@@ -645,7 +651,7 @@ fn derived_from(value: &str, connection: &Dynamic) -> bool {
 
 /// The secrets in a header value the authorization sends: the value, and for `Scheme credential`
 /// the credential (and for `Basic` the user name and password it encodes).
-fn credential_parts(value: &str) -> Vec<String> {
+pub(crate) fn credential_parts(value: &str) -> Vec<String> {
     let mut parts = vec![value.to_string()];
     if let Some((scheme, credential)) = value.trim().split_once(' ') {
         let credential = credential.trim();

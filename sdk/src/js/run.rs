@@ -1,0 +1,570 @@
+//! Running a JavaScript connector's connection test, action, trigger poll or pick list. The
+//! HTTP helpers are the run's egress-limited client (`crate::run::client`); the session, the
+//! redaction and the report are the same as for a Rhai connector.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rhai::{Dynamic, EvalAltResult};
+use rquickjs::function::{Constructor, Opt, Rest};
+use rquickjs::{Ctx, Function, Object, Value};
+use serde_json::json;
+
+use super::sandbox::{Failure, Sandbox, position_in_stack};
+use super::value::{from_json, to_json};
+use crate::engine::HTTP_VERBS;
+use crate::engine::helpers::{from_json as rhai_from_json, json_value};
+use crate::run::client::{self, Body, Prepared, Session};
+use crate::run::{
+    Invocation, RunError, credential_header, credential_parts, derived_from, lock, normalized,
+    thrown_error,
+};
+use crate::{Limits, Position};
+
+/// The methods of `console`: each writes one line to the run's logs, like `print`.
+pub(crate) const CONSOLE_METHODS: &[&str] = &["log", "info", "warn", "error", "debug"];
+
+/// Runs `invocation` of the JavaScript connector in `source`, on the sandbox thread.
+pub(crate) fn execute(
+    source: &str,
+    connection: &serde_json::Value,
+    invocation: Invocation,
+    limits: &Limits,
+    session: &Arc<Mutex<Session>>,
+) -> Result<serde_json::Value, RunError> {
+    let abort = Arc::new(AtomicBool::new(false));
+    let sandbox = Sandbox::new(Instant::now() + limits.deadline, Arc::clone(&abort))
+        .map_err(|failure| run_error(failure, session))?;
+    sandbox.context.with(|ctx| {
+        install_run_helpers(&ctx, session, &abort).map_err(|error| RunError::Internal {
+            message: format!("could not add the helpers: {error}"),
+        })?;
+        sandbox
+            .lock_globals(&ctx)
+            .map_err(|failure| run_error(failure, session))?;
+        let runner = Runner {
+            sandbox: &sandbox,
+            ctx: ctx.clone(),
+            session,
+        };
+        let result = runner.invoke(source, connection, invocation);
+        // A refusal ends the run even when the script caught the helper's error and went on.
+        if let Some(fatal) = lock(session).fatal.take() {
+            return Err(fatal);
+        }
+        result
+    })
+}
+
+struct Runner<'a, 'js> {
+    sandbox: &'a Sandbox,
+    ctx: Ctx<'js>,
+    session: &'a Arc<Mutex<Session>>,
+}
+
+impl<'js> Runner<'_, 'js> {
+    fn invoke(
+        &self,
+        source: &str,
+        connection: &serde_json::Value,
+        invocation: Invocation,
+    ) -> Result<serde_json::Value, RunError> {
+        let definition = self
+            .sandbox
+            .evaluate(&self.ctx, source)
+            .map_err(|f| self.fail(f))?;
+        let definition = definition.into_object().ok_or_else(|| RunError::Internal {
+            message: "the definition is not an object".into(),
+        })?;
+        let connection_value = self.json_in(connection)?;
+        self.prepare(&definition, &connection_value, connection)?;
+        match invocation {
+            Invocation::TestConnection => match self.function(&definition, &["test"])? {
+                Some(test) => self.output(self.call(&test, vec![connection_value])?),
+                None => Ok(serde_json::Value::Null),
+            },
+            Invocation::Action { name, input } => {
+                let execute = self
+                    .function(&definition, &["actions", &name, "execute"])?
+                    .ok_or_else(|| RunError::UnknownAction { name: name.clone() })?;
+                let input = self.json_in(&normalized(&input))?;
+                self.output(self.call(&execute, vec![connection_value, input])?)
+            }
+            Invocation::Trigger {
+                name,
+                input,
+                cursor,
+            } => {
+                let poll = self
+                    .function(&definition, &["triggers", &name, "poll"])?
+                    .ok_or_else(|| RunError::UnknownTrigger { name: name.clone() })?;
+                let dedup = self.function(&definition, &["triggers", &name, "dedup"])?;
+                let input = self.json_in(&normalized(&input))?;
+                let cursor = match cursor {
+                    Some(cursor) => self.json_in(&cursor)?,
+                    None => Value::new_undefined(self.ctx.clone()),
+                };
+                let result = self.call(&poll, vec![connection_value, input, cursor])?;
+                self.poll_result(result, dedup.as_ref())
+            }
+            Invocation::PickList { name } => {
+                let pick_list = self
+                    .function(&definition, &["pick_lists", &name])?
+                    .ok_or_else(|| RunError::UnknownPickList { name: name.clone() })?;
+                self.output(self.call(&pick_list, vec![connection_value])?)
+            }
+        }
+    }
+
+    fn fail(&self, failure: Failure) -> RunError {
+        run_error(failure, self.session)
+    }
+
+    fn call(
+        &self,
+        function: &Function<'js>,
+        args: Vec<Value<'js>>,
+    ) -> Result<Value<'js>, RunError> {
+        self.sandbox
+            .call(&self.ctx, function, args)
+            .map_err(|failure| self.fail(failure))
+    }
+
+    fn json_in(&self, json: &serde_json::Value) -> Result<Value<'js>, RunError> {
+        from_json(&self.ctx, json)
+            .map_err(|error| self.fail(self.sandbox.failure(&self.ctx, error)))
+    }
+
+    fn output(&self, value: Value<'js>) -> Result<serde_json::Value, RunError> {
+        to_json(&self.ctx, value).map_err(|error| match self.sandbox.failure(&self.ctx, error) {
+            Failure::Thrown { message, .. } => RunError::Runtime {
+                message: format!("the result cannot be returned as JSON: {message}"),
+                position: None,
+            },
+            other => self.fail(other),
+        })
+    }
+
+    /// The value at a path of keys, `undefined` when any step is missing.
+    fn at(&self, object: &Object<'js>, path: &[&str]) -> Result<Value<'js>, RunError> {
+        let mut value = object.clone().into_value();
+        for key in path {
+            let Some(object) = value.as_object() else {
+                return Ok(Value::new_undefined(self.ctx.clone()));
+            };
+            value = object
+                .get::<_, Value>(*key)
+                .map_err(|error| self.fail(self.sandbox.failure(&self.ctx, error)))?;
+        }
+        Ok(value)
+    }
+
+    fn function(
+        &self,
+        object: &Object<'js>,
+        path: &[&str],
+    ) -> Result<Option<Function<'js>>, RunError> {
+        Ok(self.at(object, path)?.into_function())
+    }
+
+    /// A function's value for the connection, or a constant given in its place; `None` for
+    /// `undefined` and `null`.
+    fn value_of(
+        &self,
+        value: Value<'js>,
+        connection: &Value<'js>,
+    ) -> Result<Option<Value<'js>>, RunError> {
+        let value = match value.as_function() {
+            Some(function) => self.call(function, vec![connection.clone()])?,
+            None => value,
+        };
+        Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+    }
+
+    /// A value as header text: strings as they are, anything else as its JSON text.
+    fn text(&self, value: &Value<'js>) -> Result<String, RunError> {
+        if let Some(text) = value.as_string() {
+            return text
+                .to_string()
+                .map_err(|e| self.fail(self.sandbox.failure(&self.ctx, e)));
+        }
+        Ok(match self.output(value.clone())? {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        })
+    }
+
+    /// Works out `base_uri` and the authorization headers once, before the invocation runs,
+    /// exactly as for a Rhai connector.
+    fn prepare(
+        &self,
+        definition: &Object<'js>,
+        connection: &Value<'js>,
+        connection_json: &serde_json::Value,
+    ) -> Result<(), RunError> {
+        let base_uri = match self.value_of(
+            self.at(definition, &["connection", "base_uri"])?,
+            connection,
+        )? {
+            Some(uri) if uri.is_string() => Some(self.text(&uri)?),
+            Some(other) => {
+                return Err(RunError::Runtime {
+                    message: format!("base_uri returned {}, not a URL string", other.type_name()),
+                    position: None,
+                });
+            }
+            None => None,
+        };
+        let authorization = self.at(definition, &["connection", "authorization"])?;
+        let text = |key: &str| -> Result<Option<String>, RunError> {
+            match self.value_of(
+                self.at(definition, &["connection", "authorization", key])?,
+                connection,
+            )? {
+                Some(value) => self.text(&value).map(Some),
+                None => Ok(None),
+            }
+        };
+        let kind = match authorization.as_object() {
+            Some(object) => object
+                .get::<_, Option<String>>("type")
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let connection_dynamic = rhai_from_json(connection_json.clone());
+        let mut headers = Vec::new();
+        let mut derived_secrets = Vec::new();
+        match kind.as_str() {
+            "api_key" => {
+                let header = text("header")?.unwrap_or_else(|| "Authorization".into());
+                if let Some(value) = text("value")? {
+                    derived_secrets.extend(credential_parts(&value));
+                    headers.push((header, value));
+                }
+            }
+            "basic" => {
+                let username = text("username")?.unwrap_or_default();
+                let password = text("password")?.unwrap_or_default();
+                let encoded = STANDARD.encode(format!("{username}:{password}"));
+                if !username.is_empty() && !password.is_empty() {
+                    derived_secrets.push(format!("{username}:{password}"));
+                }
+                derived_secrets.extend([username, password, encoded.clone()]);
+                headers.push(("Authorization".into(), format!("Basic {encoded}")));
+            }
+            "bearer" => {
+                if let Some(token) = text("token")? {
+                    derived_secrets.push(token.clone());
+                    headers.push(("Authorization".into(), format!("Bearer {token}")));
+                }
+            }
+            "custom" => {
+                let value = self.at(definition, &["connection", "authorization", "headers"])?;
+                if let Some(value) = self.value_of(value, connection)? {
+                    let Some(map) = value.as_object().filter(|_| !value.is_array()) else {
+                        return Err(RunError::Runtime {
+                            message: "authorization.headers must return an object of headers"
+                                .into(),
+                            position: None,
+                        });
+                    };
+                    for entry in map.props::<String, Value>() {
+                        let (name, value) =
+                            entry.map_err(|e| self.fail(self.sandbox.failure(&self.ctx, e)))?;
+                        if value.is_undefined() || value.is_null() {
+                            continue;
+                        }
+                        let value = self.text(&value)?;
+                        if credential_header(&name) || derived_from(&value, &connection_dynamic) {
+                            derived_secrets.extend(credential_parts(&value));
+                        }
+                        headers.push((name, value));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let mut session = lock(self.session);
+        session.redactor.extend(derived_secrets);
+        session.prepared = Some(Prepared {
+            base_uri,
+            auth_headers: headers,
+        });
+        Ok(())
+    }
+
+    /// `poll` returns `{ events, cursor }`; the run's output is `{ events, next_cursor }` (the
+    /// shape a Rhai connector's poll returns), with events whose `dedup` key was already seen
+    /// dropped.
+    fn poll_result(
+        &self,
+        result: Value<'js>,
+        dedup: Option<&Function<'js>>,
+    ) -> Result<serde_json::Value, RunError> {
+        let shape = |found: String| RunError::Runtime {
+            message: format!("poll must return {{ events: [...], cursor }}, not {found}"),
+            position: None,
+        };
+        let Some(object) = result.as_object().filter(|_| !result.is_array()) else {
+            return Err(shape(result.type_name().to_string()));
+        };
+        for key in object.keys::<String>() {
+            let key = key.map_err(|e| self.fail(self.sandbox.failure(&self.ctx, e)))?;
+            if key != "events" && key != "cursor" {
+                return Err(shape(format!("an object with a `{key}` key")));
+            }
+        }
+        let events = self.at(object, &["events"])?;
+        let events = if events.is_undefined() || events.is_null() {
+            Vec::new()
+        } else {
+            let Some(array) = events.as_array() else {
+                return Err(shape(format!("events of type {}", events.type_name())));
+            };
+            array
+                .iter::<Value>()
+                .collect::<rquickjs::Result<Vec<_>>>()
+                .map_err(|e| self.fail(self.sandbox.failure(&self.ctx, e)))?
+        };
+        let mut seen = HashSet::new();
+        let mut kept = Vec::new();
+        for event in events {
+            if let Some(dedup) = dedup {
+                let key = self.call(dedup, vec![event.clone()])?;
+                if !seen.insert(self.text(&key)?) {
+                    continue;
+                }
+            }
+            kept.push(self.output(event)?);
+        }
+        let cursor = self.output(self.at(object, &["cursor"])?)?;
+        Ok(json!({ "events": kept, "next_cursor": cursor }))
+    }
+}
+
+/// A sandbox failure as the run's error; a refusal a helper recorded wins.
+fn run_error(failure: Failure, session: &Mutex<Session>) -> RunError {
+    let mut session = lock(session);
+    if let Some(fatal) = session.fatal.take() {
+        return fatal;
+    }
+    match failure {
+        Failure::Timeout { position } => RunError::Timeout {
+            deadline: session.config.limits.deadline,
+            position,
+        },
+        Failure::Limit { message, position } => RunError::LimitExceeded { message, position },
+        Failure::Syntax { message, position } => RunError::Runtime {
+            message: format!("syntax error: {message}"),
+            position,
+        },
+        Failure::Forbidden { feature, position } => RunError::Runtime {
+            message: format!("`{feature}` is not available to connectors"),
+            position,
+        },
+        Failure::Thrown {
+            position,
+            request: Some(request),
+            ..
+        } => {
+            let mut map = rhai::Map::new();
+            map.insert("code".into(), request.code.into());
+            map.insert("method".into(), request.method.into());
+            map.insert("url".into(), request.url.into());
+            map.insert("message".into(), request.message.into());
+            map.insert(
+                "status".into(),
+                request.status.map_or(Dynamic::UNIT, Dynamic::from),
+            );
+            thrown_error(&Dynamic::from_map(map), position)
+        }
+        Failure::Thrown {
+            message, position, ..
+        } => RunError::Runtime { message, position },
+        Failure::Aborted => RunError::Internal {
+            message: "the run was stopped without a reason".into(),
+        },
+        Failure::Internal(message) => RunError::Internal { message },
+    }
+}
+
+/// Where in the connector the helper being called was called from.
+fn call_site(ctx: &Ctx<'_>) -> Option<Position> {
+    let error: Object = new_error(ctx, "").ok()?;
+    let stack: String = error.get("stack").ok()?;
+    position_in_stack(&stack)
+}
+
+/// `new Error(message)`, with the stack of the script that called into Rust.
+fn new_error<'js>(ctx: &Ctx<'js>, message: &str) -> rquickjs::Result<Object<'js>> {
+    let constructor: Constructor = ctx.globals().get("Error")?;
+    constructor.construct((message,))
+}
+
+/// The HTTP helpers, `print` and `console`, bound to the run's session.
+fn install_run_helpers<'js>(
+    ctx: &Ctx<'js>,
+    session: &Arc<Mutex<Session>>,
+    abort: &Arc<AtomicBool>,
+) -> rquickjs::Result<()> {
+    let globals = ctx.globals();
+    for verb in HTTP_VERBS {
+        let method = verb.to_ascii_uppercase();
+        // get and delete take query parameters; post, put and patch take a body.
+        let with_params = matches!(verb, "get" | "delete");
+        let session = Arc::clone(session);
+        let abort = Arc::clone(abort);
+        let helper = move |ctx: Ctx<'js>,
+                           url: Value<'js>,
+                           second: Opt<Value<'js>>,
+                           headers: Opt<Value<'js>>|
+              -> rquickjs::Result<Value<'js>> {
+            if abort.load(Ordering::Relaxed) {
+                return Err(throw_error(&ctx, "the run has been stopped"));
+            }
+            let Some(url) = url.as_string().map(|text| text.to_string()).transpose()? else {
+                return Err(rquickjs::Exception::throw_type(
+                    &ctx,
+                    &format!("{verb}: the URL must be a string, not {}", url.type_name()),
+                ));
+            };
+            let second = dynamic(&ctx, second.0)?;
+            let headers = dynamic(&ctx, headers.0)?;
+            let result = {
+                let mut session = lock(&session);
+                let result = match second {
+                    Some(params) if with_params => client::request(
+                        &mut session,
+                        &method,
+                        &url,
+                        Some(&params),
+                        Body::None,
+                        headers.as_ref(),
+                    ),
+                    Some(body) => Body::from_dynamic(&body).and_then(|body| {
+                        client::request(&mut session, &method, &url, None, body, headers.as_ref())
+                    }),
+                    None => client::request(
+                        &mut session,
+                        &method,
+                        &url,
+                        None,
+                        Body::None,
+                        headers.as_ref(),
+                    ),
+                };
+                // A refusal ends the run where the helper was called, whatever the script does.
+                if let Some(fatal) = session.fatal.take() {
+                    session.fatal = Some(fatal.at(call_site(&ctx)));
+                    abort.store(true, Ordering::Relaxed);
+                }
+                result
+            };
+            match result {
+                Ok(value) => {
+                    let json = json_value(&value).map_err(|message| throw_error(&ctx, &message))?;
+                    from_json(&ctx, &json)
+                }
+                Err(error) => Err(throw_request_error(&ctx, *error)),
+            }
+        };
+        let function = Function::new(ctx.clone(), helper)?.with_name(verb)?;
+        if verb == "delete" {
+            // `delete(url)` would be the operator: `del(url)` is the same helper.
+            globals.set("del", function.clone())?;
+        }
+        globals.set(verb, function)?;
+    }
+
+    let console = Object::new(ctx.clone())?;
+    for name in CONSOLE_METHODS {
+        console.set(*name, log_function(ctx, session)?)?;
+    }
+    globals.set("console", console)?;
+    globals.set("print", log_function(ctx, session)?)?;
+    Ok(())
+}
+
+/// A function that writes its arguments, separated by spaces, as one log line.
+fn log_function<'js>(
+    ctx: &Ctx<'js>,
+    session: &Arc<Mutex<Session>>,
+) -> rquickjs::Result<Function<'js>> {
+    let session = Arc::clone(session);
+    Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, args: Rest<Value<'js>>| -> rquickjs::Result<()> {
+            let mut parts = Vec::with_capacity(args.0.len());
+            for arg in args.0 {
+                parts.push(match arg.as_string() {
+                    Some(text) => text.to_string()?,
+                    None => match ctx.json_stringify(arg.clone())? {
+                        Some(text) => text.to_string()?,
+                        None => arg.type_name().to_string(),
+                    },
+                });
+            }
+            lock(&session).log(&parts.join(" "));
+            Ok(())
+        },
+    )
+}
+
+/// A helper's argument as the client takes it; `undefined` and `null` as none.
+fn dynamic<'js>(ctx: &Ctx<'js>, value: Option<Value<'js>>) -> rquickjs::Result<Option<Dynamic>> {
+    match value {
+        Some(value) if !value.is_undefined() && !value.is_null() => {
+            Ok(Some(rhai_from_json(to_json(ctx, value)?)))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn throw_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+    match new_error(ctx, message) {
+        Ok(error) => ctx.throw(error.into_value()),
+        Err(error) => error,
+    }
+}
+
+/// What the script catches when a request fails: an `Error` whose `code` is `HTTP` or
+/// `NETWORK`, with `status`, `method`, `url`, `message` and the parsed response `body`; or a
+/// plain `Error` for a mistake in the call (a bad URL, a body that is not JSON).
+fn throw_request_error(ctx: &Ctx<'_>, error: EvalAltResult) -> rquickjs::Error {
+    let EvalAltResult::ErrorRuntime(value, _) = error else {
+        return throw_error(ctx, "the run has been stopped");
+    };
+    let Some(map) = value.read_lock::<rhai::Map>().map(|map| map.clone()) else {
+        return throw_error(ctx, &value.to_string());
+    };
+    let text = |key: &str| map.get(key).map(|v| v.to_string()).unwrap_or_default();
+    let build = || -> rquickjs::Result<Object<'_>> {
+        let error = new_error(ctx, &text("message"))?;
+        for key in ["code", "method", "url"] {
+            error.set(key, text(key))?;
+        }
+        match map.get("status").and_then(|s| s.as_int().ok()) {
+            Some(status) => error.set("status", status)?,
+            None => error.set("status", rquickjs::Null)?,
+        }
+        let body = map
+            .get("body")
+            .map(json_value)
+            .transpose()
+            .ok()
+            .flatten()
+            .unwrap_or(serde_json::Value::Null);
+        error.set("body", from_json(ctx, &body)?)?;
+        Ok(error)
+    };
+    match build() {
+        Ok(error) => ctx.throw(error.into_value()),
+        Err(error) => error,
+    }
+}
