@@ -111,7 +111,9 @@ fn has_code(err: &ServerError) -> bool {
 }
 
 /// The code for an error async-graphql raised without one. Its limit errors are recognised by
-/// their text (it gives them no other mark); a test pins each of these messages.
+/// their text (it gives them no other mark). Only the complexity limit reaches here in practice
+/// (it weighs pages by `first`, which the guard does not); the others are backstops behind the
+/// guard's own checks. `every_request_error_carries_a_code` (e2e) pins the complexity message.
 fn code_for_uncoded(err: &ServerError) -> ErrorCode {
     let m = err.message.as_str();
     if m == "Query is too complex."
