@@ -9,6 +9,8 @@ mod harness;
 mod support;
 
 mod abuse;
+mod authorization;
+mod http_errors;
 mod open_meteo;
 mod parse;
 
