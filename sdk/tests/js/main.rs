@@ -10,6 +10,7 @@ mod support;
 
 mod abuse;
 mod authorization;
+mod disclosure;
 mod egress;
 mod http_errors;
 mod open_meteo;
