@@ -15,6 +15,7 @@ mod egress;
 mod http_errors;
 mod open_meteo;
 mod parse;
+mod polls;
 
 use std::path::Path;
 
