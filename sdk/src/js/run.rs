@@ -386,7 +386,18 @@ fn run_error(failure: Failure, session: &Mutex<Session>) -> RunError {
         }
         Failure::Thrown {
             message, position, ..
-        } => RunError::Runtime { message, position },
+        } => {
+            // A thrown object or array comes as its JSON text: its strings are redacted before
+            // that text is, or a secret JSON-escaped in one of them would be escaped twice, a
+            // spelling the text's redaction misses.
+            let message = match serde_json::from_str::<serde_json::Value>(&message) {
+                Ok(value @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                    session.redactor.value(value).to_string()
+                }
+                _ => message,
+            };
+            RunError::Runtime { message, position }
+        }
         Failure::Aborted => RunError::Internal {
             message: "the run was stopped without a reason".into(),
         },
@@ -505,7 +516,16 @@ fn log_function<'js>(
                 parts.push(match arg.as_string() {
                     Some(text) => text.to_string()?,
                     None => match ctx.json_stringify(arg.clone())? {
-                        Some(text) => text.to_string()?,
+                        Some(text) => {
+                            let text = text.to_string()?;
+                            // The strings inside are redacted before they are written as JSON:
+                            // a response body holding a JSON-escaped secret would otherwise be
+                            // escaped a second time, a spelling the line's redaction misses.
+                            match serde_json::from_str::<serde_json::Value>(&text) {
+                                Ok(value) => lock(&session).redactor.value(value).to_string(),
+                                Err(_) => text,
+                            }
+                        }
                         None => arg.type_name().to_string(),
                     },
                 });

@@ -9,8 +9,13 @@ mod harness;
 mod support;
 
 mod abuse;
+mod authorization;
+mod disclosure;
+mod egress;
+mod http_errors;
 mod open_meteo;
 mod parse;
+mod polls;
 
 use std::path::Path;
 

@@ -28,6 +28,10 @@ pub enum Reply {
     /// body }` (headers as a name → value map) and the request's `Authorization` in an
     /// `X-Echo-Authorization` response header — what a careless API does with a credential.
     Echo(u16),
+    /// Reads the request, says nothing for this long, then answers 200 `{}`: a server too slow
+    /// for the request timeout or the run's deadline.
+    #[allow(dead_code)] // Used by the JavaScript tests only.
+    Stall(Duration),
     /// What `Echo` becomes once the request is known.
     #[doc(hidden)]
     EchoOf(u16, Recorded),
@@ -194,6 +198,10 @@ fn respond(stream: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             )
         }
         Reply::Echo(status) => respond(stream, Reply::Json(status, Value::Null)),
+        Reply::Stall(pause) => {
+            std::thread::sleep(pause);
+            respond(stream, Reply::Json(200, json!({})))
+        }
         Reply::EchoOf(status, request) => {
             let headers: serde_json::Map<String, Value> = request
                 .headers

@@ -1,0 +1,382 @@
+//! `sdk/tests/run/egress.rs` from JavaScript: the same requests, refused with the same codes as
+//! from the same Rhai connector, and a refused request connects to nothing; refusals end the run
+//! even when the script catches them.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::{Mock, Reply, Tripwire, config_for};
+use sdk::{Invocation, RunReport, RuntimeConfig, run};
+
+const TOKEN: &str = "tok-SECRET-42";
+
+/// The JavaScript connector: `fetch` GETs `input.url` `input.times` times with the token as a
+/// query parameter and a bearer token; `fetch_caught` does the same but catches every error.
+fn js(hosts: &[String]) -> String {
+    let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
+    format!(
+        r#"export default {{
+  title: "Egress",
+  allowed_hosts: [{}],
+  connection: {{
+    fields: [{{ name: "token", control_type: "password" }}],
+    authorization: {{ type: "bearer", token: (connection) => connection.token }},
+    base_uri: "https://api.test",
+  }},
+  actions: {{
+    fetch: {{
+      title: "Fetch",
+      input_fields: [{{ name: "url" }}, {{ name: "times", type: "integer", optional: true }}],
+      execute(connection, input) {{
+        let result = null;
+        for (let i = 0; i < (input.times ?? 1); i++) result = get(input.url, {{ key: connection.token }});
+        return result;
+      }},
+    }},
+    fetch_caught: {{
+      title: "Fetch, catching",
+      input_fields: [{{ name: "url" }}, {{ name: "times", type: "integer", optional: true }}],
+      execute(connection, input) {{
+        const caught = [];
+        for (let i = 0; i < (input.times ?? 1); i++) {{
+          try {{ get(input.url, {{ key: connection.token }}); }} catch (e) {{ caught.push(String(e.code)); }}
+        }}
+        return {{ caught }};
+      }},
+    }},
+  }},
+}};"#,
+        hosts.join(", ")
+    )
+}
+
+/// The same connector in Rhai, as in `tests/run/egress.rs`.
+fn rhai(hosts: &[String]) -> String {
+    let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
+    format!(
+        r#"#{{
+  title: "Egress",
+  allowed_hosts: [{}],
+  connection: #{{
+    fields: [#{{ name: "token", control_type: "password" }}],
+    authorization: #{{ type: "bearer", token: |connection| connection.token }},
+    base_uri: "https://api.test",
+  }},
+  actions: #{{
+    fetch: #{{
+      title: "Fetch",
+      input_fields: [#{{ name: "url" }}, #{{ name: "times", type: "integer", optional: true }}],
+      execute: |connection, input| {{
+        let result = ();
+        for i in 0..(input.times ?? 1) {{ result = get(input.url, #{{ key: connection.token }}); }}
+        result
+      }},
+    }},
+  }},
+}}"#,
+        hosts.join(", ")
+    )
+}
+
+fn fetch_as(
+    action: &str,
+    source: &str,
+    url: &str,
+    times: i64,
+    config: &RuntimeConfig,
+) -> RunReport {
+    run(
+        source,
+        &json!({ "token": TOKEN }),
+        Invocation::Action {
+            name: action.into(),
+            input: json!({ "url": url, "times": times }),
+        },
+        config,
+    )
+}
+
+fn fetch(source: &str, url: &str, times: i64, config: &RuntimeConfig) -> RunReport {
+    fetch_as("fetch", source, url, times, config)
+}
+
+fn code(report: &RunReport) -> &'static str {
+    match &report.outcome {
+        Ok(value) => panic!("expected an error, got {value}"),
+        Err(error) => error.code(),
+    }
+}
+
+/// Runs `url` from JavaScript and from Rhai, checks both end with `expected`, and returns the
+/// JavaScript run's report.
+fn same_as_rhai(
+    hosts: &[String],
+    url: &str,
+    times: i64,
+    config: &RuntimeConfig,
+    expected: &str,
+) -> RunReport {
+    let from_js = fetch(&js(hosts), url, times, config);
+    let from_rhai = fetch(&rhai(hosts), url, times, config);
+    assert_eq!(
+        code(&from_rhai),
+        expected,
+        "Rhai, {url}: {:?}",
+        from_rhai.outcome
+    );
+    assert_eq!(
+        code(&from_js),
+        expected,
+        "JavaScript, {url}: {:?}",
+        from_js.outcome
+    );
+    let error = from_js.outcome.as_ref().expect_err("an error");
+    assert!(error.position().is_some(), "{url}: {error}");
+    from_js
+}
+
+#[test]
+fn private_addresses_are_refused_in_every_notation_without_connecting() {
+    let trip = Tripwire::start();
+    let port = trip.port;
+    let literals = [
+        "127.0.0.1",
+        "127.1",
+        "0x7f.1",
+        "2130706433",
+        "017700000001",
+        "0177.0.0.01",
+        "localhost",
+    ];
+    let mut hosts: Vec<String> = literals.iter().map(|h| format!("{h}:{port}")).collect();
+    hosts.extend([
+        "169.254.169.254".to_string(),
+        "10.0.0.1".to_string(),
+        "192.168.1.1".to_string(),
+    ]);
+    let mut urls: Vec<String> = literals
+        .iter()
+        .map(|h| format!("http://{h}:{port}/x"))
+        .collect();
+    urls.extend([
+        format!("http://[::ffff:127.0.0.1]:{port}/x"),
+        format!("http://[::1]:{port}/x"),
+        format!("http://[::ffff:7f00:1]:{port}/x"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/".to_string(),
+        "http://192.168.1.1/".to_string(),
+    ]);
+    let config = RuntimeConfig::default();
+    for url in &urls {
+        let report = same_as_rhai(&hosts, url, 1, &config, "EGRESS_DENIED");
+        assert_eq!(report.trace.len(), 1, "{url}");
+        assert_eq!(report.trace[0].status, None);
+        assert!(report.trace[0].error.is_some());
+        assert!(
+            !report.trace[0].url.contains(TOKEN),
+            "{}",
+            report.trace[0].url
+        );
+        // Catching the refusal does not let the script carry on.
+        let caught = fetch_as("fetch_caught", &js(&hosts), url, 3, &config);
+        assert_eq!(code(&caught), "EGRESS_DENIED", "{url}");
+        assert_eq!(caught.trace.len(), 1, "{url}");
+    }
+    assert_eq!(trip.hits(), 0, "a refused request connected");
+}
+
+#[test]
+fn undeclared_hosts_are_refused() {
+    let hosts = ["api.test".to_string()];
+    // Another scheme and a user name are a bad URL (RUNTIME) to both engines, not a refusal.
+    for (url, expected) in [
+        ("https://evil.example/", "EGRESS_DENIED"),
+        ("https://api.test.evil.example/", "EGRESS_DENIED"),
+        ("https://api.test:8443/", "EGRESS_DENIED"),
+        ("ftp://api.test/", "RUNTIME"),
+        ("http://user@api.test/", "RUNTIME"),
+    ] {
+        same_as_rhai(&hosts, url, 1, &RuntimeConfig::default(), expected);
+    }
+    let report = fetch(
+        &js(&hosts),
+        "https://evil.example/",
+        1,
+        &RuntimeConfig::default(),
+    );
+    let error = report.outcome.expect_err("denied");
+    assert!(error.to_string().contains("allowed_hosts"), "{error}");
+    // The position is the `get` call's line in the connector, as from Rhai.
+    assert_eq!(error.position().map(|p| p.line), Some(15), "{error}");
+}
+
+#[test]
+fn private_addresses_are_reachable_only_when_allowed() {
+    let mock = Mock::start();
+    mock.route("GET", "/x", Reply::Json(200, json!({ "ok": true })));
+    let host = format!("127.0.0.1:{}", mock.addr.port());
+    let hosts = [host.clone()];
+    let url = format!("http://{host}/x");
+    same_as_rhai(&hosts, &url, 1, &RuntimeConfig::default(), "EGRESS_DENIED");
+    assert!(mock.requests().is_empty());
+    let config = RuntimeConfig {
+        allow_private_networks: true,
+        ..RuntimeConfig::default()
+    };
+    let report = fetch(&js(&hosts), &url, 1, &config);
+    assert_eq!(report.outcome.expect("reached"), json!({ "ok": true }));
+    let entry = &report.trace[0];
+    assert_eq!(entry.url, format!("http://{host}/x?key=[REDACTED]"));
+    assert!(
+        entry
+            .request_headers
+            .contains(&("Authorization".into(), "[REDACTED]".into()))
+    );
+    let received = mock.requests();
+    assert_eq!(received[0].query(), format!("key={TOKEN}"));
+    assert_eq!(
+        received[0].header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+}
+
+fn api_mock() -> (Mock, Vec<String>, RuntimeConfig) {
+    let mock = Mock::start();
+    let hosts = vec!["api.test".to_string()];
+    let config = config_for(&hosts, &mock);
+    (mock, hosts, config)
+}
+
+#[test]
+fn redirects_stay_on_the_same_host() {
+    let (mock, hosts, config) = api_mock();
+    let trip = Tripwire::start();
+    mock.route("GET", "/same", Reply::Redirect(302, "/final".into()));
+    mock.route("GET", "/final", Reply::Json(200, json!({ "done": true })));
+    let report = fetch(&js(&hosts), "/same", 1, &config);
+    assert_eq!(report.outcome.expect("followed"), json!({ "done": true }));
+    let statuses: Vec<Option<u16>> = report.trace.iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [Some(302), Some(200)]);
+    assert_eq!(report.trace[1].url, "https://api.test/final");
+
+    for target in [
+        format!("http://127.0.0.1:{}/", trip.port),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "https://evil.example/".to_string(),
+    ] {
+        mock.route("GET", "/away", Reply::Redirect(302, target.clone()));
+        same_as_rhai(&hosts, "/away", 1, &config, "EGRESS_DENIED");
+        let caught = fetch_as("fetch_caught", &js(&hosts), "/away", 2, &config);
+        assert_eq!(code(&caught), "EGRESS_DENIED", "{target}");
+    }
+    assert_eq!(trip.hits(), 0, "a redirect elsewhere connected");
+
+    // Too many redirects is a NETWORK error, which a script may catch.
+    mock.route("GET", "/loop", Reply::Redirect(307, "/loop".into()));
+    let report = same_as_rhai(&hosts, "/loop", 1, &config, "NETWORK");
+    assert_eq!(report.trace.len(), 6);
+    let caught = fetch_as("fetch_caught", &js(&hosts), "/loop", 1, &config);
+    assert_eq!(
+        caught.outcome.expect("caught"),
+        json!({ "caught": ["NETWORK"] })
+    );
+}
+
+#[test]
+fn oversized_responses_are_cut_at_the_cap() {
+    let (mock, hosts, config) = api_mock();
+    mock.route("GET", "/endless", Reply::Endless);
+    mock.route("GET", "/gigabyte", Reply::Huge(1 << 30));
+    mock.route("GET", "/chunked", Reply::Chunked(64));
+    for path in ["/endless", "/gigabyte", "/chunked"] {
+        let report = same_as_rhai(&hosts, path, 1, &config, "RESPONSE_TOO_LARGE");
+        assert_eq!(report.trace.len(), 1);
+        let caught = fetch_as("fetch_caught", &js(&hosts), path, 3, &config);
+        assert_eq!(code(&caught), "RESPONSE_TOO_LARGE", "{path}");
+        assert_eq!(caught.trace.len(), 1, "{path}: the script carried on");
+    }
+    let small = RuntimeConfig {
+        max_response_bytes: 1024,
+        ..config
+    };
+    mock.route(
+        "GET",
+        "/big",
+        Reply::Json(200, json!({ "data": "x".repeat(2000) })),
+    );
+    same_as_rhai(&hosts, "/big", 1, &small, "RESPONSE_TOO_LARGE");
+}
+
+#[test]
+fn requests_per_run_are_capped() {
+    let (mock, hosts, config) = api_mock();
+    mock.route("GET", "/ping", Reply::Json(200, json!({ "pong": true })));
+    let report = fetch(&js(&hosts), "/ping", 25, &config);
+    assert_eq!(code(&report), "REQUEST_LIMIT");
+    assert!(report.outcome.expect_err("limit").position().is_some());
+    assert_eq!(mock.requests().len(), config.max_requests);
+    mock.clear();
+    let report = fetch(&rhai(&hosts), "/ping", 25, &config);
+    assert_eq!(code(&report), "REQUEST_LIMIT");
+    mock.clear();
+    let caught = fetch_as("fetch_caught", &js(&hosts), "/ping", 25, &config);
+    assert_eq!(code(&caught), "REQUEST_LIMIT");
+    assert_eq!(mock.requests().len(), config.max_requests);
+    let report = fetch(&js(&hosts), "/ping", 20, &config);
+    assert!(report.outcome.is_ok(), "{:?}", report.outcome);
+}
+
+#[test]
+fn connection_failures_are_network_errors() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let hosts = [format!("127.0.0.1:{port}")];
+    let config = RuntimeConfig {
+        allow_private_networks: true,
+        ..RuntimeConfig::default()
+    };
+    let url = format!("http://127.0.0.1:{port}/");
+    let report = same_as_rhai(&hosts, &url, 1, &config, "NETWORK");
+    let _: serde_json::Value = serde_json::to_value(&report.trace).expect("trace serializes");
+}
+
+/// `tests/run/egress.rs` has no timeout case; both engines are run here and must agree.
+#[test]
+fn a_slow_server_hits_the_request_timeout_then_the_deadline() {
+    let (mock, hosts, config) = api_mock();
+    mock.route("GET", "/slow", Reply::Stall(Duration::from_secs(3)));
+    // The request timeout is a NETWORK error the script may catch and go on from.
+    let short_request = RuntimeConfig {
+        request_timeout: Duration::from_millis(200),
+        ..config.clone()
+    };
+    let report = same_as_rhai(&hosts, "/slow", 1, &short_request, "NETWORK");
+    assert!(
+        report
+            .outcome
+            .expect_err("timed out")
+            .to_string()
+            .contains("timed out"),
+        "{:?}",
+        report.trace
+    );
+    let caught = fetch_as("fetch_caught", &js(&hosts), "/slow", 2, &short_request);
+    assert_eq!(
+        caught.outcome.expect("caught"),
+        json!({ "caught": ["NETWORK", "NETWORK"] })
+    );
+    // The run's deadline is not: TIMEOUT, caught or not.
+    let short_run = RuntimeConfig {
+        limits: sdk::Limits {
+            deadline: Duration::from_millis(300),
+            ..config.limits.clone()
+        },
+        ..config
+    };
+    same_as_rhai(&hosts, "/slow", 1, &short_run, "TIMEOUT");
+    let caught = fetch_as("fetch_caught", &js(&hosts), "/slow", 2, &short_run);
+    assert_eq!(code(&caught), "TIMEOUT");
+    assert_eq!(caught.trace.len(), 1);
+}
