@@ -218,14 +218,20 @@ fn match_from(text: &[u8], start: usize, needle: &str, literal_first: bool) -> O
 }
 
 /// Where a JSON escape of `c` at `pos` ends: `\uXXXX` (a surrogate pair above U+FFFF) or a
-/// two-character escape.
+/// two-character escape — escaped once or more: JSON text inside a JSON string (an API echoing a
+/// request body) doubles every backslash, so the escape may start with a run of them.
 fn json_escape(text: &[u8], pos: usize, c: char) -> Option<usize> {
-    if text.get(pos) != Some(&b'\\') {
+    let run = backslashes(text, pos);
+    if run == 0 {
         return None;
+    }
+    if c == '\\' && run >= 2 {
+        // An even run is backslashes all the way down; an odd one leaves its last for the
+        // escape of whatever follows.
+        return Some(pos + run - run % 2);
     }
     let short = match c {
         '"' => Some(b'"'),
-        '\\' => Some(b'\\'),
         '/' => Some(b'/'),
         '\u{8}' => Some(b'b'),
         '\u{c}' => Some(b'f'),
@@ -234,23 +240,30 @@ fn json_escape(text: &[u8], pos: usize, c: char) -> Option<usize> {
         '\t' => Some(b't'),
         _ => None,
     };
-    if short.is_some() && text.get(pos + 1).copied() == short {
-        return Some(pos + 2);
+    if short.is_some() && text.get(pos + run).copied() == short {
+        return Some(pos + run + 1);
     }
     let mut units = [0u16; 2];
     let mut at = pos;
     for unit in c.encode_utf16(&mut units).iter() {
-        if text.get(at) != Some(&b'\\') || text.get(at + 1) != Some(&b'u') {
+        let run = backslashes(text, at);
+        if run == 0 || text.get(at + run) != Some(&b'u') {
             return None;
         }
-        let high = hex_pair(text, at + 2)?;
-        let low = hex_pair(text, at + 4)?;
+        let high = hex_pair(text, at + run + 1)?;
+        let low = hex_pair(text, at + run + 3)?;
         if u16::from_be_bytes([high, low]) != *unit {
             return None;
         }
-        at += 6;
+        at += run + 5;
     }
     Some(at)
+}
+
+/// How many backslashes stand at `pos`.
+fn backslashes(text: &[u8], pos: usize) -> usize {
+    text.get(pos..)
+        .map_or(0, |rest| rest.iter().take_while(|&&b| b == b'\\').count())
 }
 
 /// The byte written as two hex digits (either case) at `pos`.
@@ -317,6 +330,20 @@ pub(crate) fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// JSON inside a JSON string (an echoed request body) escapes a secret twice.
+    #[test]
+    fn secrets_escaped_twice_are_found() {
+        let secret = "pw S3CRET/+?&=\"é\\x";
+        let once = serde_json::to_string(secret).unwrap_or_default();
+        let twice = serde_json::to_string(&once).unwrap_or_default();
+        let thrice = serde_json::to_string(&twice).unwrap_or_default();
+        let r = Redactor::new([secret.to_owned()]);
+        for text in [once, twice, thrice] {
+            let redacted = r.text(&format!("{{\"echo\": {text}}}"));
+            assert!(!redacted.contains("S3CRET"), "{text} -> {redacted}");
+        }
+    }
     use serde_json::json;
 
     use super::*;
