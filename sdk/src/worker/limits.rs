@@ -84,9 +84,11 @@ impl OsLimits {
     }
 }
 
-/// Applies `limits` to this process, and forbids core dumps (a dump would hold the connection's
-/// secrets). Never raises a limit above the hard limit the process already has.
+/// Applies `limits` to this process, forbids core dumps (a dump would hold the connection's
+/// secrets), and closes every descriptor but stdin, stdout and stderr. Never raises a limit
+/// above the hard limit the process already has.
 pub fn limit_process(limits: &OsLimits) -> io::Result<()> {
+    close_inherited_descriptors()?;
     lower(Resource::CORE, 0, 0)?;
     lower(
         Resource::AS,
@@ -103,6 +105,26 @@ pub fn limit_process(limits: &OsLimits) -> io::Result<()> {
         limits.file_size_bytes,
         limits.file_size_bytes,
     )
+}
+
+/// Closes every descriptor above stderr. The server opens all of its own files and sockets
+/// with `O_CLOEXEC` (the standard library always does), but what the server itself inherited
+/// without it — a jobserver pipe from `cargo`, a descriptor a supervisor passed on — would
+/// otherwise reach the connector.
+fn close_inherited_descriptors() -> io::Result<()> {
+    let open: Vec<i32> = std::fs::read_dir("/proc/self/fd")?
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in open {
+        // The directory listing's own descriptor is already closed: `EBADF` is expected.
+        match nix::unistd::close(fd) {
+            Ok(()) | Err(nix::errno::Errno::EBADF) => {}
+            Err(errno) => return Err(io::Error::from(errno)),
+        }
+    }
+    Ok(())
 }
 
 fn lower(resource: Resource, soft: u64, hard: u64) -> io::Result<()> {
