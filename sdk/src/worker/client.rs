@@ -97,7 +97,7 @@ impl Worker {
             connection,
             also_secret,
             invocation,
-            config,
+            config: Box::new(config),
         };
         let outcome = match self.call(&request).await {
             Ok(Response::Ran(wire)) => return wire.into(),

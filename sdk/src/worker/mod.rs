@@ -45,7 +45,8 @@ pub enum Request {
         connection: Value,
         also_secret: Vec<String>,
         invocation: Invocation,
-        config: RuntimeConfig,
+        /// Boxed: the largest part by far.
+        config: Box<RuntimeConfig>,
     },
 }
 
@@ -324,7 +325,7 @@ mod tests {
                 connection: json!({}),
                 also_secret: Vec::new(),
                 invocation,
-                config: RuntimeConfig::default(),
+                config: Box::default(),
             };
             let Response::Ran(wire) = round_trip(&request.clone().execute()) else {
                 panic!("not a run answer");
