@@ -51,8 +51,17 @@ pub struct SandboxConfig {
     /// Send requests for these declared hosts to these addresses instead (plain HTTP), e.g.
     /// `{ "api.example.com" = "127.0.0.1:9000" }`: for trying connectors against local mocks.
     pub host_overrides: std::collections::HashMap<String, std::net::SocketAddr>,
-    /// How many connector runs may execute at once; more wait their turn.
+    /// How many connector runs and parses may execute at once; more wait their turn.
     pub max_concurrent_runs: Option<usize>,
+    /// The program every run and parse executes in, one process each; by default this binary
+    /// itself (`patchbay worker`). A given program is started with the limit arguments only.
+    pub worker_program: Option<PathBuf>,
+    /// Virtual memory a worker process may map, in MiB (default 1024).
+    pub worker_address_space_mib: Option<u64>,
+    /// Wall-clock budget of one run, requests included, in milliseconds (default 5000).
+    pub run_deadline_ms: Option<u64>,
+    /// How long past its deadline a worker is killed, in milliseconds (default 2000).
+    pub kill_grace_ms: Option<u64>,
 }
 
 /// How long the answers to anonymous queries may be reused (see `response_cache`).

@@ -2,11 +2,13 @@
 //! poll, with a stored connection or values given for this run, and return the output or a typed
 //! error, the logs and the network trace.
 //!
-//! Runs happen on blocking threads (never on the async workers), at most a configured number at
-//! once, each bounded by the sandbox's deadline — so one tenant's runaway script cannot stall
-//! anyone else's requests.
+//! Runs happen in worker processes (`sdk::worker`), one per run, at most a configured number at
+//! once, each killed at the sandbox's deadline plus a grace — so one tenant's runaway script
+//! cannot stall anyone else's requests, and a crash in the engine is one run's typed error,
+//! never the server's. Parsing a submitted source goes through the same workers and bound.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use entities::connection;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -21,28 +23,56 @@ use crate::domain;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 use crate::lifecycle;
 
-/// The shared runner: sandbox settings and the bound on concurrent runs.
+/// The shared runner: sandbox settings, how to start a worker, and the bound on concurrent
+/// workers.
 #[derive(Clone)]
 pub struct Runner {
     config: Arc<sdk::RuntimeConfig>,
+    /// `Err` when this binary's own path is unknown and none was configured: every run then
+    /// fails with that message.
+    worker: Arc<Result<sdk::worker::Worker, String>>,
     slots: Arc<Semaphore>,
 }
 
+/// The runner the last server started in this process registered, for parsing: the catalog's
+/// and the lifecycle's `validate_source` have no state to carry one in.
+static PARSER: RwLock<Option<Runner>> = RwLock::new(None);
+
 impl Runner {
+    /// The runner for `sandbox`; it also becomes the one [`Runner::parser`] returns.
     pub fn new(sandbox: &SandboxConfig) -> Self {
+        let defaults = sdk::RuntimeConfig::default();
         let config = sdk::RuntimeConfig {
             allow_private_networks: sandbox.allow_private_networks,
             host_overrides: sandbox.host_overrides.clone(),
-            ..sdk::RuntimeConfig::default()
+            limits: sdk::Limits {
+                deadline: sandbox
+                    .run_deadline_ms
+                    .map_or(defaults.limits.deadline, Duration::from_millis),
+                ..defaults.limits.clone()
+            },
+            ..defaults
         };
         let slots = sandbox.max_concurrent_runs.unwrap_or(8).max(1);
-        Self {
+        let runner = Self {
             config: Arc::new(config),
+            worker: Arc::new(worker(sandbox)),
             slots: Arc::new(Semaphore::new(slots)),
-        }
+        };
+        *PARSER.write().unwrap_or_else(PoisonError::into_inner) = Some(runner.clone());
+        runner
     }
 
-    /// Run on a blocking thread once a slot is free. The fields named in `also_secret` are
+    /// The runner of the server in this process (the default one when none has started).
+    pub fn parser() -> Self {
+        let registered = PARSER
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        registered.unwrap_or_else(|| Self::new(&SandboxConfig::default()))
+    }
+
+    /// Run in a worker process once a slot is free. The fields named in `also_secret` are
     /// redacted like the fields the source declares secret.
     pub async fn run(
         &self,
@@ -51,30 +81,71 @@ impl Runner {
         also_secret: Vec<String>,
         invocation: sdk::Invocation,
     ) -> ServiceResult<sdk::RunReport> {
-        let _slot = self
+        let _slot = self.slot().await?;
+        let worker = match self.worker.as_ref() {
+            Ok(worker) => worker,
+            Err(message) => return Ok(failed_run(message)),
+        };
+        let config = sdk::RuntimeConfig::clone(&self.config);
+        Ok(worker
+            .run(source, connection, also_secret, invocation, config)
+            .await)
+    }
+
+    /// Parse and validate `source` in a worker process once a slot is free.
+    pub async fn parse(
+        &self,
+        source: &str,
+    ) -> ServiceResult<Result<sdk::Capabilities, sdk::ParseError>> {
+        let _slot = self.slot().await?;
+        Ok(match self.worker.as_ref() {
+            Ok(worker) => worker.parse(source, &sdk::Limits::default()).await,
+            Err(message) => Err(sdk::ParseError::WorkerFailed {
+                message: message.clone(),
+            }),
+        })
+    }
+
+    async fn slot(&self) -> ServiceResult<tokio::sync::OwnedSemaphorePermit> {
+        Ok(self
             .slots
             .clone()
             .acquire_owned()
             .await
-            .map_err(|err| anyhow::anyhow!("runner closed: {err}"))?;
-        let config = self.config.clone();
-        let report = tokio::task::spawn_blocking(move || {
-            sdk::run_with_secrets(&source, &connection, &also_secret, invocation, &config)
-        })
-        .await
-        // Not the error's text: a panic's message could quote the connection's values, and
-        // this ends up in the server log.
-        .map_err(|err| {
-            anyhow::anyhow!(
-                "connector run task failed ({})",
-                if err.is_panic() {
-                    "panicked"
-                } else {
-                    "cancelled"
-                }
-            )
-        })?;
-        Ok(report)
+            .map_err(|err| anyhow::anyhow!("runner closed: {err}"))?)
+    }
+}
+
+/// How to start a worker: the configured program as is, or this binary's `worker` subcommand.
+fn worker(sandbox: &SandboxConfig) -> Result<sdk::worker::Worker, String> {
+    let mut worker = match &sandbox.worker_program {
+        Some(program) => sdk::worker::Worker::new(program, []),
+        None => {
+            let program = std::env::current_exe().map_err(|err| {
+                tracing::error!(error = %err, "cannot find this binary to start connector workers");
+                "the connector's worker cannot be started".to_owned()
+            })?;
+            sdk::worker::Worker::new(program, ["worker".into()])
+        }
+    };
+    if let Some(mib) = sandbox.worker_address_space_mib {
+        worker.address_space_bytes = mib.saturating_mul(1024 * 1024);
+    }
+    if let Some(ms) = sandbox.kill_grace_ms {
+        worker.grace = Duration::from_millis(ms);
+    }
+    Ok(worker)
+}
+
+fn failed_run(message: &str) -> sdk::RunReport {
+    sdk::RunReport {
+        outcome: Err(sdk::RunError::WorkerFailed {
+            message: message.to_owned(),
+        }),
+        logs: Vec::new(),
+        trace: Vec::new(),
+        duration: Duration::ZERO,
+        truncation: sdk::Truncation::default(),
     }
 }
 

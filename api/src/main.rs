@@ -99,6 +99,13 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Internal: parse or run one connector for the server, over stdin and stdout, under the
+    /// OS limits given as arguments (see `sdk::worker`). Not for people.
+    #[command(hide = true)]
+    Worker {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        limits: Vec<std::ffi::OsString>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -517,6 +524,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             say_raw(api::graphql::sdl());
             Ok(())
         }
+        Command::Worker { .. } => anyhow::bail!("`patchbay worker` runs without the async runtime"),
     }
 }
 
@@ -669,6 +677,10 @@ fn main() -> ExitCode {
             };
         }
     };
+    // A worker is one synchronous parse or run: no runtime, no threads but the sandbox's.
+    if let Command::Worker { limits } = cli.command {
+        return sdk::worker::worker_main(limits);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

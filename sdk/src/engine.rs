@@ -10,6 +10,7 @@ use rhai::packages::{
     MoreStringPackage, Package,
 };
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
+use serde::{Deserialize, Serialize};
 
 pub(crate) mod helpers;
 
@@ -24,7 +25,7 @@ pub const HTTP_UNAVAILABLE: &str = "HTTP is not available while parsing";
 /// Rhai counts the string, array and map sizes over everything nested inside one value, so the
 /// connector's whole definition map must fit within them, and they also bound how deeply values
 /// can nest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Largest source accepted, in bytes; larger sources are refused before parsing.
     pub max_source_bytes: usize,

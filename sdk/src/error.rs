@@ -39,7 +39,9 @@ impl fmt::Display for Position {
 /// | `LIMIT_EXCEEDED` | an operation, depth, string, array or map limit was hit |
 /// | `INVALID_DEFINITION` | the script's value is not a valid connector definition |
 /// | `INTERNAL` | the engine failed (a bug, or the machine is out of threads); not the source's fault |
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// | `WORKER_FAILED` | the worker process that parses crashed, exited with an error, or answered with something that is not an answer |
+/// Serialized (derived, one object per variant) only between the server and its worker process.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum ParseError {
     #[error("the source is {size} bytes, more than the limit of {limit}")]
     SourceTooLarge { size: usize, limit: usize },
@@ -85,6 +87,10 @@ pub enum ParseError {
 
     #[error("{message}")]
     Internal { message: String },
+
+    /// The message says how the worker failed, never what it wrote.
+    #[error("{message}")]
+    WorkerFailed { message: String },
 }
 
 impl ParseError {
@@ -99,6 +105,7 @@ impl ParseError {
             Self::LimitExceeded { .. } => "LIMIT_EXCEEDED",
             Self::InvalidDefinition { .. } => "INVALID_DEFINITION",
             Self::Internal { .. } => "INTERNAL",
+            Self::WorkerFailed { .. } => "WORKER_FAILED",
         }
     }
 
@@ -111,7 +118,7 @@ impl ParseError {
             | Self::Timeout { position, .. }
             | Self::LimitExceeded { position, .. }
             | Self::InvalidDefinition { position, .. } => *position,
-            Self::SourceTooLarge { .. } | Self::Internal { .. } => None,
+            Self::SourceTooLarge { .. } | Self::Internal { .. } | Self::WorkerFailed { .. } => None,
         }
     }
 
@@ -146,7 +153,9 @@ impl ParseError {
             Self::Internal { message } => Self::Internal {
                 message: f(message),
             },
-            other @ (Self::SourceTooLarge { .. } | Self::Timeout { .. }) => other,
+            other @ (Self::SourceTooLarge { .. }
+            | Self::Timeout { .. }
+            | Self::WorkerFailed { .. }) => other,
         }
     }
 

@@ -12,6 +12,8 @@
 //! connector's connection test, an action, a trigger's poll or a pick list in the same sandbox,
 //! with an HTTP client limited to the hosts the connector declares, and returns a [`RunReport`]:
 //! the output or a typed [`RunError`], the logs and a redacted trace of every request.
+//! [`worker`] does both in a separate, OS-limited process that the server kills at the deadline
+//! plus a grace: the server's way of calling them.
 //!
 //! It must not know about the database, GraphQL or HTTP serving: the `api` crate hands it source
 //! text and stores or shows what it returns.
@@ -25,6 +27,7 @@ mod parse;
 mod path;
 mod run;
 mod validate;
+pub mod worker;
 
 pub use capabilities::{
     AUTHORIZATION_TYPES, Capabilities, ConnectionSpec, FIELD_TYPES, Field, Operation,

@@ -159,6 +159,7 @@ impl TestApp {
             database_url: Some(db.url.clone()),
             ..Config::default()
         };
+        config.sandbox.worker_program = Some(worker_program(WORKER)?);
         tweak(&mut config);
         let state = server::prepare(config).await?;
         let server = server::start(state).await?;
@@ -265,6 +266,31 @@ impl TestApp {
 }
 
 /// The `code` extension of the first GraphQL error in `body`.
+/// The connector worker the test servers start (`src/bin/patchbay-worker.rs`): the real
+/// worker's code, since a test binary has no `patchbay worker` subcommand.
+pub const WORKER: &str = "patchbay-worker";
+
+/// A worker that misbehaves on request (`src/bin/fake-worker.rs`).
+pub const FAKE_WORKER: &str = "fake-worker";
+
+/// The path of this crate's binary `name`. Cargo builds a package's binaries next to the
+/// directory of its test binaries (`target/<profile>/deps/..`), and tells only the test
+/// targets themselves where (`CARGO_BIN_EXE_*`), not this library.
+pub fn worker_program(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let test_binary = std::env::current_exe()?;
+    let program = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join(name))
+        .context("the test binary has no target directory")?;
+    anyhow::ensure!(
+        program.is_file(),
+        "{} is missing: build the tests crate's binaries (cargo build -p tests --bins)",
+        program.display()
+    );
+    Ok(program)
+}
+
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }
@@ -328,11 +354,12 @@ impl TestApp {
     /// SQLite file): as far as the service can tell another process, with its own connection
     /// pool, its own in-process wake-ups and its own counters.
     pub async fn spawn_second(&self) -> anyhow::Result<SecondServer> {
-        let config = Config {
+        let mut config = Config {
             bind: "127.0.0.1:0".parse()?,
             database_url: Some(self.db.url.clone()),
             ..Config::default()
         };
+        config.sandbox.worker_program = Some(worker_program(WORKER)?);
         let state = server::prepare(config).await?;
         let server = server::start(state).await?;
         Ok(SecondServer {

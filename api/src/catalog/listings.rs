@@ -369,7 +369,7 @@ async fn check_version(new: NewVersion) -> ServiceResult<CheckedVersion> {
     })
 }
 
-/// Run the SDK's parser over `source`; its errors become user errors on `input.source` with the
+/// Run the SDK's parser over `source` in a worker process; its errors become user errors on `input.source` with the
 /// line and column of the problem.
 pub async fn validate_source(source: String) -> ServiceResult<sdk::Capabilities> {
     if source.contains('\0') {
@@ -379,9 +379,7 @@ pub async fn validate_source(source: String) -> ServiceResult<sdk::Capabilities>
         )
         .into());
     }
-    let parsed = tokio::task::spawn_blocking(move || sdk::parse(&source))
-        .await
-        .map_err(|err| anyhow::anyhow!("connector validation task failed: {err}"))?;
+    let parsed = crate::debugger::Runner::parser().parse(&source).await?;
     parsed.map_err(|err| {
         let mut problem = UserProblem::bad_input(
             &["input", "source"],

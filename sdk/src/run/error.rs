@@ -20,6 +20,7 @@ use crate::{ParseError, Position};
 /// | `RESPONSE_TOO_LARGE` | a response was larger than allowed; it was not read further |
 /// | `NETWORK` | connecting, TLS, a request timeout or a malformed response |
 /// | `INTERNAL` | the runtime itself failed; not the connector's fault |
+/// | `WORKER_FAILED` | the worker process running the connector crashed, exited with an error, or answered with something that is not an answer; its logs and trace are lost |
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
     #[error("the connector's source is invalid: {0}")]
@@ -99,6 +100,10 @@ pub enum RunError {
 
     #[error("{message}")]
     Internal { message: String },
+
+    /// The message says how the worker failed, never what it wrote.
+    #[error("{message}")]
+    WorkerFailed { message: String },
 }
 
 impl RunError {
@@ -119,6 +124,7 @@ impl RunError {
             Self::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
             Self::Network { .. } => "NETWORK",
             Self::Internal { .. } => "INTERNAL",
+            Self::WorkerFailed { .. } => "WORKER_FAILED",
         }
     }
 
@@ -138,7 +144,8 @@ impl RunError {
             | Self::UnknownTrigger { .. }
             | Self::UnknownPickList { .. }
             | Self::InvalidInput { .. }
-            | Self::Internal { .. } => None,
+            | Self::Internal { .. }
+            | Self::WorkerFailed { .. } => None,
         }
     }
 
@@ -215,7 +222,9 @@ impl RunError {
             Self::Internal { message } => Self::Internal {
                 message: f(message),
             },
-            other @ (Self::Timeout { .. } | Self::RequestLimit { .. }) => other,
+            other @ (Self::Timeout { .. }
+            | Self::RequestLimit { .. }
+            | Self::WorkerFailed { .. }) => other,
         }
     }
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rhai::{AST, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use error::RunError;
@@ -32,7 +32,7 @@ use crate::{Capabilities, Limits, Position, parse_with};
 use client::{Body, Prepared, Session, thrown};
 
 /// How a run is limited and where its requests may go.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuntimeConfig {
     /// Sandbox limits; `limits.deadline` is the wall-clock budget of the whole run, requests
     /// included (parsing the source counts too).
@@ -76,7 +76,7 @@ impl Default for RuntimeConfig {
 }
 
 /// What to run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Invocation {
     /// The connector's `test` closure; the output is `null` when it has none.
     TestConnection,
@@ -114,7 +114,7 @@ pub struct RunReport {
 
 /// One HTTP request and its response, with secret connection values and the `Authorization`
 /// header replaced by [`REDACTED`], and texts cut to the [`ReportLimits`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceEntry {
     pub method: String,
     pub url: String,

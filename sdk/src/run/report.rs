@@ -2,7 +2,7 @@
 //! runtime: every secret redacted with everything the run learnt, and every part cut to its
 //! limit, with the cut said in the text (`… [truncated N bytes]`) and in [`Truncation`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::redact::{Redactor, cut};
@@ -14,7 +14,7 @@ use super::{RunError, TraceEntry};
 ///
 /// With the defaults (and the default 20 requests per run) a report holds at most about 1.7 MiB
 /// of text: [`ReportLimits::max_report_bytes`] gives the exact bound for a configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportLimits {
     /// The output, as compact JSON [256 KiB]. A larger output is replaced by a JSON string: the
     /// start of its JSON text, ending in `… [truncated N bytes]`.
@@ -69,7 +69,7 @@ impl ReportLimits {
 
 /// What was cut from a report to fit its [`ReportLimits`]; all zero (or `None`, `false`) when
 /// nothing was.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Truncation {
     /// The output's size as compact JSON, when it was over the limit and replaced by the start
     /// of its JSON text.

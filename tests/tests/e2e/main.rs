@@ -19,4 +19,5 @@ mod request_limits;
 mod response_cache;
 mod roles;
 mod statements;
+mod worker;
 mod workspace_input;
