@@ -372,3 +372,65 @@ tests::on_both_backends!(
     the_real_worker_has_no_environment_and_no_inherited_descriptors,
     super::real_worker_environment
 );
+
+/// A JavaScript connector whose actions call built-ins QuickJS's interrupt never reaches.
+const UNSTOPPABLE_JS: &str = r#"// Built-ins that run to their end, whatever the interrupt says.
+export default {
+  title: "Unstoppable",
+  description: "Actions QuickJS cannot interrupt",
+  allowed_hosts: ["api.example.com"],
+  connection: { fields: [], base_uri: (connection) => "https://api.example.com" },
+  test: (connection) => true,
+  actions: {
+    join: {
+      title: "Join",
+      input_fields: [],
+      output_fields: [],
+      execute: (connection, input) => ({ length: new Array(1e9).join("x").length }),
+    },
+    tower: {
+      title: "Tower",
+      input_fields: [],
+      output_fields: [],
+      execute: (connection, input) => ({ length: (3n ** 600000n).toString().length }),
+    },
+  },
+};
+"#;
+
+/// What QuickJS cannot stop, the worker's kill does: `new Array(1e9).join()` and a BigInt tower
+/// run in the real worker (`patchbay-worker`) end as `TIMEOUT` at the deadline plus the grace,
+/// and the server answers meanwhile.
+async fn javascript_the_engine_cannot_stop(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.sandbox.run_deadline_ms = Some(1_000);
+        config.sandbox.kill_grace_ms = Some(500);
+    })
+    .await?;
+    let author = app.user_with_token("author").await?;
+    let dev = app.user_with_token("dev").await?;
+    let created = create_listing(&app, &author, "unstoppable", UNSTOPPABLE_JS).await?;
+    anyhow::ensure!(created["userErrors"] == json!([]), "{created}");
+    create_workspace(&app, &dev, "lab").await?;
+    let body = app
+        .graphql(
+            Some(&dev),
+            INSTALL,
+            json!({ "input": { "workspace": "lab", "connector": "unstoppable" } }),
+        )
+        .await?;
+    let id = payload(&body, "installConnector")?["workspaceConnector"]["id"].clone();
+    for action in ["join", "tower"] {
+        let (run, took) = run_action(&app, &dev, &id, action, json!({})).await?;
+        assert_eq!(run["ok"], false, "{action}: {run}");
+        assert_eq!(run["error"]["code"], "TIMEOUT", "{action}: {run}");
+        // A guard against a hang, not a measurement: the kill comes at 1.5 s.
+        assert!(took < Duration::from_secs(20), "{action} took {took:?}");
+        still_answers(&app).await?;
+    }
+    app.stop().await
+}
+tests::on_both_backends!(
+    javascript_quickjs_cannot_stop_is_killed,
+    super::javascript_the_engine_cannot_stop
+);
