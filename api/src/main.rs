@@ -190,15 +190,28 @@ enum PackageCommand {
 
 #[derive(Subcommand, Debug)]
 enum ConnectorCommand {
+    /// Start a new connector in JavaScript: writes `connector.js` (one connection field, an
+    /// action, a trigger), the SDK's TypeScript declarations and a `jsconfig.json` so that an
+    /// editor completes and checks it. Refuses a folder that exists and is not empty.
+    Init {
+        /// The connector's name; also the folder, unless `--dir` says otherwise.
+        name: String,
+        /// Where to write it.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Its title (default: the name).
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Validate a connector source file and print its capabilities.
     Check {
-        /// The connector's `.rhai` file.
+        /// The connector's source file (`connector.js`, or a `.rhai` script).
         file: PathBuf,
     },
     /// Run a connector's connection test, an action or one trigger poll, and print the output
     /// (and with --verbose the logs and every request).
     Exec {
-        /// The connector's `.rhai` file.
+        /// The connector's source file (`connector.js`, or a `.rhai` script).
         file: PathBuf,
         /// The action to run.
         #[arg(long, conflicts_with_all = ["trigger", "test"])]
@@ -534,6 +547,16 @@ fn read_json(what: &str, text: &str) -> anyhow::Result<serde_json::Value> {
 
 fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
     match command {
+        ConnectorCommand::Init { name, dir, title } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            init_connector(&dir, title.as_deref().unwrap_or(&name))?;
+            say(format_args!(
+                "wrote {0}/connector.js, {0}/patchbay-connector.d.ts and {0}/jsconfig.json\n\
+                 next: patchbay connector check {0}/connector.js",
+                dir.display()
+            ));
+            Ok(())
+        }
         ConnectorCommand::Check { file } => {
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -660,6 +683,36 @@ fn exit_quietly_on_broken_pipe() {
         }
         report(info);
     }));
+}
+
+/// Write a starter connector into `dir` (created; refused when it holds anything already).
+fn init_connector(dir: &std::path::Path, title: &str) -> anyhow::Result<()> {
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        anyhow::bail!(
+            "{} exists and is not empty; choose another --dir",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let jsconfig = serde_json::json!({
+        "compilerOptions": { "checkJs": true, "module": "es2020", "target": "es2020", "noEmit": true },
+        "include": ["connector.js", "patchbay-connector.d.ts"],
+    });
+    for (file, text) in [
+        ("connector.js", sdk::starter_connector(title)),
+        (
+            "patchbay-connector.d.ts",
+            sdk::TYPESCRIPT_DECLARATIONS.to_owned(),
+        ),
+        (
+            "jsconfig.json",
+            format!("{}\n", serde_json::to_string_pretty(&jsconfig)?),
+        ),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -40,3 +40,35 @@ pub use run::{
     Invocation, MIN_ANYWHERE_CHARS, REDACTED, ReportLimits, RunError, RunReport, RuntimeConfig,
     TraceEntry, Truncation, run, run_with_secrets,
 };
+
+/// The TypeScript declarations of the JavaScript form (`patchbay-connector.d.ts`), for authors'
+/// editors; `patchbay connector init` writes it beside a new connector.
+pub const TYPESCRIPT_DECLARATIONS: &str = include_str!("../patchbay-connector.d.ts");
+
+/// A starter connector in JavaScript; `__TITLE__` stands for its title.
+pub const STARTER_CONNECTOR: &str = include_str!("../templates/connector.js");
+
+/// The starter connector with `title` filled in (quoted as a JavaScript string).
+pub fn starter_connector(title: &str) -> String {
+    let quoted = serde_json::to_string(title).unwrap_or_else(|_| "\"Connector\"".to_owned());
+    STARTER_CONNECTOR.replace("\"__TITLE__\"", &quoted)
+}
+
+#[cfg(test)]
+mod starter_tests {
+    #[test]
+    fn the_starter_connector_parses() {
+        let source = super::starter_connector("My \"API\"");
+        let caps = super::parse(&source).map_err(|e| e.to_string());
+        let caps = caps.unwrap_or_else(|e| panic!("the starter does not parse: {e}"));
+        assert_eq!(caps.title, "My \"API\"");
+        assert!(
+            caps.actions.iter().any(|a| a.name == "get_item"),
+            "{caps:?}"
+        );
+        assert!(
+            caps.triggers.iter().any(|t| t.name == "new_item"),
+            "{caps:?}"
+        );
+    }
+}
