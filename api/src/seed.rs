@@ -72,6 +72,16 @@ pub struct SeedReport {
     pub install_events: usize,
 }
 
+/// The source of an example's version: `versions/<version>.js`, or a `.rhai` script for the
+/// examples not moved to JavaScript yet.
+pub(crate) fn version_source(slug: &str, version: &str) -> anyhow::Result<&'static str> {
+    let js = format!("{slug}/versions/{version}.js");
+    if EXAMPLES.get_file(&js).is_some() {
+        return file_text(&js);
+    }
+    file_text(&format!("{slug}/versions/{version}.rhai"))
+}
+
 fn file_text(path: &str) -> anyhow::Result<&'static str> {
     EXAMPLES
         .get_file(path)
@@ -179,7 +189,7 @@ async fn seed_listing(
     let version_of = |v: &ListingVersion| -> anyhow::Result<NewVersion> {
         Ok(NewVersion {
             version: v.version.clone(),
-            source: file_text(&format!("{}/versions/{}.rhai", listing.slug, v.version))?.to_owned(),
+            source: version_source(&listing.slug, &v.version)?.to_owned(),
             release_notes: v.notes.clone(),
             breaking: v.breaking.clone(),
             published_at: Some(midday(v.published)),

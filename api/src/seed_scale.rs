@@ -117,7 +117,7 @@ fn load_families() -> anyhow::Result<Vec<Family>> {
             .with_context(|| format!("parsing {slug}/listing.json"))?;
         let mut versions = Vec::new();
         for v in listing.versions {
-            let source = text(&format!("{slug}/versions/{}.rhai", v.version))?.to_owned();
+            let source = crate::seed::version_source(&slug, &v.version)?.to_owned();
             let caps =
                 sdk::parse(&source).map_err(|e| anyhow::anyhow!("{slug} {}: {e}", v.version))?;
             let search_text = caps

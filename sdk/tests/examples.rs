@@ -108,12 +108,8 @@ fn check_version_order(slug: &str, listing: &Listing) -> Vec<String> {
 
 fn check_version_files(dir: &Path, slug: &str, listing: &Listing) -> Vec<String> {
     let mut problems = Vec::new();
-    let listed: BTreeSet<String> = listing
-        .versions
-        .iter()
-        .map(|listed| format!("{}.rhai", listed.version))
-        .collect();
-    let on_disk: BTreeSet<String> = fs::read_dir(dir.join("versions"))
+    // A version is `<version>.js`, or a `.rhai` script not moved to JavaScript yet; never both.
+    let names: Vec<String> = fs::read_dir(dir.join("versions"))
         .map(|entries| {
             entries
                 .map(|entry| {
@@ -123,10 +119,35 @@ fn check_version_files(dir: &Path, slug: &str, listing: &Listing) -> Vec<String>
                         .to_string_lossy()
                         .into_owned()
                 })
-                .filter(|name| name.ends_with(".rhai"))
+                .filter(|name| name.ends_with(".rhai") || name.ends_with(".js"))
                 .collect()
         })
         .unwrap_or_default();
+    let stem = |name: &str| {
+        name.trim_end_matches(".rhai")
+            .trim_end_matches(".js")
+            .to_owned()
+    };
+    for name in &names {
+        if name.ends_with(".rhai") && names.contains(&format!("{}.js", stem(name))) {
+            problems.push(format!("{slug}/versions/{name}: both .js and .rhai"));
+        }
+    }
+    let listed: BTreeSet<String> = listing
+        .versions
+        .iter()
+        .filter_map(|listed| {
+            let js = format!("{}.js", listed.version);
+            let rhai = format!("{}.rhai", listed.version);
+            names
+                .iter()
+                .find(|n| **n == js)
+                .or_else(|| names.iter().find(|n| **n == rhai))
+                .cloned()
+                .or(Some(rhai))
+        })
+        .collect();
+    let on_disk: BTreeSet<String> = names.iter().cloned().collect();
     for file in on_disk.difference(&listed) {
         problems.push(format!(
             "{slug}/versions/{file}: not listed in listing.json"

@@ -298,12 +298,18 @@ pub fn examples_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-/// The source of an example connector's version, e.g. `example_source("github-issues", "2.0.0")`.
+/// The source of an example connector's version, e.g. `example_source("github-issues", "2.0.0")`:
+/// `<version>.js`, or the `.rhai` script of an example not moved to JavaScript yet.
 pub fn example_source(slug: &str, version: &str) -> anyhow::Result<String> {
-    let path = examples_dir()
+    let dir = examples_dir()
         .join("connectors")
         .join(slug)
-        .join("versions")
-        .join(format!("{version}.rhai"));
+        .join("versions");
+    let js = dir.join(format!("{version}.js"));
+    let path = if js.is_file() {
+        js
+    } else {
+        dir.join(format!("{version}.rhai"))
+    };
     std::fs::read_to_string(&path).map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))
 }

@@ -302,7 +302,10 @@ pub fn newest_source(slug: &str) -> String {
     let newest = std::fs::read_dir(&dir)
         .expect("versions dir")
         .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rhai"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "rhai" || ext == "js")
+        })
         .max_by_key(|path| {
             let stem = path
                 .file_stem()
