@@ -123,14 +123,14 @@ impl CatalogReference {
 /// How a connector's released source travels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectorContent {
-    /// In the package, as `connectors/<slug>/connector.rhai`.
+    /// In the package, as `connectors/<slug>/connector.js`.
     Source(String),
     /// Not in the package at all: `connector.json` names a catalog version instead.
     Reference(CatalogReference),
 }
 
 /// A workspace connector at its released version: its source (when it travels with the package)
-/// goes to `connectors/<slug>/connector.rhai`, everything else to
+/// goes to `connectors/<slug>/connector.js`, everything else to
 /// `connectors/<slug>/connector.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectorAsset {
@@ -203,7 +203,7 @@ pub enum AssetType {
     Connection,
     /// `connectors/<slug>/connector.json`
     Connector,
-    /// `connectors/<slug>/connector.rhai` (absent for a connector that travels by reference)
+    /// `connectors/<slug>/connector.js` (absent for a connector that travels by reference)
     ConnectorSource,
 }
 

@@ -30,7 +30,7 @@ pub const CONNECTORS_FOLDER: &str = "connectors";
 pub const MANIFEST_PATH: &str = "manifest.json";
 pub const RECIPE_SUFFIX: &str = ".recipe.json";
 pub const CONNECTION_SUFFIX: &str = ".connection.json";
-pub const CONNECTOR_SOURCE_FILE: &str = "connector.rhai";
+pub const CONNECTOR_SOURCE_FILE: &str = "connector.js";
 pub const CONNECTOR_METADATA_FILE: &str = "connector.json";
 
 /// Why a name, folder or slug breaks the rules (see the module doc).
@@ -170,7 +170,7 @@ pub fn connector_folder(slug: &str) -> String {
     format!("{CONNECTORS_FOLDER}/{slug}")
 }
 
-/// `connectors/<slug>/connector.rhai`
+/// `connectors/<slug>/connector.js`
 pub fn connector_source_path(slug: &str) -> String {
     format!("{CONNECTORS_FOLDER}/{slug}/{CONNECTOR_SOURCE_FILE}")
 }
@@ -317,7 +317,7 @@ mod tests {
             })
         );
         assert_eq!(
-            classify("connectors/slack/connector.rhai"),
+            classify("connectors/slack/connector.js"),
             Some(FileKind::ConnectorSource {
                 slug: "slack".into()
             })
@@ -326,7 +326,7 @@ mod tests {
             "readme.md",
             "sales/manifest.json",
             "connectors/slack/other.rhai",
-            "connectors/Slack/connector.rhai",
+            "connectors/Slack/connector.js",
             "connectors/x.recipe.json",
             "connectors/slack/extra/connector.json",
             ".recipe.json",

@@ -542,7 +542,7 @@ fn check_connectors_complete(manifest: &Manifest) -> Result<(), ReadError> {
         .next()
     {
         return Err(malformed_manifest(format!(
-            "connector {slug} has a connector.rhai but no connector.json"
+            "connector {slug} has a connector.js but no connector.json"
         )));
     }
     Ok(())

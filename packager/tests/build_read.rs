@@ -43,10 +43,10 @@ fn layout_and_manifest_follow_the_design() {
         paths,
         [
             "Daily digest.recipe.json",
+            "connectors/crm-sync/connector.js",
             "connectors/crm-sync/connector.json",
-            "connectors/crm-sync/connector.rhai",
+            "connectors/slack/connector.js",
             "connectors/slack/connector.json",
-            "connectors/slack/connector.rhai",
             "sales/leads/Sync leads (v2).recipe.json",
             "shared/CRM.connection.json",
             "shared/Slack.connection.json",

@@ -267,7 +267,7 @@ fn hash_mismatch() {
 
 #[test]
 fn size_mismatch() {
-    let path = "connectors/slack/connector.rhai";
+    let path = "connectors/slack/connector.js";
     let bytes = repack(&sample_archive(), |files| {
         let file = files.iter_mut().find(|(n, _)| n == path).expect("file");
         file.1.extend(b"// more\n");
@@ -278,7 +278,7 @@ fn size_mismatch() {
 #[test]
 fn connector_source_not_matching_its_metadata() {
     // Manifest and source agree, connector.json does not.
-    let path = "connectors/slack/connector.rhai";
+    let path = "connectors/slack/connector.js";
     let bytes = repack(&sample_archive(), |files| {
         let file = files.iter_mut().find(|(n, _)| n == path).expect("file");
         file.1 = b"#{ title: \"Evil\" }\n".to_vec();

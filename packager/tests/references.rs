@@ -13,7 +13,7 @@ use packager::{
 use serde_json::{Value, json};
 
 const ERP_JSON: &str = "connectors/erp/connector.json";
-const ERP_SOURCE: &str = "connectors/erp/connector.rhai";
+const ERP_SOURCE: &str = "connectors/erp/connector.js";
 
 #[track_caller]
 fn rejected(bytes: &[u8], code: &str, path: &str) -> ReadError {
@@ -197,7 +197,7 @@ fn a_reference_and_a_source_file_together_are_refused() {
 
 #[test]
 fn neither_a_reference_nor_a_source_file_is_refused() {
-    let path = "connectors/slack/connector.rhai";
+    let path = "connectors/slack/connector.js";
     let bytes = without_file(&sample_archive(), path);
     rejected(
         &bytes,

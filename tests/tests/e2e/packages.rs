@@ -670,8 +670,8 @@ async fn whole_story(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(
         names,
         [
+            "connectors/tracker/connector.js",
             "connectors/tracker/connector.json",
-            "connectors/tracker/connector.rhai",
             "manifest.json",
             "sales/Digest.recipe.json",
             "sales/leads/Sync leads.recipe.json",
@@ -686,7 +686,7 @@ async fn whole_story(backend: Backend) -> anyhow::Result<()> {
     }
     let source_in_package = files
         .iter()
-        .find(|(n, _)| n == "connectors/tracker/connector.rhai")
+        .find(|(n, _)| n == "connectors/tracker/connector.js")
         .map(|(_, d)| d.clone())
         .unwrap_or_default();
     assert_eq!(source_in_package, dev.released_source.as_bytes());
@@ -2279,7 +2279,7 @@ async fn download_refuses_closed_source_exported_before_the_fix(
     anyhow::ensure!(
         entries(&pre_fix)?
             .iter()
-            .any(|(name, data)| name.ends_with("connector.rhai")
+            .any(|(name, data)| name.ends_with("connector.js")
                 && String::from_utf8_lossy(data).contains(ACME_ERP_DISTINCTIVE_LINE)),
         "the simulated archive must carry the closed source"
     );
@@ -2413,7 +2413,7 @@ async fn download_source_needs_view_source(backend: Backend) -> anyhow::Result<(
     let files = entries(&archive)?;
     let source = files
         .iter()
-        .find(|(name, _)| name == &format!("connectors/{LISTING}/connector.rhai"))
+        .find(|(name, _)| name == &format!("connectors/{LISTING}/connector.js"))
         .map(|(_, data)| data.as_slice());
     assert_eq!(source, Some(dev.released_source.as_bytes()));
     app.stop().await
