@@ -245,24 +245,29 @@ fn newest_examples() -> anyhow::Result<Vec<(String, String)>> {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
+        // A version is `<version>.js`, or a `.rhai` script not moved to JavaScript yet.
         let mut versions = Vec::new();
         for file in std::fs::read_dir(dir.join("versions"))? {
             let file = file?.path();
+            let extension = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
             if let Some(stem) = file
                 .file_stem()
                 .and_then(|s| s.to_str())
-                .filter(|_| file.extension().is_some_and(|e| e == "rhai"))
+                .filter(|_| extension == "rhai" || extension == "js")
             {
-                versions.push(semver::Version::parse(stem)?);
+                versions.push((semver::Version::parse(stem)?, extension.to_owned()));
             }
         }
-        let newest = versions
+        let (newest, extension) = versions
             .into_iter()
             .max()
             .ok_or_else(|| anyhow::anyhow!("{slug} has no versions"))?;
         found.push((
             slug.clone(),
-            format!("examples/connectors/{slug}/versions/{newest}.rhai"),
+            format!("examples/connectors/{slug}/versions/{newest}.{extension}"),
         ));
     }
     found.sort();
