@@ -633,8 +633,8 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     // version 1 still runs as installed.
     let source = example_source("github-issues", "2.0.0")?;
     let broken = source.replace(
-        "execute: |connection, input| get(`/repos/${input.owner}/${input.repository}/issues/${input.number}`),",
-        "execute: |connection, input| { throw \"edited away\"; },",
+        "execute: (connection, input) => get(`/repos/${input.owner}/${input.repository}/issues/${input.number}`),",
+        "execute: (connection, input) => { throw new Error(\"edited away\"); },",
     );
     anyhow::ensure!(broken != source, "the edit did not apply");
     assert_eq!(edit(&app, &dev, &github, &broken).await?, 2);
@@ -752,8 +752,8 @@ async fn runaway_script(backend: Backend) -> anyhow::Result<()> {
     let github = install(&app, &dev, "lab", "github-issues").await?;
     let source = example_source("github-issues", "2.0.0")?;
     let looping = source.replace(
-        "execute: |connection, input| get(`/repos/${input.owner}/${input.repository}/issues/${input.number}`),",
-        "execute: |connection, input| { let i = 0; loop { i += 1; } },",
+        "execute: (connection, input) => get(`/repos/${input.owner}/${input.repository}/issues/${input.number}`),",
+        "execute: (connection, input) => { let i = 0; while (true) { i += 1; } },",
     );
     anyhow::ensure!(looping != source, "the edit did not apply");
     assert_eq!(edit(&app, &dev, &github, &looping).await?, 2);

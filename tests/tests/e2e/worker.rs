@@ -302,8 +302,8 @@ async fn real_worker_environment(backend: Backend) -> anyhow::Result<()> {
     let (dev, id) = installed(&app).await?;
     let source = example_source("github-issues", "2.0.0")?;
     let looping = source.replace(
-        "execute: |connection, input| get(`/repos/${input.owner}/${input.repository}/issues/${input.number}`),",
-        "execute: |connection, input| { let i = 0; loop { i += 1; } },",
+        "execute: (connection, input) => get(`/repos/${input.owner}/${input.repository}/issues/${input.number}`),",
+        "execute: (connection, input) => { let i = 0; while (true) { i += 1; } },",
     );
     anyhow::ensure!(looping != source, "the edit did not apply");
     let body = app
