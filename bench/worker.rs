@@ -230,7 +230,7 @@ async fn bench(options: Options) -> Result<(), String> {
     Ok(())
 }
 
-/// The largest `.rhai` source under `examples/connectors/*/versions/`.
+/// The largest source (`.js` or `.rhai`) under `examples/connectors/*/versions/`.
 fn largest_example() -> Result<(PathBuf, String), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/connectors");
     let mut best: Option<(PathBuf, u64)> = None;

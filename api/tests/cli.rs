@@ -689,7 +689,7 @@ fn a_closed_stdout_ends_the_command_quietly_with_141() -> anyhow::Result<()> {
         vec![
             "connector",
             "check",
-            "examples/connectors/github-issues/versions/2.0.0.rhai",
+            "examples/connectors/github-issues/versions/2.0.0.js",
         ],
     ] {
         let mut command = args.clone();
@@ -697,7 +697,7 @@ fn a_closed_stdout_ends_the_command_quietly_with_141() -> anyhow::Result<()> {
             // Relative to the repository, like the connector tests run it.
             command[2] = concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../examples/connectors/github-issues/versions/2.0.0.rhai"
+                "/../examples/connectors/github-issues/versions/2.0.0.js"
             );
         }
         let (first, status, stderr) = first_line_only(&command)?;

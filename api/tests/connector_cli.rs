@@ -370,7 +370,7 @@ fn check_refuses_a_broken_file_with_line_and_column() -> anyhow::Result<()> {
 
 // ---- exec ----
 
-const GITHUB: &str = "examples/connectors/github-issues/versions/2.0.0.rhai";
+const GITHUB: &str = "examples/connectors/github-issues/versions/2.0.0.js";
 const GITHUB_TOKEN: &str = "ghp_cliSECRET0123456789";
 
 fn issue() -> Value {
