@@ -1,5 +1,6 @@
-//! The Open-Meteo example's newest version, written in JavaScript, declares exactly what the
-//! Rhai one does and answers every operation with the same output against the same mock.
+//! The Open-Meteo example's newest version, now JavaScript, declares exactly what its Rhai
+//! original (kept as `tests/fixtures/open-meteo-2.1.0.rhai` while the SDK reads both) did and
+//! answers every operation with the same output against the same mock.
 
 use serde_json::Value;
 
@@ -24,10 +25,13 @@ fn same_json(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// The Rhai original of the example's newest version.
+const RHAI_ORIGINAL: &str = "open-meteo-2.1.0.rhai";
+
 #[test]
 fn the_javascript_version_declares_the_same_capabilities() {
-    let rhai = sdk::parse(&super::support::newest_source("open-meteo")).expect("Rhai parses");
-    let js_source = fixture_source("open-meteo.js");
+    let rhai = sdk::parse(&fixture_source(RHAI_ORIGINAL)).expect("Rhai parses");
+    let js_source = super::support::newest_source("open-meteo");
     assert!(sdk::is_javascript(&js_source));
     let js = sdk::parse(&js_source).expect("JavaScript parses");
     assert_eq!(js, rhai);
@@ -36,7 +40,7 @@ fn the_javascript_version_declares_the_same_capabilities() {
 #[test]
 fn every_operation_gives_the_same_output_as_the_rhai_version() {
     let h = Harness::new("open-meteo", "");
-    let js_source = fixture_source("open-meteo.js");
+    let rhai_source = fixture_source(RHAI_ORIGINAL);
     let mut invocations = vec![Invocation::TestConnection];
     for action in &h.capabilities.actions {
         for input in h.inputs(&action.name) {
@@ -66,8 +70,8 @@ fn every_operation_gives_the_same_output_as_the_rhai_version() {
     }
     assert!(invocations.len() > 8, "{invocations:?}");
     for invocation in invocations {
-        let rhai = h.run(invocation.clone());
-        let js = sdk::run(&js_source, &h.connection(), invocation.clone(), &h.config);
+        let js = h.run(invocation.clone());
+        let rhai = sdk::run(&rhai_source, &h.connection(), invocation.clone(), &h.config);
         let rhai_output = rhai.outcome.as_ref().expect("Rhai runs");
         let js_output = js
             .outcome
@@ -92,7 +96,7 @@ fn every_operation_gives_the_same_output_as_the_rhai_version() {
 fn the_frost_warning_fires_for_the_cold_days_once_each() {
     let h = Harness::new("open-meteo", "");
     let report = sdk::run(
-        &fixture_source("open-meteo.js"),
+        &super::support::newest_source("open-meteo"),
         &h.connection(),
         Invocation::Trigger {
             name: "frost_warning".into(),
