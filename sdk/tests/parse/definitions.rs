@@ -176,7 +176,7 @@ fn fields_computed_by_functions_are_recorded_as_none() {
 }
 
 /// Every way JavaScript writes a function counts as one: declarations, methods, arrows, async
-/// functions and bound functions (what a Rhai `Fn("name").curry(x)` was), and the definition may
+/// functions and bound functions (a partial application), and the definition may
 /// be built from bindings and spread objects.
 #[test]
 fn declared_bound_and_shorthand_functions_and_bindings_are_accepted() {
@@ -273,7 +273,7 @@ fn the_readme_example_parses() {
         .find_map(|fence| readme.split(fence).nth(1))
         .and_then(|rest| rest.split("```").next())
         .expect("the README has a JavaScript example");
+    assert!(sdk::is_javascript(example), "{example}");
     let capabilities = parse(example).expect("the README example is valid");
-    assert_eq!(capabilities.actions[0].name, "create_issue");
-    assert_eq!(capabilities.triggers[0].name, "new_issue");
+    assert!(!capabilities.actions.is_empty(), "{capabilities:?}");
 }
