@@ -113,7 +113,11 @@ fn wrong_types_and_empty_values() {
             "description",
             "expected a string, found an array",
         ),
-        (r#"title: "T", actions: []"#, "actions", "expected a map"),
+        (
+            r#"title: "T", actions: []"#,
+            "actions",
+            "expected an object",
+        ),
         (
             r#"title: "T", connection: { fields: {} }"#,
             "connection.fields",
@@ -130,12 +134,12 @@ fn operations_need_their_functions() {
         (
             r#"title: "T", actions: { a: { title: "A", execute: "nope" } }"#,
             "actions.a.execute",
-            "expected a closure, found a string",
+            "expected a function, found a string",
         ),
         (
             r#"title: "T", actions: { create_issue: { title: "C", execute: 1 } }"#,
             "actions.create_issue.execute",
-            "expected a closure, found an integer",
+            "expected a function, found an integer",
         ),
         (
             r#"title: "T", actions: { a: { execute: (c, i) => 1 } }"#,
@@ -150,7 +154,7 @@ fn operations_need_their_functions() {
         (
             r#"title: "T", triggers: { t: { title: "T", poll: (c, i, k) => 1, dedup: 1 } }"#,
             "triggers.t.dedup",
-            "expected a closure",
+            "expected a function",
         ),
         (
             r#"title: "T", triggers: { t: { title: "T", poll: (c, i, k) => 1, execute: (c, i) => 1 } }"#,
@@ -160,18 +164,18 @@ fn operations_need_their_functions() {
         (
             r#"title: "T", actions: { a: { title: "A", input_fields: "x", execute: (c, i) => 1 } }"#,
             "actions.a.input_fields",
-            "expected an array of fields or a closure",
+            "expected an array of fields or a function",
         ),
-        (r#"title: "T", test: "x""#, "test", "expected a closure"),
+        (r#"title: "T", test: "x""#, "test", "expected a function"),
         (
             r#"title: "T", methods: { m: 1 }"#,
             "methods.m",
-            "expected a closure",
+            "expected a function",
         ),
         (
             r#"title: "T", pick_lists: { p: [] }"#,
             "pick_lists.p",
-            "expected a closure",
+            "expected a function",
         ),
         (
             r#"title: "T", object_definitions: { o: {} }"#,
@@ -266,7 +270,7 @@ fn fields_are_checked() {
             "actions.a.input_fields[0].pick_list",
             "there is no pick list named `states`",
         ),
-        (r#""x""#, "actions.a.input_fields[0]", "expected a map"),
+        (r#""x""#, "actions.a.input_fields[0]", "expected an object"),
     ] {
         invalid_at(&action(fields), path, what);
     }
@@ -288,7 +292,7 @@ fn authorization_needs_a_known_type() {
         (
             r#"title: "T", connection: { base_uri: 1 }"#,
             "connection.base_uri",
-            "expected a closure or a URL string, found an integer",
+            "expected a function or a URL string, found an integer",
         ),
     ] {
         invalid_at(&definition(body), path, what);

@@ -168,7 +168,7 @@ fn deep_recursion_hits_the_stack_cap() {
 fn builtins_that_do_not_check_the_interrupt_end_when_they_return() {
     let config = RuntimeConfig {
         limits: sdk::Limits {
-            deadline: Duration::from_millis(20),
+            deadline: Duration::from_millis(300),
             ..RuntimeConfig::default().limits
         },
         ..RuntimeConfig::default()
