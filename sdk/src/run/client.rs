@@ -223,6 +223,12 @@ pub(crate) fn request(
         set_header(&mut all_headers, name, value);
     }
     for (name, value) in &all_headers {
+        if http::MANAGED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(thrown(format!(
+                "the header `{}` is set by the HTTP client, not by connectors",
+                session.redactor.text(name)
+            )));
+        }
         if !http::valid_header_name(name) || !http::valid_header_value(value) {
             return Err(thrown(format!(
                 "the header `{}` has an invalid name or value",
@@ -240,32 +246,33 @@ pub(crate) fn request(
             let next = url.join(&location).map_err(|problem| {
                 thrown(format!("invalid redirect to `{location}`: {problem}"))
             })?;
+            if response.status == 303 || (response.status <= 302 && method == "POST") {
+                method = "GET".into();
+                body = Body::None;
+                all_headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+            }
             if next.host != url.host {
                 let shown = session.redactor.text(&next.to_string());
-                return Err(fatal(
-                    session,
-                    RunError::EgressDenied {
-                        url: shown,
-                        reason: format!("a redirect from {} to another host", url.host),
-                        position: None,
-                    },
-                ));
+                let error = RunError::EgressDenied {
+                    url: shown,
+                    reason: format!("a redirect from {} to another host", url.host),
+                    position: None,
+                };
+                refused_hop(session, &method, &next, error.to_string());
+                return Err(fatal(session, error));
             }
             if hop == MAX_REDIRECTS {
+                let message = format!("more than {MAX_REDIRECTS} redirects");
+                refused_hop(session, &method, &next, format!("not followed: {message}"));
                 let shown = session.redactor.text(&url.to_string());
                 return Err(catchable(
                     "NETWORK",
                     None,
                     &method,
                     &shown,
-                    format!("more than {MAX_REDIRECTS} redirects"),
+                    message,
                     Value::Null,
                 ));
-            }
-            if response.status == 303 || (response.status <= 302 && method == "POST") {
-                method = "GET".into();
-                body = Body::None;
-                all_headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
             }
             url = next;
             continue;
@@ -294,6 +301,23 @@ pub(crate) fn request(
     Err(thrown("too many redirects".into()))
 }
 
+/// A redirect the client did not follow, recorded in the trace as a request never sent: its
+/// method and URL, no headers, no status, and why.
+fn refused_hop(session: &mut Session, method: &str, url: &Url, reason: String) {
+    let entry = TraceEntry {
+        method: method.to_string(),
+        url: session.trace_text(&url.to_string()),
+        status: None,
+        request_headers: Vec::new(),
+        request_body: None,
+        response_headers: Vec::new(),
+        response_body: None,
+        error: Some(reason),
+        duration: Duration::ZERO,
+    };
+    session.record(entry);
+}
+
 /// One request on the wire (or refused before it), recorded in the trace.
 fn attempt(
     session: &mut Session,
@@ -304,11 +328,17 @@ fn attempt(
 ) -> Result<Response, HelperError> {
     let started = Instant::now();
     let shown_url = session.redactor.text(&url.to_string());
+    let request = Request {
+        method,
+        url,
+        headers,
+        body: body.bytes(),
+    };
     let mut entry = TraceEntry {
         method: method.to_string(),
         url: session.trace_text(&url.to_string()),
         status: None,
-        request_headers: session.trace_headers(headers),
+        request_headers: session.trace_headers(&http::wire_headers(&request)),
         request_body: body.bytes().map(|bytes| session.trace_body(bytes)),
         response_headers: Vec::new(),
         response_body: None,
@@ -353,12 +383,6 @@ fn attempt(
             .deadline
             .min(Instant::now() + session.config.request_timeout),
         max_response_bytes: session.config.max_response_bytes,
-    };
-    let request = Request {
-        method,
-        url,
-        headers,
-        body: body.bytes(),
     };
     match http::send(&request, &addresses, tls, &limits) {
         Ok(response) => {

@@ -227,7 +227,22 @@ fn redirects_stay_on_the_same_host() {
         "https://evil.example/".to_string(),
     ] {
         mock.route("GET", "/away", Reply::Redirect(302, target.clone()));
-        refused_with(&hosts, "/away", 1, &config, "EGRESS_DENIED");
+        let report = refused_with(&hosts, "/away", 1, &config, "EGRESS_DENIED");
+        // The redirect that was answered, then the hop refused, as an entry of its own.
+        assert_eq!(report.trace.len(), 2, "{target}");
+        let refused = &report.trace[1];
+        assert_eq!(refused.status, None, "{target}");
+        assert!(
+            refused.url.starts_with(target.trim_end_matches('/')),
+            "{refused:?}"
+        );
+        assert!(
+            refused
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("another host")),
+            "{refused:?}"
+        );
         let caught = fetch_as("fetch_caught", &connector(&hosts), "/away", 2, &config);
         assert_eq!(code(&caught), "EGRESS_DENIED", "{target}");
     }
@@ -236,7 +251,20 @@ fn redirects_stay_on_the_same_host() {
     // Too many redirects is a NETWORK error, which a script may catch.
     mock.route("GET", "/loop", Reply::Redirect(307, "/loop".into()));
     let report = refused_with(&hosts, "/loop", 1, &config, "NETWORK");
-    assert_eq!(report.trace.len(), 6);
+    // Six requests sent, then the seventh hop, not followed, as its own entry.
+    assert_eq!(report.trace.len(), 7);
+    let last = &report.trace[6];
+    assert_eq!(
+        (last.status, last.url.as_str()),
+        (None, "https://api.test/loop")
+    );
+    assert!(last.request_headers.is_empty(), "{last:?}");
+    assert!(
+        last.error
+            .as_deref()
+            .is_some_and(|e| e.contains("more than 5 redirects")),
+        "{last:?}"
+    );
     let caught = fetch_as("fetch_caught", &connector(&hosts), "/loop", 1, &config);
     assert_eq!(
         caught.outcome.expect("caught"),
@@ -378,4 +406,82 @@ fn https_reaches_a_real_host() {
         report.trace
     );
     assert_eq!(report.trace[0].status, Some(200));
+}
+
+/// The trace shows every header that went on the wire, the client's own included, exactly as
+/// the server received them; a connector cannot set the headers that frame the request.
+#[test]
+fn the_trace_shows_every_header_sent() {
+    let (mock, hosts, config) = api_mock();
+    mock.route("POST", "/items", Reply::Json(201, json!({ "id": 7 })));
+    let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
+    let source = format!(
+        r#"export default {{
+  title: "Headers",
+  allowed_hosts: [{}],
+  connection: {{ base_uri: "https://api.test" }},
+  actions: {{
+    create: {{
+      title: "Create",
+      execute: () => post("/items", {{ name: "bolt" }}, {{ "X-Request-Id": "r-1" }}),
+    }},
+    framed: {{
+      title: "Framed",
+      input_fields: [{{ name: "header" }}],
+      execute(connection, input) {{
+        try {{ post("/items", {{}}, {{ [input.header]: "1" }}); }} catch (e) {{ return e.message; }}
+        return "sent";
+      }},
+    }},
+  }},
+}};"#,
+        hosts.join(", ")
+    );
+    let report = run(
+        &source,
+        &json!({}),
+        Invocation::Action {
+            name: "create".into(),
+            input: json!({}),
+        },
+        &config,
+    );
+    assert_eq!(report.outcome.expect("created"), json!({ "id": 7 }));
+    let shown: Vec<(String, String)> = report.trace[0].request_headers.clone();
+    let received = mock.requests();
+    let received = &received.last().expect("received").headers;
+    let lower = |headers: &[(String, String)]| -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+            .collect();
+        headers.sort();
+        headers
+    };
+    assert_eq!(lower(&shown), lower(received), "shown: {shown:?}");
+    for (name, value) in [("host", "api.test"), ("content-length", "15")] {
+        assert!(
+            lower(&shown).contains(&(name.to_string(), value.to_string())),
+            "{name} missing from {shown:?}"
+        );
+    }
+    for header in ["Host", "content-length", "Transfer-Encoding", "Connection"] {
+        let report = run(
+            &source,
+            &json!({}),
+            Invocation::Action {
+                name: "framed".into(),
+                input: json!({ "header": header }),
+            },
+            &config,
+        );
+        let message = report.outcome.expect("caught");
+        assert!(
+            message
+                .as_str()
+                .is_some_and(|m| m.contains("is set by the HTTP client")),
+            "{header}: {message}"
+        );
+        assert!(report.trace.is_empty(), "{header}: sent anyway");
+    }
 }
