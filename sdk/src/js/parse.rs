@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use rquickjs::{Ctx, Function};
 
+use super::locate::locate;
 use super::sandbox::{Failure, Sandbox};
 use super::value::item;
 use super::{HTTP_UNAVAILABLE, HTTP_VERBS};
@@ -50,14 +51,14 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
                     "a connector's `export default` must be an object of its definition, not {}",
                     definition.type_name()
                 ),
-                position: None,
+                position: locate(source, &crate::path::Path::default()),
             });
         }
         let item = item(&definition).map_err(|failure| parse_error(failure, limits))?;
         validate::definition(item).map_err(|invalid| ParseError::InvalidDefinition {
+            position: locate(source, &invalid.path),
             path: invalid.path.to_string(),
             message: invalid.message,
-            position: None,
         })
     })
 }

@@ -28,6 +28,8 @@ fn missing_execute_names_the_action() {
   },
 };"#;
     let error = invalid_at(source, "actions.create_issue", "missing `execute`");
+    // Where the action is written: the key of the object that lacks `execute`.
+    assert_eq!(error.position(), at(4, 5), "{error}");
     assert!(
         error
             .to_string()
@@ -48,11 +50,29 @@ fn duplicate_field_names_point_at_the_second_name() {
     },
   },
 };"#;
-    invalid_at(
+    let error = invalid_at(
         source,
         "actions.a.input_fields[1].name",
         "duplicate field name `x`",
     );
+    assert_eq!(error.position(), at(6, 39), "{error}");
+    assert!(
+        error.to_string().starts_with("line 6, column 39"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_definition_assembled_from_bindings_is_located_where_the_bad_part_is_written() {
+    let source = r#"const fields = [
+  { name: "id", type: "integer" },
+  { name: "when", type: "timestamp" },
+];
+const actions = { get: { title: "Get", input_fields: fields, execute: () => 1 } };
+export default { title: "Bound", actions };
+"#;
+    let error = invalid_at(source, "actions.get.input_fields[1].type", "timestamp");
+    assert_eq!(error.position(), at(3, 19), "{error}");
 }
 
 #[test]
