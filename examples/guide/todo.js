@@ -4,6 +4,7 @@
 // The API lives at https://api.todo.example/v1 and takes an API key in the X-Api-Key header.
 
 // A todo as the API returns it: shared by several outputs and published as an object definition.
+/** @type {import("../../sdk/patchbay-connector").Field[]} */
 const todoFields = [
   { name: "id", type: "integer" },
   { name: "title" },
