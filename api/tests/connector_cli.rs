@@ -820,9 +820,10 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
                 commands.push(first.to_owned());
             }
         }
-        // Stop anything the block left in the background; give up after two minutes.
+        // Stop anything the block left in the background and wait for it to end, so that the
+        // next block's server finds its port free; give up after two minutes.
         let script = format!(
-            "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{}",
+            "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true; wait' EXIT\n{}",
             localize(&block.text)
         );
         let out = Command::new("timeout")
