@@ -246,30 +246,24 @@ fn newest_examples() -> anyhow::Result<Vec<(String, String)>> {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
-        // A version is a file `<version>.<extension>`: its name without the extension is the
-        // version number.
+        // A version is a JavaScript file named after its version number: `<version>.js`.
         let mut versions = Vec::new();
         for file in std::fs::read_dir(dir.join("versions"))? {
             let file = file?.path();
-            let extension = file
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default();
-            if let Some(version) = file
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|stem| semver::Version::parse(stem).ok())
-            {
-                versions.push((version, extension.to_owned()));
+            if file.extension().and_then(|e| e.to_str()) != Some("js") {
+                continue;
+            }
+            if let Some(stem) = file.file_stem().and_then(|s| s.to_str()) {
+                versions.push(semver::Version::parse(stem)?);
             }
         }
-        let (newest, extension) = versions
+        let newest = versions
             .into_iter()
             .max()
-            .ok_or_else(|| anyhow::anyhow!("{slug} has no versions"))?;
+            .ok_or_else(|| anyhow::anyhow!("{slug} has no versions/<version>.js"))?;
         found.push((
             slug.clone(),
-            format!("examples/connectors/{slug}/versions/{newest}.{extension}"),
+            format!("examples/connectors/{slug}/versions/{newest}.js"),
         ));
     }
     found.sort();
@@ -338,13 +332,13 @@ fn check_refuses_a_broken_file_with_its_code_and_place() -> anyhow::Result<()> {
             "syntax error",
             Some("line 7"),
         ),
-        // Valid JavaScript, but an action without `execute`: a path, no place.
+        // Valid JavaScript, but an action without `execute`: the path, at the action's key.
         (
             "definition.js",
             "export default {\n  title: \"Broken\",\n  actions: {\n    ping: { title: \"Ping\" },\n  },\n};\n",
             "INVALID_DEFINITION",
             "actions.ping: missing `execute`",
-            None,
+            Some("line 4"),
         ),
         // A misspelt name in the top level, which parsing runs.
         (
