@@ -205,13 +205,13 @@ enum ConnectorCommand {
     },
     /// Validate a connector source file and print its capabilities.
     Check {
-        /// The connector's source file (`connector.js`, or a `.rhai` script).
+        /// The connector's source file (`connector.js`).
         file: PathBuf,
     },
     /// Run a connector's connection test, an action or one trigger poll, and print the output
     /// (and with --verbose the logs and every request).
     Exec {
-        /// The connector's source file (`connector.js`, or a `.rhai` script).
+        /// The connector's source file (`connector.js`).
         file: PathBuf,
         /// The action to run.
         #[arg(long, conflicts_with_all = ["trigger", "test"])]
@@ -488,7 +488,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ));
             Ok(())
         }
-        Command::Connector { command } => connector_command(command),
+        Command::Connector { command } => connector_command(command).await,
         Command::Package { command } => {
             let result = match command {
                 PackageCommand::Export {
@@ -545,7 +545,16 @@ fn read_json(what: &str, text: &str) -> anyhow::Result<serde_json::Value> {
     serde_json::from_str(text).with_context(|| format!("--{what} is not valid JSON"))
 }
 
-fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
+/// The runner `connector check` and `connector exec` use: worker processes of this binary, with
+/// the server's default limits, exactly as a server runs a connector.
+fn cli_runner(sandbox: api::config::SandboxConfig) -> api::debugger::Runner {
+    api::debugger::Runner::new(&api::config::SandboxConfig {
+        max_concurrent_runs: Some(1),
+        ..sandbox
+    })
+}
+
+async fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
     match command {
         ConnectorCommand::Init { name, dir, title } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
@@ -560,7 +569,9 @@ fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
         ConnectorCommand::Check { file } => {
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            match sdk::parse(&source) {
+            let runner = cli_runner(api::config::SandboxConfig::default());
+            let parsed = runner.parse(&source).await;
+            match parsed.map_err(|err| anyhow::anyhow!("the worker did not start: {err:?}"))? {
                 Ok(caps) => {
                     say(serde_json::to_string_pretty(&caps)?);
                     Ok(())
@@ -596,9 +607,9 @@ fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
                 (None, None, true) => sdk::Invocation::TestConnection,
                 _ => anyhow::bail!("choose one of --action NAME, --trigger NAME or --test"),
             };
-            let mut config = sdk::RuntimeConfig {
+            let mut sandbox = api::config::SandboxConfig {
                 allow_private_networks,
-                ..sdk::RuntimeConfig::default()
+                ..api::config::SandboxConfig::default()
             };
             for entry in host_overrides {
                 let (host, addr) = entry
@@ -607,14 +618,17 @@ fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
                 let addr = addr
                     .parse()
                     .with_context(|| format!("--host-override {entry}: bad address"))?;
-                config.host_overrides.insert(host.to_owned(), addr);
+                sandbox.host_overrides.insert(host.to_owned(), addr);
             }
-            let report = sdk::run(
-                &source,
-                &read_json("connection", &connection)?,
-                invocation,
-                &config,
-            );
+            let report = cli_runner(sandbox)
+                .run(
+                    source,
+                    read_json("connection", &connection)?,
+                    Vec::new(),
+                    invocation,
+                )
+                .await
+                .map_err(|err| anyhow::anyhow!("the worker did not start: {err:?}"))?;
             if verbose {
                 for line in &report.logs {
                     tell(format_args!("log: {line}"));

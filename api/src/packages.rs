@@ -5,7 +5,7 @@
 //! The archive format, its limits and the planning are the `packager` crate's; this module reads
 //! the workspace into the packager's model, and writes a plan back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use base64::Engine as _;
 use chrono::Utc;
@@ -680,9 +680,16 @@ async fn catalog_version(
 async fn imported_source(
     txn: &DatabaseTransaction,
     asset: &ConnectorAsset,
-) -> ServiceResult<String> {
+    validated: &HashMap<String, sdk::Capabilities>,
+) -> ServiceResult<(String, sdk::Capabilities)> {
     let reference = match &asset.content {
-        ConnectorContent::Source(source) => return Ok(source.clone()),
+        ConnectorContent::Source(source) => {
+            let capabilities = validated
+                .get(&asset.slug)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("the source of {} was not validated", asset.slug))?;
+            return Ok((source.clone(), capabilities));
+        }
         ConnectorContent::Reference(reference) => reference,
     };
     let listing = connector::Entity::find()
@@ -694,12 +701,16 @@ async fn imported_source(
         None => None,
     };
     // The plan checked this inside the same transaction; failing here is a bug, not bad input.
-    version
-        .map(|v| v.source)
-        .filter(|source| sha256_hex(source.as_bytes()) == reference.sha256)
+    let version = version
+        .filter(|v| sha256_hex(v.source.as_bytes()) == reference.sha256)
         .ok_or_else(|| {
-            anyhow::anyhow!("the catalog reference of {} did not resolve", asset.slug).into()
-        })
+            anyhow::anyhow!("the catalog reference of {} did not resolve", asset.slug)
+        })?;
+    // What the catalog stored when the version was published (validated then, in a worker).
+    let capabilities = serde_json::from_value(version.capabilities.clone()).map_err(|e| {
+        anyhow::anyhow!("the stored capabilities of {} do not read: {e}", asset.slug)
+    })?;
+    Ok((version.source, capabilities))
 }
 
 /// No NUL in anything an import stores (PostgreSQL could not, SQLite would); the field path
@@ -777,12 +788,14 @@ pub async fn import(
         .map_err(|e| package_problem(&e))?;
     without_nul(&package)?;
     // A connector travelling by reference gets a published (so validated) catalog source, if the
-    // plan finds that its reference resolves.
+    // plan finds that its reference resolves. Sources are parsed here, in worker processes,
+    // before the transaction starts; applying uses what they declared.
+    let mut validated = HashMap::new();
     for asset in &package.connectors {
         let Some(source) = asset.source() else {
             continue;
         };
-        validate_source(source.to_owned()).await.map_err(|_| {
+        let capabilities = validate_source(source.to_owned()).await.map_err(|_| {
             ServiceError::from(UserProblem::bad_input(
                 &["input", "archive"],
                 format!(
@@ -791,6 +804,7 @@ pub async fn import(
                 ),
             ))
         })?;
+        validated.insert(asset.slug.clone(), capabilities);
     }
 
     let txn = db::begin_write(db).await?;
@@ -837,7 +851,7 @@ pub async fn import(
         )
         .into());
     }
-    apply(&txn, &access, &package, &plan, fault).await?;
+    apply(&txn, &access, &package, &plan, &validated, fault).await?;
     let record = insert_record(
         &txn, &access, &package, archive, manifest, plan_json, "applied",
     )
@@ -913,6 +927,7 @@ async fn apply(
     access: &WorkspaceAccess,
     package: &Package,
     plan: &Plan,
+    validated: &HashMap<String, sdk::Capabilities>,
     fault: FaultInjection,
 ) -> ServiceResult<()> {
     let mut progress = Progress { written: 0, fault };
@@ -928,8 +943,17 @@ async fn apply(
             .iter()
             .find(|a| a.slug == step.slug)
             .ok_or_else(|| anyhow::anyhow!("plan names a connector the package lacks"))?;
-        let source = imported_source(txn, asset).await?;
-        apply_connector(txn, access, asset, &source, step.create_version, now).await?;
+        let (source, capabilities) = imported_source(txn, asset, validated).await?;
+        apply_connector(
+            txn,
+            access,
+            asset,
+            &source,
+            capabilities,
+            step.create_version,
+            now,
+        )
+        .await?;
         progress.step()?;
     }
     let copies = workspace_connector::Entity::find()
@@ -1055,12 +1079,11 @@ async fn apply_connector(
     access: &WorkspaceAccess,
     asset: &ConnectorAsset,
     source: &str,
+    capabilities: sdk::Capabilities,
     create_version: Option<i32>,
     now: chrono::DateTime<Utc>,
 ) -> ServiceResult<()> {
     let ws = access.workspace.id;
-    let capabilities = sdk::parse(source)
-        .map_err(|e| anyhow::anyhow!("validated source no longer parses: {e}"))?;
     let listing = connector::Entity::find()
         .filter(connector::Column::Slug.eq(&asset.slug))
         .one(txn)

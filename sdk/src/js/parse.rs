@@ -1,16 +1,17 @@
 //! Parsing a JavaScript connector: evaluate the module in the sandbox, take its `export
-//! default`, and validate it with the same checks as a Rhai connector's map.
+//! default`, and validate it.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use rquickjs::{Ctx, Function};
 
+use super::locate::locate;
 use super::sandbox::{Failure, Sandbox};
 use super::value::item;
-use crate::engine::{HTTP_UNAVAILABLE, HTTP_VERBS, on_sandbox_thread};
+use super::{HTTP_UNAVAILABLE, HTTP_VERBS};
+use crate::limits::on_sandbox_thread;
 use crate::{Capabilities, Limits, ParseError, validate};
 
 /// Parses a JavaScript connector under `limits` (its size was checked by the caller). Only the
@@ -34,6 +35,15 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
         let definition = sandbox
             .evaluate(&ctx, source)
             .map_err(|failure| parse_error(failure, limits))?;
+        if definition.is_undefined() {
+            return Err(ParseError::InvalidDefinition {
+                path: String::new(),
+                message: "the module has no `export default`: a connector exports its \
+                          definition with `export default { title: …, actions: … }`"
+                    .into(),
+                position: None,
+            });
+        }
         if !definition.is_object() || definition.is_function() || definition.is_array() {
             return Err(ParseError::InvalidDefinition {
                 path: String::new(),
@@ -41,16 +51,14 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
                     "a connector's `export default` must be an object of its definition, not {}",
                     definition.type_name()
                 ),
-                position: None,
+                position: locate(source, &crate::path::Path::default()),
             });
         }
         let item = item(&definition).map_err(|failure| parse_error(failure, limits))?;
-        validate::definition(item, &BTreeSet::new()).map_err(|invalid| {
-            ParseError::InvalidDefinition {
-                path: invalid.path.to_string(),
-                message: invalid.message,
-                position: None,
-            }
+        validate::definition(item).map_err(|invalid| ParseError::InvalidDefinition {
+            position: locate(source, &invalid.path),
+            path: invalid.path.to_string(),
+            message: invalid.message,
         })
     })
 }

@@ -176,16 +176,8 @@ fn exchange<S: Read + Write>(
         deadline: limits.deadline,
     };
     let body = request.body.unwrap_or_default();
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept-Encoding: identity\r\n",
-        request.method,
-        request.url.target,
-        request.url.authority()
-    );
-    if request.body.is_some() || !matches!(request.method, "GET" | "HEAD" | "DELETE") {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    for (name, value) in request.headers {
+    let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.url.target);
+    for (name, value) in wire_headers(request) {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
@@ -326,6 +318,38 @@ fn read_chunked(reader: &mut impl BufRead, cap: usize) -> Result<Vec<u8>, Failur
 }
 
 /// Whether a header name is a valid HTTP token.
+/// Headers the client writes itself, framing the request on the wire: a connector may not set
+/// them (a second `Host` would reach another site on a shared address; a `Content-Length` or
+/// `Transfer-Encoding` of its own would frame the body differently from what is sent).
+pub(crate) const MANAGED_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "accept-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "keep-alive",
+    "proxy-connection",
+];
+
+/// Every header of `request` in the order it goes on the wire: the client's own, then the
+/// request's. The trace shows exactly these.
+pub(crate) fn wire_headers(request: &Request) -> Vec<(String, String)> {
+    let mut headers = vec![
+        ("Host".to_string(), request.url.authority()),
+        ("Connection".to_string(), "close".to_string()),
+        ("Accept-Encoding".to_string(), "identity".to_string()),
+    ];
+    if request.body.is_some() || !matches!(request.method, "GET" | "HEAD" | "DELETE") {
+        let length = request.body.map_or(0, <[u8]>::len);
+        headers.push(("Content-Length".to_string(), length.to_string()));
+    }
+    headers.extend(request.headers.iter().cloned());
+    headers
+}
+
 pub(crate) fn valid_header_name(name: &str) -> bool {
     !name.is_empty()
         && name
