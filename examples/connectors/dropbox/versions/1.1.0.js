@@ -134,7 +134,7 @@ export default {
       let value = bytes / 1024;
       let i = 0;
       while (value >= 1024 && i < 3) { value /= 1024; i += 1; }
-      // A whole number keeps its ".0", as the Rhai version printed its floats ("2.0 KB").
+      // A whole number keeps its ".0" ("2.0 KB").
       const rounded = Math.round(value * 10) / 10;
       return `${Number.isInteger(rounded) ? rounded.toFixed(1) : rounded} ${units[i]}`;
     },

@@ -145,7 +145,7 @@ export default {
         { name: "server_modified", type: "date_time" },
       ],
       execute: (connection, input) => {
-        // Keys in alphabetical order, as the Rhai version's map wrote them.
+        // Keys in alphabetical order.
         const arg = JSON.stringify({ autorename: true, mode: input.mode ?? "add", mute: false, path: input.path });
         return post(`https://content.dropboxapi.com/2/files/upload?arg=${encodeURIComponent(arg)}`, input.content);
       },
@@ -194,7 +194,7 @@ export default {
       let value = bytes / 1024;
       let i = 0;
       while (value >= 1024 && i < 3) { value /= 1024; i += 1; }
-      // A whole number keeps its ".0", as the Rhai version printed its floats ("2.0 KB").
+      // A whole number keeps its ".0" ("2.0 KB").
       const rounded = Math.round(value * 10) / 10;
       return `${Number.isInteger(rounded) ? rounded.toFixed(1) : rounded} ${units[i]}`;
     },

@@ -4,16 +4,11 @@
 
 const withSlash = (path) => (path.startsWith("/") ? path : `/${path}`);
 
-// The name Rhai's `type_of` gives a JSON value, for the trigger's error message.
-const typeOf = (value) => {
-  if (value == null) return "()";
-  if (Array.isArray(value)) return "array";
-  switch (typeof value) {
-    case "string": return "string";
-    case "boolean": return "bool";
-    case "number": return Number.isInteger(value) ? "i64" : "f64";
-    default: return "map";
-  }
+// A JSON value's kind, for the trigger's error message.
+const kindOf = (value) => {
+  if (value == null) return "nothing";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 };
 
 export default {
@@ -114,9 +109,9 @@ export default {
         const response = get(withSlash(input.path));
         const key = input.items_key ?? "";
         const items = key === "" ? response : response[key];
-        if (!Array.isArray(items)) throw `Expected a list at '${key}', got ${typeOf(items)}`;
+        if (!Array.isArray(items)) throw `Expected a list at '${key}', got ${kindOf(items)}`;
         const idKey = (input.id_key ?? "") === "" ? "id" : input.id_key;
-        // A missing ID is the empty string, as in Rhai.
+        // A missing ID is the empty string.
         return { events: items.map((item) => ({ id: `${item[idKey] ?? ""}`, item })), cursor: null };
       },
       dedup: (event) => event.id,

@@ -15,7 +15,7 @@ const WMO = {
   95: "Thunderstorm", 96: "Thunderstorm with slight hail", 99: "Thunderstorm with heavy hail",
 };
 
-// Rounds halves away from zero, like Rhai's `round()` (Math.round rounds -0.5 up to -0).
+// Rounds halves away from zero (Math.round rounds -0.5 up to -0).
 const roundHalfAway = (x) => Math.sign(x) * Math.round(Math.abs(x));
 
 const latitude = { name: "latitude", label: "Latitude", type: "number" };

@@ -3,7 +3,7 @@
 // Amounts are entered in major units (19.99) and converted to Stripe's
 // smallest currency unit (1999) before sending.
 
-// Rounds half away from zero, like Rhai's (Rust's) `round`; Math.round rounds -0.5 up to -0.
+// Rounds half away from zero; Math.round rounds -0.5 up to -0.
 const round = (x) => Math.sign(x) * Math.round(Math.abs(x));
 
 // The keys of `input` that are set (not missing, not null), as an object.
