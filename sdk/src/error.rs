@@ -12,15 +12,6 @@ pub struct Position {
     pub column: usize,
 }
 
-impl Position {
-    pub(crate) fn from_rhai(position: rhai::Position) -> Option<Self> {
-        Some(Self {
-            line: position.line()?,
-            column: position.position()?,
-        })
-    }
-}
-
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}, column {}", self.line, self.column)
@@ -32,12 +23,12 @@ impl fmt::Display for Position {
 /// | code | meaning |
 /// |---|---|
 /// | `SOURCE_TOO_LARGE` | the source exceeds [`Limits::max_source_bytes`](crate::Limits); it was not read |
-/// | `SYNTAX` | the source is not valid Rhai |
-/// | `FORBIDDEN_FEATURE` | the source uses `eval`, `import` or `export`, which connectors cannot |
+/// | `SYNTAX` | the source is not a valid JavaScript module |
+/// | `FORBIDDEN_FEATURE` | the source calls `eval` or `Function`, or imports a module, which connectors cannot |
 /// | `RUNTIME` | evaluating the top level failed |
 /// | `TIMEOUT` | evaluating the top level ran past the deadline |
-/// | `LIMIT_EXCEEDED` | an operation, depth, string, array or map limit was hit |
-/// | `INVALID_DEFINITION` | the script's value is not a valid connector definition |
+/// | `LIMIT_EXCEEDED` | the memory or stack cap was hit, or a string or array grew past what QuickJS allows |
+/// | `INVALID_DEFINITION` | the module's `export default` is not a valid connector definition |
 /// | `INTERNAL` | the engine failed (a bug, or the machine is out of threads); not the source's fault |
 /// | `WORKER_FAILED` | the worker process that parses crashed, exited with an error, or answered with something that is not an answer |
 /// Serialized (derived, one object per variant) only between the server and its worker process.

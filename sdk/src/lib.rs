@@ -1,13 +1,14 @@
 //! # sdk — the Patchbay connector SDK
 //!
-//! A connector is one Rhai script whose value is a map describing it: its title, the connection
-//! fields a user fills in, its actions and triggers with their input and output fields, helper
-//! methods, pick lists and the hosts it may call (the format is in this crate's `README.md`).
+//! A connector is one JavaScript module (`connector.js`) whose `export default` is an object
+//! describing it: its title, the connection fields a user fills in, its actions and triggers with
+//! their input and output fields, helper methods, pick lists and the hosts it may call (the format
+//! is in this crate's `README.md`, the types in `patchbay-connector.d.ts`).
 //!
 //! This crate owns turning such a source into a validated definition, [`Capabilities`], inside a
-//! sandbox: [`parse`] and [`parse_with`] compile and evaluate the script's top level in the
-//! engine built by [`engine()`] — no file system, no modules, no `eval`, capped operations, call
-//! depth, data sizes and wall-clock time — then check the definition's shape. Every failure is a
+//! sandbox: [`parse`] and [`parse_with`] evaluate the module's top level on QuickJS (the
+//! `rquickjs` crate) with a memory cap, a stack cap and a deadline, no `eval`, no `Function`, no
+//! modules and no globals but the SDK's — then check the definition's shape. Every failure is a
 //! [`ParseError`] with a stable code and, where one is known, a line and column. [`run`] runs a
 //! connector's connection test, an action, a trigger's poll or a pick list in the same sandbox,
 //! with an HTTP client limited to the hosts the connector declares, and returns a [`RunReport`]:
@@ -19,10 +20,9 @@
 //! text and stores or shows what it returns.
 
 mod capabilities;
-mod engine;
 mod error;
 mod js;
-mod locate;
+mod limits;
 mod parse;
 mod path;
 mod run;
@@ -32,9 +32,9 @@ pub mod worker;
 pub use capabilities::{
     AUTHORIZATION_TYPES, Capabilities, ConnectionSpec, FIELD_TYPES, Field, Operation,
 };
-pub use engine::{Limits, engine};
 pub use error::{ParseError, Position};
-pub use js::{JS_MEMORY_LIMIT_BYTES, JS_STACK_LIMIT_BYTES, is_javascript};
+pub use js::{JS_MEMORY_LIMIT_BYTES, JS_STACK_LIMIT_BYTES};
+pub use limits::Limits;
 pub use parse::{parse, parse_with};
 pub use run::{
     Invocation, MIN_ANYWHERE_CHARS, REDACTED, ReportLimits, RunError, RunReport, RuntimeConfig,

@@ -20,10 +20,6 @@ impl Path {
         self.with(Segment::Index(index))
     }
 
-    pub(crate) fn segments(&self) -> &[Segment] {
-        &self.0
-    }
-
     fn with(&self, segment: Segment) -> Self {
         let mut segments = self.0.clone();
         segments.push(segment);

@@ -1,12 +1,10 @@
 //! Turns the value a connector script evaluates to into [`Capabilities`], or says which part of
 //! the definition is wrong and why.
 //!
-//! The checks work on [`Item`], an engine-neutral copy of the definition: each engine (Rhai,
-//! JavaScript) converts its value into one, so there is one validator for both.
+//! The checks work on [`Item`], a plain copy of the definition the JavaScript module exports
+//! (`js::value::item` makes it), so no check touches the engine.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use rhai::{Dynamic, FnPtr};
 
 use crate::capabilities::{
     AUTHORIZATION_TYPES, Capabilities, ConnectionSpec, FIELD_TYPES, Field, Operation,
@@ -61,59 +59,18 @@ const MAX_FIELD_DEPTH: usize = 16;
 /// every engine reports the same first error for the same definition.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Item {
-    /// Rhai's `()`, JavaScript's `undefined` and `null`: counts as absent.
+    /// `undefined` and `null`: counts as absent.
     Nothing,
     Bool(bool),
     Integer(i64),
     Number(f64),
-    Character(char),
     Text(String),
     List(Vec<Item>),
     Map(BTreeMap<String, Item>),
-    /// A function value. `named` is the function a Rhai `Fn("name")` refers to, which must be
-    /// defined in the script; anonymous closures and JavaScript functions have none.
-    Closure {
-        named: Option<String>,
-    },
+    /// A function.
+    Function,
     /// Anything else, by its engine's type name.
     Other(String),
-}
-
-impl Item {
-    /// A copy of a Rhai value.
-    pub(crate) fn from_rhai(value: Dynamic) -> Self {
-        let value = value.flatten();
-        if value.is_unit() {
-            Self::Nothing
-        } else if let Ok(flag) = value.as_bool() {
-            Self::Bool(flag)
-        } else if let Ok(number) = value.as_int() {
-            Self::Integer(number)
-        } else if let Ok(number) = value.as_float() {
-            Self::Number(number)
-        } else if let Ok(character) = value.as_char() {
-            Self::Character(character)
-        } else if value.is_string() {
-            Self::Text(value.to_string())
-        } else if let Some(function) = value.read_lock::<FnPtr>() {
-            Self::Closure {
-                named: (!function.is_anonymous()).then(|| function.fn_name().to_string()),
-            }
-        } else if value.is_array() {
-            let items = value.cast::<rhai::Array>();
-            Self::List(items.into_iter().map(Self::from_rhai).collect())
-        } else if value.is_map() {
-            let entries = value.cast::<rhai::Map>();
-            Self::Map(
-                entries
-                    .into_iter()
-                    .map(|(key, item)| (key.to_string(), Self::from_rhai(item)))
-                    .collect(),
-            )
-        } else {
-            Self::Other(value.type_name().to_string())
-        }
-    }
 }
 
 /// What is wrong with the definition, and where in it.
@@ -125,30 +82,27 @@ pub(crate) struct Invalid {
 
 type Result<T> = std::result::Result<T, Invalid>;
 
-/// Validates the definition a script evaluated to. `functions` names the functions the script
-/// defines with `fn`, which `Fn("name")` may refer to.
-pub(crate) fn definition(value: Item, functions: &BTreeSet<String>) -> Result<Capabilities> {
+/// Validates the definition a connector exports.
+pub(crate) fn definition(value: Item) -> Result<Capabilities> {
     let root = Node::new(value, Path::default());
     if !matches!(root.value, Item::Map(_)) {
         let found = describe(&root.value);
         return Err(root.invalid(format!(
-            "a connector's source must evaluate to a map of its definition, not {found}"
+            "a connector's `export default` must be an object of its definition, not {found}"
         )));
     }
     Checker {
-        functions,
         pick_lists: BTreeSet::new(),
     }
     .definition(root)
 }
 
-struct Checker<'a> {
-    functions: &'a BTreeSet<String>,
+struct Checker {
     /// Filled before any field is read, so a field's `pick_list` can be checked.
     pick_lists: BTreeSet<String>,
 }
 
-impl Checker<'_> {
+impl Checker {
     fn definition(mut self, root: Node) -> Result<Capabilities> {
         let mut definition = root.table(DEFINITION_KEYS)?;
         let title = definition.required("title")?.text()?;
@@ -157,15 +111,15 @@ impl Checker<'_> {
             .map(Node::string)
             .transpose()?
             .unwrap_or_default();
-        let pick_lists = self.closures(definition.optional("pick_lists"))?;
+        let pick_lists = self.functions(definition.optional("pick_lists"))?;
         self.pick_lists = pick_lists.iter().cloned().collect();
-        let methods = self.closures(definition.optional("methods"))?;
+        let methods = self.functions(definition.optional("methods"))?;
         let connection = match definition.optional("connection") {
             Some(connection) => self.connection(connection)?,
             None => ConnectionSpec::default(),
         };
         if let Some(test) = definition.optional("test") {
-            self.closure(test)?;
+            self.function(test)?;
         }
         let actions = self.operations(definition.optional("actions"), Kind::Action)?;
         let triggers = self.operations(definition.optional("triggers"), Kind::Trigger)?;
@@ -200,10 +154,10 @@ impl Checker<'_> {
             .transpose()?;
         let base_uri = match connection.optional("base_uri") {
             Some(uri) if matches!(uri.value, Item::Text(_)) => uri.text().map(|_| true)?,
-            Some(closure) if matches!(closure.value, Item::Closure { .. }) => {
-                self.closure(closure).map(|()| true)?
+            Some(function) if matches!(function.value, Item::Function) => {
+                self.function(function).map(|()| true)?
             }
-            Some(other) => return Err(other.expected("a closure or a URL string")),
+            Some(other) => return Err(other.expected("a function or a URL string")),
             None => false,
         };
         Ok(ConnectionSpec {
@@ -233,11 +187,11 @@ impl Checker<'_> {
         let input_fields = self.field_source(operation.optional("input_fields"))?;
         let output_fields = self.field_source(operation.optional("output_fields"))?;
         match kind {
-            Kind::Action => self.closure(operation.required("execute")?)?,
+            Kind::Action => self.function(operation.required("execute")?)?,
             Kind::Trigger => {
-                self.closure(operation.required("poll")?)?;
+                self.function(operation.required("poll")?)?;
                 if let Some(dedup) = operation.optional("dedup") {
-                    self.closure(dedup)?;
+                    self.function(dedup)?;
                 }
             }
         }
@@ -250,15 +204,15 @@ impl Checker<'_> {
         })
     }
 
-    /// Fields written out as an array, or computed by a closure (recorded as none).
+    /// Fields written out as an array, or computed by a function (recorded as none).
     fn field_source(&self, node: Option<Node>) -> Result<Vec<Field>> {
         match node {
             None => Ok(Vec::new()),
-            Some(node) if matches!(node.value, Item::Closure { .. }) => {
-                self.closure(node).map(|()| Vec::new())
+            Some(node) if matches!(node.value, Item::Function) => {
+                self.function(node).map(|()| Vec::new())
             }
             Some(node) if matches!(node.value, Item::List(_)) => self.fields(node, 0),
-            Some(node) => Err(node.expected("an array of fields or a closure returning one")),
+            Some(node) => Err(node.expected("an array of fields or a function returning one")),
         }
     }
 
@@ -348,29 +302,24 @@ impl Checker<'_> {
         Ok(names)
     }
 
-    /// A map from names to closures, such as `methods`; returns the names, sorted.
-    fn closures(&self, node: Option<Node>) -> Result<Vec<String>> {
+    /// An object from names to functions, such as `methods`; returns the names, sorted.
+    fn functions(&self, node: Option<Node>) -> Result<Vec<String>> {
         let Some(node) = node else {
             return Ok(Vec::new());
         };
         let mut names = Vec::new();
-        for (name, closure) in node.named_entries()? {
-            self.closure(closure)?;
+        for (name, function) in node.named_entries()? {
+            self.function(function)?;
             names.push(name);
         }
         Ok(names)
     }
 
-    /// A closure, or `Fn("name")` of a function the script defines.
-    fn closure(&self, node: Node) -> Result<()> {
-        let Item::Closure { named } = &node.value else {
-            return Err(node.expected("a closure"));
-        };
-        match named {
-            Some(name) if !self.functions.contains(name) => Err(node.invalid(format!(
-                "`{name}` is not a function defined in this connector"
-            ))),
-            _ => Ok(()),
+    /// A function.
+    fn function(&self, node: Node) -> Result<()> {
+        match node.value {
+            Item::Function => Ok(()),
+            _ => Err(node.expected("a function")),
         }
     }
 }
@@ -390,7 +339,7 @@ impl Kind {
     }
 }
 
-/// Records only the type: the rest of an authorization is closures and values used at run time.
+/// Records only the type: the rest of an authorization is functions and values used at run time.
 fn authorization(node: Node) -> Result<String> {
     let path = node.path.clone();
     let mut authorization = node.map()?;
@@ -559,11 +508,11 @@ impl Node {
     fn map(self) -> Result<BTreeMap<String, Item>> {
         match self.value {
             Item::Map(map) => Ok(map),
-            _ => Err(self.expected("a map")),
+            _ => Err(self.expected("an object")),
         }
     }
 
-    /// A map whose keys must all be among `allowed`.
+    /// An object whose keys must all be among `allowed`.
     fn table(self, allowed: &[&str]) -> Result<Table> {
         let path = self.path.clone();
         let entries = self.map()?;
@@ -579,7 +528,7 @@ impl Node {
         Ok(Table { entries, path })
     }
 
-    /// A map from names (sorted) to values, such as `actions`.
+    /// An object from names (sorted) to values, such as `actions`.
     fn named_entries(self) -> Result<Vec<(String, Node)>> {
         let path = self.path.clone();
         let mut entries = Vec::new();
@@ -596,14 +545,14 @@ impl Node {
     }
 }
 
-/// A map from the definition whose entries are taken out as they are read.
+/// An object of the definition whose entries are taken out as they are read.
 struct Table {
     entries: BTreeMap<String, Item>,
     path: Path,
 }
 
 impl Table {
-    /// The value at `key`; `()` counts as absent.
+    /// The value at `key`; `undefined` and `null` count as absent.
     fn optional(&mut self, key: &str) -> Option<Node> {
         let node = Node::new(self.entries.remove(key)?, self.path.key(key));
         (node.value != Item::Nothing).then_some(node)
@@ -620,15 +569,14 @@ impl Table {
 /// A value's kind in the words of the connector format.
 fn describe(value: &Item) -> String {
     let kind = match value {
-        Item::Nothing => "nothing (`()`)",
+        Item::Nothing => "nothing (`undefined` or `null`)",
         Item::Bool(_) => "a boolean",
         Item::Integer(_) => "an integer",
         Item::Number(_) => "a number",
-        Item::Character(_) => "a character",
         Item::Text(_) => "a string",
         Item::List(_) => "an array",
-        Item::Map(_) => "a map",
-        Item::Closure { .. } => "a closure",
+        Item::Map(_) => "an object",
+        Item::Function => "a function",
         Item::Other(type_name) => return format!("a value of type {type_name}"),
     };
     kind.to_string()

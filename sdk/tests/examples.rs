@@ -1,5 +1,6 @@
 //! Every example connector under `examples/connectors/` is a valid, well-formed listing: each
-//! listed version parses, every version file is listed, and versions strictly increase.
+//! listed version is a JavaScript file that parses, every file in `versions/` is a listed
+//! version, and versions strictly increase.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -108,8 +109,8 @@ fn check_version_order(slug: &str, listing: &Listing) -> Vec<String> {
 
 fn check_version_files(dir: &Path, slug: &str, listing: &Listing) -> Vec<String> {
     let mut problems = Vec::new();
-    // A version is `<version>.js`, or a `.rhai` script not moved to JavaScript yet; never both.
-    let names: Vec<String> = fs::read_dir(dir.join("versions"))
+    // A version is `versions/<version>.js`, and nothing else lives there.
+    let on_disk: BTreeSet<String> = fs::read_dir(dir.join("versions"))
         .map(|entries| {
             entries
                 .map(|entry| {
@@ -119,42 +120,24 @@ fn check_version_files(dir: &Path, slug: &str, listing: &Listing) -> Vec<String>
                         .to_string_lossy()
                         .into_owned()
                 })
-                .filter(|name| name.ends_with(".rhai") || name.ends_with(".js"))
                 .collect()
         })
         .unwrap_or_default();
-    let stem = |name: &str| {
-        name.trim_end_matches(".rhai")
-            .trim_end_matches(".js")
-            .to_owned()
-    };
-    for name in &names {
-        if name.ends_with(".rhai") && names.contains(&format!("{}.js", stem(name))) {
-            problems.push(format!("{slug}/versions/{name}: both .js and .rhai"));
-        }
-    }
     let listed: BTreeSet<String> = listing
         .versions
         .iter()
-        .filter_map(|listed| {
-            let js = format!("{}.js", listed.version);
-            let rhai = format!("{}.rhai", listed.version);
-            names
-                .iter()
-                .find(|n| **n == js)
-                .or_else(|| names.iter().find(|n| **n == rhai))
-                .cloned()
-                .or(Some(rhai))
-        })
+        .map(|listed| format!("{}.js", listed.version))
         .collect();
-    let on_disk: BTreeSet<String> = names.iter().cloned().collect();
     for file in on_disk.difference(&listed) {
         problems.push(format!(
-            "{slug}/versions/{file}: not listed in listing.json"
+            "{slug}/versions/{file}: not a version listed in listing.json"
         ));
     }
     for file in &listed {
         match fs::read_to_string(dir.join("versions").join(file)) {
+            Ok(source) if !sdk::is_javascript(&source) => problems.push(format!(
+                "{slug}/versions/{file}: no `export default` line, so not a JavaScript connector"
+            )),
             Ok(source) => {
                 if let Err(error) = sdk::parse(&source) {
                     problems.push(format!("{slug}/versions/{file}: {} {error}", error.code()));

@@ -1,7 +1,6 @@
 //! Parsing a JavaScript connector: evaluate the module in the sandbox, take its `export
-//! default`, and validate it with the same checks as a Rhai connector's map.
+//! default`, and validate it.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -10,7 +9,8 @@ use rquickjs::{Ctx, Function};
 
 use super::sandbox::{Failure, Sandbox};
 use super::value::item;
-use crate::engine::{HTTP_UNAVAILABLE, HTTP_VERBS, on_sandbox_thread};
+use super::{HTTP_UNAVAILABLE, HTTP_VERBS};
+use crate::limits::on_sandbox_thread;
 use crate::{Capabilities, Limits, ParseError, validate};
 
 /// Parses a JavaScript connector under `limits` (its size was checked by the caller). Only the
@@ -34,6 +34,15 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
         let definition = sandbox
             .evaluate(&ctx, source)
             .map_err(|failure| parse_error(failure, limits))?;
+        if definition.is_undefined() {
+            return Err(ParseError::InvalidDefinition {
+                path: String::new(),
+                message: "the module has no `export default`: a connector exports its \
+                          definition with `export default { title: …, actions: … }`"
+                    .into(),
+                position: None,
+            });
+        }
         if !definition.is_object() || definition.is_function() || definition.is_array() {
             return Err(ParseError::InvalidDefinition {
                 path: String::new(),
@@ -45,12 +54,10 @@ fn parse_in_sandbox(source: &str, limits: &Limits) -> Result<Capabilities, Parse
             });
         }
         let item = item(&definition).map_err(|failure| parse_error(failure, limits))?;
-        validate::definition(item, &BTreeSet::new()).map_err(|invalid| {
-            ParseError::InvalidDefinition {
-                path: invalid.path.to_string(),
-                message: invalid.message,
-                position: None,
-            }
+        validate::definition(item).map_err(|invalid| ParseError::InvalidDefinition {
+            path: invalid.path.to_string(),
+            message: invalid.message,
+            position: None,
         })
     })
 }

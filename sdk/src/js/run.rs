@@ -1,6 +1,6 @@
 //! Running a JavaScript connector's connection test, action, trigger poll or pick list. The
 //! HTTP helpers are the run's egress-limited client (`crate::run::client`); the session, the
-//! redaction and the report are the same as for a Rhai connector.
+//! redaction and the report are `crate::run`'s.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,19 +9,16 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use rhai::{Dynamic, EvalAltResult};
 use rquickjs::function::{Constructor, Opt, Rest};
 use rquickjs::{Ctx, Function, Object, Value};
 use serde_json::json;
 
-use super::sandbox::{Failure, Sandbox, position_in_stack};
+use super::HTTP_VERBS;
+use super::sandbox::{Failure, RequestError, Sandbox, position_in_stack};
 use super::value::{from_json, to_json};
-use crate::engine::HTTP_VERBS;
-use crate::engine::helpers::{from_json as rhai_from_json, json_value};
-use crate::run::client::{self, Body, Prepared, Session};
+use crate::run::client::{self, Body, HelperError, Prepared, RequestFailure, Session};
 use crate::run::{
     Invocation, RunError, credential_header, credential_parts, derived_from, lock, normalized,
-    thrown_error,
 };
 use crate::{Limits, Position};
 
@@ -198,8 +195,7 @@ impl<'js> Runner<'_, 'js> {
         })
     }
 
-    /// Works out `base_uri` and the authorization headers once, before the invocation runs,
-    /// exactly as for a Rhai connector.
+    /// Works out `base_uri` and the authorization headers once, before the invocation runs.
     fn prepare(
         &self,
         definition: &Object<'js>,
@@ -237,7 +233,6 @@ impl<'js> Runner<'_, 'js> {
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let connection_dynamic = rhai_from_json(connection_json.clone());
         let mut headers = Vec::new();
         let mut derived_secrets = Vec::new();
         match kind.as_str() {
@@ -281,7 +276,7 @@ impl<'js> Runner<'_, 'js> {
                             continue;
                         }
                         let value = self.text(&value)?;
-                        if credential_header(&name) || derived_from(&value, &connection_dynamic) {
+                        if credential_header(&name) || derived_from(&value, connection_json) {
                             derived_secrets.extend(credential_parts(&value));
                         }
                         headers.push((name, value));
@@ -299,9 +294,8 @@ impl<'js> Runner<'_, 'js> {
         Ok(())
     }
 
-    /// `poll` returns `{ events, cursor }`; the run's output is `{ events, next_cursor }` (the
-    /// shape a Rhai connector's poll returns), with events whose `dedup` key was already seen
-    /// dropped.
+    /// `poll` returns `{ events, cursor }`; the run's output is `{ events, next_cursor }`, with
+    /// events whose `dedup` key was already seen dropped.
     fn poll_result(
         &self,
         result: Value<'js>,
@@ -354,6 +348,15 @@ fn run_error(failure: Failure, session: &Mutex<Session>) -> RunError {
     if let Some(fatal) = session.fatal.take() {
         return fatal;
     }
+    if let Failure::Thrown {
+        position,
+        request: Some(request),
+        ..
+    } = &failure
+        && let Some(error) = failed_request(request, *position)
+    {
+        return error;
+    }
     match failure {
         Failure::Timeout { position } => RunError::Timeout {
             deadline: session.config.limits.deadline,
@@ -368,22 +371,6 @@ fn run_error(failure: Failure, session: &Mutex<Session>) -> RunError {
             message: format!("`{feature}` is not available to connectors"),
             position,
         },
-        Failure::Thrown {
-            position,
-            request: Some(request),
-            ..
-        } => {
-            let mut map = rhai::Map::new();
-            map.insert("code".into(), request.code.into());
-            map.insert("method".into(), request.method.into());
-            map.insert("url".into(), request.url.into());
-            map.insert("message".into(), request.message.into());
-            map.insert(
-                "status".into(),
-                request.status.map_or(Dynamic::UNIT, Dynamic::from),
-            );
-            thrown_error(&Dynamic::from_map(map), position)
-        }
         Failure::Thrown {
             message, position, ..
         } => {
@@ -445,8 +432,8 @@ fn install_run_helpers<'js>(
                     &format!("{verb}: the URL must be a string, not {}", url.type_name()),
                 ));
             };
-            let second = dynamic(&ctx, second.0)?;
-            let headers = dynamic(&ctx, headers.0)?;
+            let second = argument(&ctx, second.0)?;
+            let headers = argument(&ctx, headers.0)?;
             let result = {
                 let mut session = lock(&session);
                 let result = match second {
@@ -458,9 +445,14 @@ fn install_run_helpers<'js>(
                         Body::None,
                         headers.as_ref(),
                     ),
-                    Some(body) => Body::from_dynamic(&body).and_then(|body| {
-                        client::request(&mut session, &method, &url, None, body, headers.as_ref())
-                    }),
+                    Some(body) => client::request(
+                        &mut session,
+                        &method,
+                        &url,
+                        None,
+                        Body::from_value(&body),
+                        headers.as_ref(),
+                    ),
                     None => client::request(
                         &mut session,
                         &method,
@@ -478,11 +470,8 @@ fn install_run_helpers<'js>(
                 result
             };
             match result {
-                Ok(value) => {
-                    let json = json_value(&value).map_err(|message| throw_error(&ctx, &message))?;
-                    from_json(&ctx, &json)
-                }
-                Err(error) => Err(throw_request_error(&ctx, *error)),
+                Ok(value) => from_json(&ctx, &value),
+                Err(error) => Err(throw_helper_error(&ctx, error)),
             }
         };
         let function = Function::new(ctx.clone(), helper)?.with_name(verb)?;
@@ -537,12 +526,35 @@ fn log_function<'js>(
 }
 
 /// A helper's argument as the client takes it; `undefined` and `null` as none.
-fn dynamic<'js>(ctx: &Ctx<'js>, value: Option<Value<'js>>) -> rquickjs::Result<Option<Dynamic>> {
+fn argument<'js>(
+    ctx: &Ctx<'js>,
+    value: Option<Value<'js>>,
+) -> rquickjs::Result<Option<serde_json::Value>> {
     match value {
-        Some(value) if !value.is_undefined() && !value.is_null() => {
-            Ok(Some(rhai_from_json(to_json(ctx, value)?)))
-        }
+        Some(value) if !value.is_undefined() && !value.is_null() => Ok(Some(to_json(ctx, value)?)),
         _ => Ok(None),
+    }
+}
+
+/// A failed request the script threw on and nobody caught, as the run's error: it keeps its
+/// code. `None` for an error whose `code` is not one of the helpers'.
+fn failed_request(request: &RequestError, position: Option<Position>) -> Option<RunError> {
+    let status = request.status.and_then(|status| u16::try_from(status).ok());
+    match (request.code.as_str(), status) {
+        ("HTTP", Some(status)) => Some(RunError::Http {
+            status,
+            method: request.method.clone(),
+            url: request.url.clone(),
+            body: request.message.clone(),
+            position,
+        }),
+        ("NETWORK", _) => Some(RunError::Network {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            message: request.message.clone(),
+            position,
+        }),
+        _ => None,
     }
 }
 
@@ -555,32 +567,23 @@ fn throw_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
 
 /// What the script catches when a request fails: an `Error` whose `code` is `HTTP` or
 /// `NETWORK`, with `status`, `method`, `url`, `message` and the parsed response `body`; or a
-/// plain `Error` for a mistake in the call (a bad URL, a body that is not JSON).
-fn throw_request_error(ctx: &Ctx<'_>, error: EvalAltResult) -> rquickjs::Error {
-    let EvalAltResult::ErrorRuntime(value, _) = error else {
-        return throw_error(ctx, "the run has been stopped");
+/// plain `Error` for a mistake in the call (a bad URL, bad headers).
+fn throw_helper_error(ctx: &Ctx<'_>, error: HelperError) -> rquickjs::Error {
+    let failure: RequestFailure = match error {
+        HelperError::Fatal => return throw_error(ctx, "the run has been stopped"),
+        HelperError::Thrown(message) => return throw_error(ctx, &message),
+        HelperError::Request(failure) => *failure,
     };
-    let Some(map) = value.read_lock::<rhai::Map>().map(|map| map.clone()) else {
-        return throw_error(ctx, &value.to_string());
-    };
-    let text = |key: &str| map.get(key).map(|v| v.to_string()).unwrap_or_default();
     let build = || -> rquickjs::Result<Object<'_>> {
-        let error = new_error(ctx, &text("message"))?;
-        for key in ["code", "method", "url"] {
-            error.set(key, text(key))?;
-        }
-        match map.get("status").and_then(|s| s.as_int().ok()) {
-            Some(status) => error.set("status", status)?,
+        let error = new_error(ctx, &failure.message)?;
+        error.set("code", failure.code)?;
+        error.set("method", failure.method.as_str())?;
+        error.set("url", failure.url.as_str())?;
+        match failure.status {
+            Some(status) => error.set("status", i32::from(status))?,
             None => error.set("status", rquickjs::Null)?,
         }
-        let body = map
-            .get("body")
-            .map(json_value)
-            .transpose()
-            .ok()
-            .flatten()
-            .unwrap_or(serde_json::Value::Null);
-        error.set("body", from_json(ctx, &body)?)?;
+        error.set("body", from_json(ctx, &failure.body)?)?;
         Ok(error)
     };
     match build() {

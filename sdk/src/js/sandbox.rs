@@ -353,7 +353,7 @@ pub(crate) fn position_in_stack(stack: &str) -> Option<Position> {
     })
 }
 
-/// Helpers that need no run: base64 of UTF-8 text, as in Rhai connectors.
+/// Helpers that need no run: base64 of UTF-8 text.
 fn install_pure_helpers(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     let globals = ctx.globals();
     globals.set(

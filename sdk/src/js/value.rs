@@ -49,7 +49,7 @@ fn copy(value: &Value<'_>, depth: usize, budget: &mut usize) -> Result<Item, Fai
         return text.to_string().map(Item::Text).map_err(internal);
     }
     if value.is_function() {
-        return Ok(Item::Closure { named: None });
+        return Ok(Item::Function);
     }
     if let Some(array) = value.as_array() {
         let mut items = Vec::with_capacity(array.len().min(1024));

@@ -6,14 +6,13 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rhai::{Dynamic, EvalAltResult, Map, Position};
+use serde_json::Value;
 
 use super::http::{self, Failure, Request, Response};
 use super::redact::{Redactor, percent_encode};
 use super::report::{cut_counted, trace_headers};
 use super::url::{Host, Scheme, Url, forbidden_address, host_allowed};
 use super::{RunError, RuntimeConfig, TraceEntry, Truncation};
-use crate::engine::helpers::{from_json, json_value};
 
 /// Redirects followed for one request, at most.
 const MAX_REDIRECTS: usize = 5;
@@ -36,7 +35,6 @@ pub(crate) struct Session {
     pub(crate) fatal: Option<RunError>,
     /// Set once `base_uri` and the authorization are known; HTTP is refused before.
     pub(crate) prepared: Option<Prepared>,
-    pub(crate) methods: Map,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,15 +98,12 @@ pub(crate) enum Body {
 }
 
 impl Body {
-    pub(crate) fn from_dynamic(value: &Dynamic) -> Result<Self, Box<EvalAltResult>> {
-        if value.is_unit() {
-            Ok(Self::None)
-        } else if value.is_string() {
-            Ok(Self::Raw(value.to_string()))
-        } else {
-            json_value(value)
-                .map(|json| Self::Json(json.to_string()))
-                .map_err(|message| thrown(format!("the request body cannot be sent: {message}")))
+    /// `null` is no body, a string is sent as it is, anything else as its JSON text.
+    pub(crate) fn from_value(value: &Value) -> Self {
+        match value {
+            Value::Null => Self::None,
+            Value::String(text) => Self::Raw(text.clone()),
+            other => Self::Json(other.to_string()),
         }
     }
 
@@ -128,40 +123,58 @@ impl Body {
     }
 }
 
-type HelperResult = Result<Dynamic, Box<EvalAltResult>>;
+/// Why an HTTP helper call did not return a response body.
+#[derive(Debug)]
+pub(crate) enum HelperError {
+    /// A mistake in the call (a bad URL, bad headers): an `Error` the script may catch.
+    Thrown(String),
+    /// A request that failed in a way the script may handle.
+    Request(Box<RequestFailure>),
+    /// The run ends; [`Session::fatal`] holds why, and the script cannot catch it.
+    Fatal,
+}
 
-/// A catchable script error.
-pub(crate) fn thrown(message: String) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
+/// What the script catches when a request fails: `code` is `HTTP` (a status of 400 or more) or
+/// `NETWORK`; `message` is the start of the response body, or what went wrong.
+#[derive(Debug)]
+pub(crate) struct RequestFailure {
+    pub(crate) code: &'static str,
+    pub(crate) status: Option<u16>,
+    pub(crate) method: String,
+    pub(crate) url: String,
+    pub(crate) message: String,
+    /// The parsed response body; `null` when there was none.
+    pub(crate) body: Value,
+}
+
+type HelperResult = Result<Value, HelperError>;
+
+fn thrown(message: String) -> HelperError {
+    HelperError::Thrown(message)
 }
 
 /// Ends the run with `error`, which the script cannot catch.
-fn fatal(session: &mut Session, error: RunError) -> Box<EvalAltResult> {
+fn fatal(session: &mut Session, error: RunError) -> HelperError {
     session.fatal = Some(error);
-    EvalAltResult::ErrorTerminated(Dynamic::UNIT, Position::NONE).into()
+    HelperError::Fatal
 }
 
-/// What the script catches when a request fails in a way it may handle: a map with `code`
-/// (`HTTP` or `NETWORK`), `status`, `method`, `url`, `message` and the parsed response `body`.
 fn catchable(
-    code: &str,
+    code: &'static str,
     status: Option<u16>,
     method: &str,
     url: &str,
     message: String,
-    body: Dynamic,
-) -> Box<EvalAltResult> {
-    let mut map = Map::new();
-    map.insert("code".into(), code.into());
-    map.insert("method".into(), method.into());
-    map.insert("url".into(), url.into());
-    map.insert(
-        "status".into(),
-        status.map_or(Dynamic::UNIT, |s| Dynamic::from(i64::from(s))),
-    );
-    map.insert("message".into(), message.into());
-    map.insert("body".into(), body);
-    EvalAltResult::ErrorRuntime(Dynamic::from_map(map), Position::NONE).into()
+    body: Value,
+) -> HelperError {
+    HelperError::Request(Box::new(RequestFailure {
+        code,
+        status,
+        method: method.to_string(),
+        url: url.to_string(),
+        message,
+        body,
+    }))
 }
 
 /// Performs one HTTP helper call: `verb(url, params or body, headers)`.
@@ -169,9 +182,9 @@ pub(crate) fn request(
     session: &mut Session,
     method: &str,
     url: &str,
-    params: Option<&Dynamic>,
+    params: Option<&Value>,
     body: Body,
-    headers: Option<&Dynamic>,
+    headers: Option<&Value>,
 ) -> HelperResult {
     let Some(prepared) = session.prepared.clone() else {
         return Err(thrown(
@@ -195,15 +208,16 @@ pub(crate) fn request(
     if let Some(content_type) = body.content_type() {
         set_header(&mut all_headers, "Content-Type", content_type);
     }
-    if let Some(headers) = headers.filter(|h| !h.is_unit()) {
-        let Some(map) = headers.read_lock::<Map>() else {
-            return Err(thrown("request headers must be a map".into()));
-        };
-        for (name, value) in map.iter() {
-            if !value.is_unit() {
-                set_header(&mut all_headers, name, &value.to_string());
+    match headers {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (name, value) in map {
+                if !value.is_null() {
+                    set_header(&mut all_headers, name, &text(value));
+                }
             }
         }
+        Some(_) => return Err(thrown("request headers must be an object".into())),
     }
     for (name, value) in &prepared.auth_headers {
         set_header(&mut all_headers, name, value);
@@ -245,7 +259,7 @@ pub(crate) fn request(
                     &method,
                     &shown,
                     format!("more than {MAX_REDIRECTS} redirects"),
-                    Dynamic::UNIT,
+                    Value::Null,
                 ));
             }
             if response.status == 303 || (response.status <= 302 && method == "POST") {
@@ -287,7 +301,7 @@ fn attempt(
     url: &Url,
     headers: &[(String, String)],
     body: &Body,
-) -> Result<Response, Box<EvalAltResult>> {
+) -> Result<Response, HelperError> {
     let started = Instant::now();
     let shown_url = session.redactor.text(&url.to_string());
     let mut entry = TraceEntry {
@@ -364,7 +378,7 @@ fn failed(
     mut entry: TraceEntry,
     failure: Failure,
     started: Instant,
-) -> Box<EvalAltResult> {
+) -> HelperError {
     entry.duration = started.elapsed();
     let error = match failure {
         Failure::TimedOut if Instant::now() >= session.deadline => timeout(session),
@@ -394,7 +408,7 @@ fn failed(
             url,
             message,
             ..
-        } => catchable("NETWORK", None, &method, &url, message, Dynamic::UNIT),
+        } => catchable("NETWORK", None, &method, &url, message, Value::Null),
         other => fatal(session, other),
     }
 }
@@ -486,7 +500,7 @@ fn resolve(name: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, 
 }
 
 /// The URL for a helper's `url` argument: absolute URLs as they are, paths joined to `base_uri`.
-fn absolute(base_uri: Option<&str>, url: &str) -> Result<String, Box<EvalAltResult>> {
+fn absolute(base_uri: Option<&str>, url: &str) -> Result<String, HelperError> {
     let lower = url.trim_start().to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Ok(url.trim().to_string());
@@ -509,34 +523,31 @@ fn absolute(base_uri: Option<&str>, url: &str) -> Result<String, Box<EvalAltResu
     })
 }
 
-/// Appends query parameters from a map: `()` values are left out, arrays repeat the key, maps
-/// are sent as JSON; keys and values are percent-encoded.
-fn append_query(url: &mut String, params: &Dynamic) -> Result<(), Box<EvalAltResult>> {
-    if params.is_unit() {
-        return Ok(());
-    }
-    let Some(map) = params.read_lock::<Map>() else {
-        return Err(thrown(format!(
-            "query parameters must be a map, not {}",
-            params.type_name()
-        )));
+/// Appends query parameters from an object: `null` values are left out, arrays repeat the key,
+/// objects (and arrays inside arrays) are sent as JSON; keys and values are percent-encoded.
+fn append_query(url: &mut String, params: &Value) -> Result<(), HelperError> {
+    let map = match params {
+        Value::Null => return Ok(()),
+        Value::Object(map) => map,
+        other => {
+            return Err(thrown(format!(
+                "query parameters must be an object, not {}",
+                json_kind(other)
+            )));
+        }
     };
     let mut pairs = Vec::new();
-    for (key, value) in map.iter() {
-        let values = match value.read_lock::<rhai::Array>() {
-            Some(items) => items.iter().cloned().collect(),
-            None => vec![value.clone()],
+    for (key, value) in map {
+        let values = match value {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
         };
-        for value in values {
-            if value.is_unit() {
-                continue;
-            }
-            let text = if value.is_map() || value.is_array() {
-                json_value(&value).map_err(thrown)?.to_string()
-            } else {
-                value.to_string()
-            };
-            pairs.push(format!("{}={}", percent_encode(key), percent_encode(&text)));
+        for value in values.into_iter().filter(|value| !value.is_null()) {
+            pairs.push(format!(
+                "{}={}",
+                percent_encode(key),
+                percent_encode(&text(value))
+            ));
         }
     }
     if !pairs.is_empty() {
@@ -546,18 +557,36 @@ fn append_query(url: &mut String, params: &Dynamic) -> Result<(), Box<EvalAltRes
     Ok(())
 }
 
+/// A value as a header or query text: a string as it is, anything else as its JSON text.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A JSON value's kind, in JavaScript's words.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
     headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
     headers.push((name.to_string(), value.to_string()));
 }
 
-/// A response body as the script sees it: `()` when empty, parsed JSON, or the text.
-fn decode(body: &[u8]) -> Dynamic {
+/// A response body as the script sees it: `null` when empty, parsed JSON, or the text.
+fn decode(body: &[u8]) -> Value {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Dynamic::UNIT;
+        return Value::Null;
     }
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(json) => from_json(json),
-        Err(_) => String::from_utf8_lossy(body).into_owned().into(),
-    }
+    serde_json::from_slice::<Value>(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }

@@ -235,7 +235,7 @@ mod tests {
 
     fn parse_request() -> Request {
         Request::Parse {
-            source: "#{}".into(),
+            source: "export default {};".into(),
             limits: Limits {
                 deadline: Duration::from_millis(200),
                 ..Limits::default()
@@ -319,7 +319,7 @@ mod tests {
             max_source_bytes: 4,
             ..Limits::default()
         };
-        let parsed = worker.parse("#{ title: 1 }", &limits).await;
+        let parsed = worker.parse("export default { title: 1 };", &limits).await;
         assert_eq!(parsed.map_err(|e| e.code()), Err("SOURCE_TOO_LARGE"));
     }
 
@@ -327,7 +327,7 @@ mod tests {
     async fn a_failed_run_is_a_report_with_a_typed_error() {
         let report = shell("exit 3")
             .run(
-                "#{}".into(),
+                "export default {};".into(),
                 Value::Null,
                 Vec::new(),
                 Invocation::TestConnection,

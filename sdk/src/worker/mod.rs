@@ -64,10 +64,10 @@ impl Request {
     /// and a megabyte covers the structure around them.
     pub fn response_cap(&self) -> usize {
         const SLACK: usize = 1024 * 1024;
+        // What a definition may hold beyond its source's own text: strings its top level builds.
+        const COMPUTED_TEXT: usize = 1024 * 1024;
         match self {
-            Self::Parse { limits, .. } => {
-                6 * (limits.max_source_bytes + limits.max_string_size) + SLACK
-            }
+            Self::Parse { limits, .. } => 6 * (limits.max_source_bytes + COMPUTED_TEXT) + SLACK,
             Self::Run { config, .. } => {
                 6 * config.report.max_report_bytes(config.max_requests) + SLACK
             }
@@ -271,16 +271,16 @@ mod tests {
 
     use super::*;
 
-    const SOURCE: &str = r#"#{
+    const SOURCE: &str = r#"export default {
         title: "Echo",
-        actions: #{
-            echo: #{
+        actions: {
+            echo: {
                 title: "Echo",
-                input_fields: [#{ name: "text" }],
-                execute: |connection, input| input.text,
+                input_fields: [{ name: "text" }],
+                execute: (connection, input) => input.text,
             },
         },
-    }"#;
+    };"#;
 
     fn round_trip(response: &Response) -> Response {
         let mut bytes = Vec::new();
@@ -292,11 +292,11 @@ mod tests {
     #[test]
     fn a_parse_error_crosses_the_pipe_with_its_code_and_position() {
         let request = Request::Parse {
-            source: "#{ title: \"x\",\n  actions: #{ a: 1 +  } }".into(),
+            source: "export default { title: \"x\",\n  actions: { a: 1 +  } };".into(),
             limits: Limits::default(),
         };
         let direct = parse_with(
-            "#{ title: \"x\",\n  actions: #{ a: 1 +  } }",
+            "export default { title: \"x\",\n  actions: { a: 1 +  } };",
             &Limits::default(),
         );
         let Response::Parsed(parsed) = round_trip(&request.execute()) else {

@@ -1,10 +1,12 @@
+//! What a valid JavaScript connector's `export default` declares.
+
 use sdk::{Capabilities, ConnectionSpec, Field, Operation, parse};
 
 use crate::field;
 
 #[test]
 fn minimal_connector_needs_only_a_title() {
-    let capabilities = parse(r#"#{ title: "Echo" }"#).expect("valid");
+    let capabilities = parse(r#"export default { title: "Echo" };"#).expect("valid");
     assert_eq!(
         capabilities,
         Capabilities {
@@ -28,7 +30,7 @@ fn minimal_connector_needs_only_a_title() {
 #[test]
 fn full_connector_declares_everything() {
     let capabilities =
-        parse(include_str!("../fixtures/github_issues.rhai")).expect("valid connector");
+        parse(include_str!("../fixtures/github_issues.js")).expect("valid connector");
     let number = Field {
         field_type: "integer".into(),
         ..field("number")
@@ -85,7 +87,7 @@ fn full_connector_declares_everything() {
 #[test]
 fn capabilities_serialize_with_type_as_the_field_kind() {
     let capabilities =
-        parse(include_str!("../fixtures/github_issues.rhai")).expect("valid connector");
+        parse(include_str!("../fixtures/github_issues.js")).expect("valid connector");
     let json = serde_json::to_value(&capabilities).expect("serializable");
     assert_eq!(json["actions"][0]["output_fields"][0]["type"], "integer");
     let back: Capabilities = serde_json::from_value(json).expect("deserializable");
@@ -95,13 +97,13 @@ fn capabilities_serialize_with_type_as_the_field_kind() {
 #[test]
 fn operations_are_sorted_by_name() {
     let capabilities = parse(
-        r#"#{
+        r#"export default {
             title: "Sorted",
-            actions: #{
-                zeta: #{ title: "Z", execute: |c, i| 1 },
-                alpha: #{ title: "A", execute: |c, i| 1 },
+            actions: {
+                zeta: { title: "Z", execute: (c, i) => 1 },
+                alpha: { title: "A", execute: (c, i) => 1 },
             },
-        }"#,
+        };"#,
     )
     .expect("valid");
     let names: Vec<_> = capabilities
@@ -115,23 +117,23 @@ fn operations_are_sorted_by_name() {
 #[test]
 fn fields_nest_and_may_name_pick_lists() {
     let capabilities = parse(
-        r#"#{
+        r#"export default {
             title: "Nested",
-            pick_lists: #{ states: |connection| [["Open", "open"]] },
-            actions: #{
-                update: #{
+            pick_lists: { states: (connection) => [["Open", "open"]] },
+            actions: {
+                update: {
                     title: "Update",
                     input_fields: [
-                        #{ name: "state", control_type: "select", pick_list: "states" },
-                        #{ name: "owner", type: "object", properties: [
-                            #{ name: "login" },
-                            #{ name: "key", secret: true },
+                        { name: "state", control_type: "select", pick_list: "states" },
+                        { name: "owner", type: "object", properties: [
+                            { name: "login" },
+                            { name: "key", secret: true },
                         ] },
                     ],
-                    execute: |connection, input| input,
+                    execute: (connection, input) => input,
                 },
             },
-        }"#,
+        };"#,
     )
     .expect("valid");
     let inputs = &capabilities.actions[0].input_fields;
@@ -149,23 +151,23 @@ fn fields_nest_and_may_name_pick_lists() {
 }
 
 #[test]
-fn fields_computed_by_closures_are_recorded_as_none() {
+fn fields_computed_by_functions_are_recorded_as_none() {
     let capabilities = parse(
-        r#"#{
+        r#"export default {
             title: "Dynamic",
-            actions: #{
-                query: #{
+            actions: {
+                query: {
                     title: "Query",
-                    input_fields: |connection| [#{ name: "q" }],
-                    output_fields: |connection, input| [],
-                    execute: |connection, input| input,
+                    input_fields: (connection) => [{ name: "q" }],
+                    output_fields: (connection, input) => [],
+                    execute: (connection, input) => input,
                 },
             },
-            object_definitions: #{
-                record: #{ fields: |connection| [] },
-                contact: #{ fields: [#{ name: "email" }] },
+            object_definitions: {
+                record: { fields: (connection) => [] },
+                contact: { fields: [{ name: "email" }] },
             },
-        }"#,
+        };"#,
     )
     .expect("valid");
     assert!(capabilities.actions[0].input_fields.is_empty());
@@ -173,56 +175,69 @@ fn fields_computed_by_closures_are_recorded_as_none() {
     assert_eq!(capabilities.object_definitions, ["contact", "record"]);
 }
 
+/// Every way JavaScript writes a function counts as one: declarations, methods, arrows, async
+/// functions and bound functions (a partial application), and the definition may
+/// be built from bindings and spread objects.
 #[test]
-fn named_functions_curried_closures_and_let_bindings_are_accepted() {
+fn declared_bound_and_shorthand_functions_and_bindings_are_accepted() {
     let capabilities = parse(
         r#"
-        fn create(connection, input) { input }
-        fn tag(prefix, event) { `${prefix}${event.id}` }
-        let shared_fields = [#{ name: "id", type: "integer" }];
-        let prefix = "evt-";
-        #{
+        function create(connection, input) { return input; }
+        function tag(prefix, event) { return `${prefix}${event.id}`; }
+        const shared_fields = [{ name: "id", type: "integer" }];
+        const prefix = "evt-";
+        const common = { description: "Shared." };
+        export default {
             title: "Functions",
-            actions: #{
-                create: #{ title: "Create", output_fields: shared_fields, execute: Fn("create") },
+            actions: {
+                create: { title: "Create", ...common, output_fields: shared_fields, execute: create },
+                later: { title: "Later", async execute(connection, input) { return input; } },
             },
-            triggers: #{
-                event: #{
+            triggers: {
+                event: {
                     title: "Event",
                     output_fields: shared_fields,
-                    poll: |connection, input, cursor| #{ events: [], next_cursor: cursor },
-                    dedup: Fn("tag").curry(prefix),
+                    poll(connection, input, cursor) { return { events: [], cursor }; },
+                    dedup: tag.bind(null, prefix),
                 },
             },
-            methods: #{ label: |event| `${prefix}${event.id}` },
-        }"#,
+            methods: { label: (event) => `${prefix}${event.id}` },
+        };"#,
     )
     .expect("valid");
     assert_eq!(
         capabilities.actions[0].output_fields[0].field_type,
         "integer"
     );
+    assert_eq!(
+        capabilities.actions[0].description.as_deref(),
+        Some("Shared.")
+    );
+    assert_eq!(capabilities.actions[1].name, "later");
     assert_eq!(capabilities.triggers[0].output_fields.len(), 1);
+    assert_eq!(capabilities.methods, ["label"]);
 }
 
 #[test]
-fn unit_counts_as_absent_for_optional_keys() {
-    let capabilities = parse(r#"#{ title: "Units", description: (), test: () }"#).expect("valid");
+fn undefined_and_null_count_as_absent_for_optional_keys() {
+    let capabilities =
+        parse(r#"export default { title: "Units", description: undefined, test: null };"#)
+            .expect("valid");
     assert_eq!(capabilities.description, "");
 }
 
 #[test]
 fn connection_base_uri_may_be_a_string_and_hosts_may_use_wildcards_and_ports() {
     let capabilities = parse(
-        r#"#{
+        r#"export default {
             title: "Hosts",
             allowed_hosts: ["*.example.com", "localhost:8080"],
-            connection: #{
-                fields: [#{ name: "api_key", label: "API key", secret: true }],
-                authorization: #{ type: "api_key", headers: |connection| #{} },
+            connection: {
+                fields: [{ name: "api_key", label: "API key", secret: true }],
+                authorization: { type: "api_key", header: "X-Api-Key", value: (connection) => connection.api_key },
                 base_uri: "https://api.example.com",
             },
-        }"#,
+        };"#,
     )
     .expect("valid");
     assert_eq!(
@@ -240,10 +255,10 @@ fn connection_base_uri_may_be_a_string_and_hosts_may_use_wildcards_and_ports() {
 #[test]
 fn helpers_are_available_to_the_top_level() {
     let capabilities = parse(
-        r#"#{
-            title: to_json(parse_json(`{"a":[1,"b"]}`)) + to_json(parse_json("[2.5,null]")),
-            description: encode_uri_component("a b") + " " + base64_decode(base64_encode("hi")),
-        }"#,
+        r#"export default {
+            title: JSON.stringify(JSON.parse(`{"a":[1,"b"]}`)) + JSON.stringify(JSON.parse("[2.5,null]")),
+            description: encodeURIComponent("a b") + " " + base64_decode(base64_encode("hi")),
+        };"#,
     )
     .expect("valid");
     assert_eq!(capabilities.title, r#"{"a":[1,"b"]}[2.5,null]"#);
@@ -253,12 +268,12 @@ fn helpers_are_available_to_the_top_level() {
 #[test]
 fn the_readme_example_parses() {
     let readme = include_str!("../../README.md");
-    let example = readme
-        .split("```rhai\n")
-        .nth(1)
+    let example = ["```js\n", "```javascript\n"]
+        .iter()
+        .find_map(|fence| readme.split(fence).nth(1))
         .and_then(|rest| rest.split("```").next())
-        .expect("the README has a rhai example");
+        .expect("the README has a JavaScript example");
+    assert!(sdk::is_javascript(example), "{example}");
     let capabilities = parse(example).expect("the README example is valid");
-    assert_eq!(capabilities.actions[0].name, "create_issue");
-    assert_eq!(capabilities.triggers[0].name, "new_issue");
+    assert!(!capabilities.actions.is_empty(), "{capabilities:?}");
 }

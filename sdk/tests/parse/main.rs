@@ -1,13 +1,15 @@
-//! Parsing connector sources: what valid ones declare, and how bad ones are refused.
+//! Parsing JavaScript connectors: what valid ones declare, and how bad ones are refused.
 
 mod definitions;
 mod invalid;
 mod sandbox;
 mod source;
 
+use std::time::{Duration, Instant};
+
 use sdk::{Field, ParseError, Position, parse};
 
-/// A field as declared by `#{ name: "..." }` alone.
+/// A field as declared by `{ name: "..." }` alone.
 fn field(name: &str) -> Field {
     Field {
         name: name.into(),
@@ -22,8 +24,13 @@ fn field(name: &str) -> Field {
     }
 }
 
+/// The error `source` is refused with under the default limits, which must come within 5 s.
 fn refused(source: &str) -> ParseError {
-    match parse(source) {
+    let started = Instant::now();
+    let outcome = parse(source);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    match outcome {
         Ok(capabilities) => panic!("expected an error, parsed {capabilities:?}"),
         Err(error) => error,
     }

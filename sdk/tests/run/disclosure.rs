@@ -1,6 +1,6 @@
 //! What a run gives away: an API that echoes the credential back (in its body, a response header,
-//! an error) must not get it into any part of the report — output, logs, error or trace — in any
-//! spelling; and a run that produces too much is cut to the report limits and says so.
+//! an error) must not get it into any part of the report — output, `console` lines, a thrown
+//! error's text or the trace — in any spelling; and a trace too long is cut and says so.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -18,45 +18,63 @@ const USER: &str = "ada-lovelace";
 /// values to the echo API in the query and the body and hand back, log or throw what comes back.
 fn connector(authorization: &str) -> String {
     format!(
-        r#"#{{
+        r#"export default {{
   title: "Echo",
   allowed_hosts: ["api.echo.test"],
-  connection: #{{
+  connection: {{
     fields: [
-      #{{ name: "token", control_type: "password", optional: true }},
-      #{{ name: "user", optional: true }},
-      #{{ name: "password", secret: true, optional: true }},
+      {{ name: "token", control_type: "password", optional: true }},
+      {{ name: "user", optional: true }},
+      {{ name: "password", secret: true, optional: true }},
     ],
     authorization: {authorization},
     base_uri: "http://api.echo.test",
   }},
-  test: |connection| get("/echo", #{{ token: connection.token, password: connection.password }}),
-  actions: #{{
-    echo: #{{
+  test: (connection) => get("/echo", {{ token: connection.token, password: connection.password }}),
+  actions: {{
+    echo: {{
       title: "Echo",
-      execute: |connection, input| {{
-        let answer = post("/echo?key=" + connection.token, #{{ password: connection.password, token: connection.token }});
-        log(answer);
-        print(`the token is ${{connection.token}}, the password ${{connection.password}}, the user ${{connection.user}}`);
-        answer
+      execute(connection, input) {{
+        const answer = post("/echo?key=" + connection.token, {{ password: connection.password, token: connection.token }});
+        console.log(answer);
+        console.error(`the token is ${{connection.token ?? ""}}, the password ${{connection.password ?? ""}}, the user ${{connection.user ?? ""}}`);
+        return answer;
       }},
     }},
-    throw_echo: #{{
+    throw_echo: {{
       title: "Throw the echo",
-      execute: |connection, input| {{ throw get("/echo", #{{ token: connection.token }}); }},
+      execute(connection, input) {{ throw get("/echo", {{ token: connection.token }}); }},
     }},
-    refused: #{{
+    throw_posted: {{
+      title: "Throw an echo that holds the body sent",
+      execute(connection, input) {{ throw post("/echo", {{ password: connection.password }}); }},
+    }},
+    throw_error: {{
+      title: "Throw an Error that names the secrets",
+      execute(connection, input) {{
+        const echo = get("/echo", {{ token: connection.token }});
+        throw new Error(`failed with ${{connection.token}} and ${{echo.headers.authorization}} (${{connection.password}})`);
+      }},
+    }},
+    refused: {{
       title: "An HTTP error that quotes the request",
-      execute: |connection, input| get("/denied", #{{ token: connection.token, password: connection.password }}),
+      execute: (connection, input) => get("/denied", {{ token: connection.token, password: connection.password }}),
+    }},
+    caught: {{
+      title: "A caught HTTP error handed back",
+      execute(connection, input) {{
+        try {{ get("/denied", {{ token: connection.token }}); }}
+        catch (e) {{ return {{ message: e.message, url: e.url, body: e.body }}; }}
+      }},
     }},
   }},
-  triggers: #{{
-    echoes: #{{
+  triggers: {{
+    echoes: {{
       title: "Echoes",
-      poll: |connection, input, cursor| #{{ events: [get("/echo", #{{ token: connection.token }})], next_cursor: connection.password }},
+      poll: (connection, input, cursor) => ({{ events: [get("/echo", {{ token: connection.token }})], cursor: connection.password }}),
     }},
   }},
-}}"#
+}};"#
     )
 }
 
@@ -92,8 +110,8 @@ fn spellings(secret: &str) -> Vec<String> {
     ]
 }
 
-/// The report as its consumers see it (serialized, and the error's message), with no secret in
-/// any spelling; returns the text.
+/// The serialized report and the error's message, with no secret in any spelling; returns the
+/// text.
 fn assert_nothing_leaks(label: &str, report: &RunReport, secrets: &[&str]) -> String {
     let mut shown = serde_json::to_string(report).expect("the report serializes");
     if let Err(error) = &report.outcome {
@@ -120,13 +138,12 @@ fn action(name: &str) -> Invocation {
 #[test]
 fn an_echoed_bearer_token_is_hidden_everywhere() {
     let (mock, config) = echo_mock();
-    let source = connector(r#"#{ type: "bearer", token: |connection| connection.token }"#);
+    let source = connector(r#"{ type: "bearer", token: (connection) => connection.token }"#);
     let connection = json!({ "token": TOKEN, "password": PASSWORD });
     let secrets = [TOKEN, PASSWORD];
 
     let report = run(&source, &connection, action("echo"), &config);
     let output = report.outcome.clone().expect("echo runs");
-    // The API really saw the token, and the echo really came back: the output keeps its shape.
     assert_eq!(
         mock.requests()[0].header("authorization"),
         Some(format!("Bearer {TOKEN}").as_str())
@@ -139,6 +156,10 @@ fn an_echoed_bearer_token_is_hidden_everywhere() {
             .expect("the echoed body is JSON"),
         json!({ "password": "[REDACTED]", "token": "[REDACTED]" })
     );
+    // `console.log` of an object is its JSON text, redacted like the output: the password the
+    // echoed body holds JSON-escaped is hidden, not just escaped a second time.
+    let logged: Value = serde_json::from_str(&report.logs[0]).expect("a JSON log line");
+    assert_eq!(logged, output);
     assert_eq!(
         report.logs[1],
         "the token is [REDACTED], the password [REDACTED], the user "
@@ -149,7 +170,10 @@ fn an_echoed_bearer_token_is_hidden_everywhere() {
     for (label, invocation) in [
         ("test", Invocation::TestConnection),
         ("throw", action("throw_echo")),
+        ("throw an Error", action("throw_error")),
+        ("throw the posted echo", action("throw_posted")),
         ("refused", action("refused")),
+        ("caught", action("caught")),
         (
             "poll",
             Invocation::Trigger {
@@ -163,20 +187,64 @@ fn an_echoed_bearer_token_is_hidden_everywhere() {
         assert!(!report.trace.is_empty(), "{label}: {report:?}");
         assert_nothing_leaks(label, &report, &secrets);
     }
+
+    // A thrown plain object is a RUNTIME error quoting its JSON text.
     let thrown = run(&source, &connection, action("throw_echo"), &config);
     let error = thrown.outcome.expect_err("thrown");
     assert_eq!(error.code(), "RUNTIME");
     assert!(error.to_string().contains("Bearer [REDACTED]"), "{error}");
+    // The echo holds the body sent as JSON text, so the password in it is JSON-escaped; thrown,
+    // the object becomes JSON text again. Its strings are redacted first: the password is
+    // hidden once the message is decoded too (redacting only the text would miss the password
+    // escaped twice).
+    let thrown = run(&source, &connection, action("throw_posted"), &config);
+    let error = thrown.outcome.expect_err("thrown");
+    assert_eq!(error.code(), "RUNTIME");
+    let message: Value = serde_json::from_str(&error.to_string()).expect("the echo's JSON text");
+    assert_eq!(message["body"], json!(r#"{"password":"[REDACTED]"}"#));
+    // A thrown `Error` whose message the script built from the secrets.
+    let thrown = run(&source, &connection, action("throw_error"), &config);
+    let error = thrown.outcome.expect_err("thrown");
+    assert_eq!(error.code(), "RUNTIME");
+    assert!(
+        error
+            .to_string()
+            .contains("failed with [REDACTED] and Bearer [REDACTED] ([REDACTED])"),
+        "{error}"
+    );
     let refused = run(&source, &connection, action("refused"), &config);
     let error = refused.outcome.expect_err("401");
     assert_eq!((error.code(), error.status()), ("HTTP", Some(401)));
+    // What the script caught was redacted before it saw it.
+    let caught = run(&source, &connection, action("caught"), &config);
+    let caught = caught.outcome.expect("caught");
+    assert_eq!(
+        caught["url"],
+        "http://api.echo.test/denied?token=[REDACTED]"
+    );
+    assert_eq!(
+        caught["body"]["headers"]["authorization"],
+        "Bearer [REDACTED]"
+    );
+    // The poll's cursor is the password: hidden in `next_cursor` too.
+    let poll = run(
+        &source,
+        &connection,
+        Invocation::Trigger {
+            name: "echoes".into(),
+            input: json!({}),
+            cursor: None,
+        },
+        &config,
+    );
+    assert_eq!(poll.outcome.expect("polls")["next_cursor"], "[REDACTED]");
 }
 
 #[test]
 fn echoed_basic_credentials_are_hidden_in_every_encoding() {
     let (mock, config) = echo_mock();
     let source = connector(
-        r#"#{ type: "basic", username: |connection| connection.user, password: |connection| connection.password }"#,
+        r#"{ type: "basic", username: (connection) => connection.user, password: (connection) => connection.password }"#,
     );
     let connection = json!({ "user": USER, "password": PASSWORD, "token": TOKEN });
     let basic = STANDARD.encode(format!("{USER}:{PASSWORD}"));
@@ -186,36 +254,47 @@ fn echoed_basic_credentials_are_hidden_in_every_encoding() {
         mock.requests()[0].header("authorization"),
         Some(format!("Basic {basic}").as_str())
     );
-    // The user name is not a secret field, but the authorization sends it: hidden too.
     assert_nothing_leaks("basic", &report, &[TOKEN, PASSWORD, USER, &basic]);
 }
 
 #[test]
 fn custom_authorization_headers_are_hidden() {
     let (_mock, config) = echo_mock();
-    // `user` is no secret field: only the authorization makes its value one.
     let source = connector(
-        r#"#{ type: "custom", headers: |connection| #{ "X-Client": `Key ${connection.user}`, "X-Api-Version": "2024-01-01" } }"#,
+        r#"{ type: "custom", headers: (connection) => ({ "X-Client": `Key ${connection.user}`, "X-Api-Version": "2024-01-01" }) }"#,
     );
     let connection = json!({ "user": "key-7f3a9c", "token": TOKEN });
     let report = run(&source, &connection, action("echo"), &config);
     let output = report.outcome.clone().expect("runs");
-    // Built from the connection: a credential. A constant: not.
     assert_eq!(output["headers"]["x-client"], "[REDACTED]");
     assert_eq!(output["headers"]["x-api-version"], "2024-01-01");
     assert_nothing_leaks("custom", &report, &["key-7f3a9c", TOKEN]);
 }
 
 #[test]
+fn api_key_values_are_hidden() {
+    let (mock, config) = echo_mock();
+    let source = connector(
+        r#"{ type: "api_key", header: "X-Api-Key", value: (connection) => connection.user }"#,
+    );
+    // `user` is no secret field: the authorization makes it one.
+    let connection = json!({ "user": "ak-9d8e7f6a", "token": TOKEN });
+    let report = run(&source, &connection, action("echo"), &config);
+    let output = report.outcome.clone().expect("runs");
+    assert_eq!(mock.requests()[0].header("x-api-key"), Some("ak-9d8e7f6a"));
+    assert_eq!(output["headers"]["x-api-key"], "[REDACTED]");
+    assert_nothing_leaks("api_key", &report, &["ak-9d8e7f6a", TOKEN]);
+}
+
+#[test]
 fn short_secrets_are_hidden_only_as_whole_tokens() {
     let (_mock, config) = echo_mock();
-    let source = connector(r#"#{ type: "bearer", token: |connection| connection.token }"#);
+    let source = connector(r#"{ type: "bearer", token: (connection) => connection.token }"#);
     let connection = json!({ "token": "ab1", "user": "slab1" });
     let report = run(&source, &connection, action("echo"), &config);
     let output = report.outcome.clone().expect("runs");
     assert_eq!(output["target"], "/echo?key=[REDACTED]");
     assert_eq!(output["headers"]["authorization"], "Bearer [REDACTED]");
-    // A word that merely contains the secret stays readable.
     assert_eq!(
         report.logs[1],
         "the token is [REDACTED], the password , the user slab1"
@@ -225,8 +304,7 @@ fn short_secrets_are_hidden_only_as_whole_tokens() {
 #[test]
 fn fields_named_secret_by_the_caller_are_hidden() {
     let (_mock, config) = echo_mock();
-    let source = connector(r#"#{ type: "bearer", token: |connection| connection.token }"#);
-    // `user` is not secret in this source; a stored connection says it was.
+    let source = connector(r#"{ type: "bearer", token: (connection) => connection.token }"#);
     let connection = json!({ "user": "stored-SECRET-99", "token": TOKEN });
     let plain = run(&source, &connection, action("echo"), &config);
     assert!(
@@ -261,7 +339,7 @@ fn the_trace_is_cut_and_says_so() {
         },
         ..config
     };
-    let source = connector(r#"#{ type: "bearer", token: |connection| connection.token }"#);
+    let source = connector(r#"{ type: "bearer", token: (connection) => connection.token }"#);
     let report = run(&source, &json!({ "token": TOKEN }), action("echo"), &config);
     let entry = &report.trace[0];
     let body = entry.response_body.as_deref().unwrap_or_default();
@@ -275,4 +353,5 @@ fn the_trace_is_cut_and_says_so() {
         report.truncation
     );
     assert!(report.truncation.any());
+    assert_nothing_leaks("cut", &report, &[TOKEN]);
 }

@@ -1,53 +1,77 @@
 //! The HTTP client a connector cannot escape: undeclared hosts, private addresses in every
-//! notation, redirects elsewhere, oversized responses and too many requests are all refused,
-//! and a refused request makes no connection at all.
+//! notation, redirects elsewhere, oversized responses and too many requests are all refused, a
+//! refused request makes no connection at all, and a refusal ends the run even when the script
+//! catches it.
 
-use serde_json::{Value, json};
+use std::time::Duration;
 
-use super::support::{Mock, Reply, Tripwire, config_for};
+use serde_json::json;
+
+use crate::support::{Mock, Reply, Tripwire, config_for};
 use sdk::{Invocation, RunReport, RuntimeConfig, run};
 
-/// A connector declaring `hosts`, whose `fetch` action GETs `input.url` `input.times` times
-/// (once by default), with a secret token sent as a bearer token.
+const TOKEN: &str = "tok-SECRET-42";
+
+/// A connector declaring `hosts`: `fetch` GETs `input.url` `input.times` times with the token as a
+/// query parameter and a bearer token; `fetch_caught` does the same but catches every error.
 fn connector(hosts: &[String]) -> String {
     let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
     format!(
-        r#"#{{
+        r#"export default {{
   title: "Egress",
   allowed_hosts: [{}],
-  connection: #{{
-    fields: [#{{ name: "token", control_type: "password" }}],
-    authorization: #{{ type: "bearer", token: |connection| connection.token }},
+  connection: {{
+    fields: [{{ name: "token", control_type: "password" }}],
+    authorization: {{ type: "bearer", token: (connection) => connection.token }},
     base_uri: "https://api.test",
   }},
-  actions: #{{
-    fetch: #{{
+  actions: {{
+    fetch: {{
       title: "Fetch",
-      input_fields: [#{{ name: "url" }}, #{{ name: "times", type: "integer", optional: true }}],
-      execute: |connection, input| {{
-        let result = ();
-        for i in 0..(input.times ?? 1) {{ result = get(input.url, #{{ key: connection.token }}); }}
-        result
+      input_fields: [{{ name: "url" }}, {{ name: "times", type: "integer", optional: true }}],
+      execute(connection, input) {{
+        let result = null;
+        for (let i = 0; i < (input.times ?? 1); i++) result = get(input.url, {{ key: connection.token }});
+        return result;
+      }},
+    }},
+    fetch_caught: {{
+      title: "Fetch, catching",
+      input_fields: [{{ name: "url" }}, {{ name: "times", type: "integer", optional: true }}],
+      execute(connection, input) {{
+        const caught = [];
+        for (let i = 0; i < (input.times ?? 1); i++) {{
+          try {{ get(input.url, {{ key: connection.token }}); }} catch (e) {{ caught.push(String(e.code)); }}
+        }}
+        return {{ caught }};
       }},
     }},
   }},
-}}"#,
+}};"#,
         hosts.join(", ")
     )
 }
 
-const TOKEN: &str = "tok-SECRET-42";
-
-fn fetch(source: &str, url: &str, times: i64, config: &RuntimeConfig) -> RunReport {
+fn fetch_as(
+    action: &str,
+    source: &str,
+    url: &str,
+    times: i64,
+    config: &RuntimeConfig,
+) -> RunReport {
     run(
         source,
         &json!({ "token": TOKEN }),
         Invocation::Action {
-            name: "fetch".into(),
+            name: action.into(),
             input: json!({ "url": url, "times": times }),
         },
         config,
     )
+}
+
+fn fetch(source: &str, url: &str, times: i64, config: &RuntimeConfig) -> RunReport {
+    fetch_as("fetch", source, url, times, config)
 }
 
 fn code(report: &RunReport) -> &'static str {
@@ -55,6 +79,22 @@ fn code(report: &RunReport) -> &'static str {
         Ok(value) => panic!("expected an error, got {value}"),
         Err(error) => error.code(),
     }
+}
+
+/// Runs `url`, checks the run ends with `expected` at a position in the connector, and returns
+/// the report.
+fn refused_with(
+    hosts: &[String],
+    url: &str,
+    times: i64,
+    config: &RuntimeConfig,
+    expected: &str,
+) -> RunReport {
+    let report = fetch(&connector(hosts), url, times, config);
+    assert_eq!(code(&report), expected, "{url}: {:?}", report.outcome);
+    let error = report.outcome.as_ref().expect_err("an error");
+    assert!(error.position().is_some(), "{url}: {error}");
+    report
 }
 
 #[test]
@@ -70,15 +110,12 @@ fn private_addresses_are_refused_in_every_notation_without_connecting() {
         "0177.0.0.01",
         "localhost",
     ];
-    // Declared, so only the address check stands in the way.
     let mut hosts: Vec<String> = literals.iter().map(|h| format!("{h}:{port}")).collect();
     hosts.extend([
         "169.254.169.254".to_string(),
         "10.0.0.1".to_string(),
         "192.168.1.1".to_string(),
     ]);
-    let source = connector(&hosts);
-    let config = RuntimeConfig::default();
     let mut urls: Vec<String> = literals
         .iter()
         .map(|h| format!("http://{h}:{port}/x"))
@@ -91,9 +128,9 @@ fn private_addresses_are_refused_in_every_notation_without_connecting() {
         "http://10.0.0.1/".to_string(),
         "http://192.168.1.1/".to_string(),
     ]);
+    let config = RuntimeConfig::default();
     for url in &urls {
-        let report = fetch(&source, url, 1, &config);
-        assert_eq!(code(&report), "EGRESS_DENIED", "{url}");
+        let report = refused_with(&hosts, url, 1, &config, "EGRESS_DENIED");
         assert_eq!(report.trace.len(), 1, "{url}");
         assert_eq!(report.trace[0].status, None);
         assert!(report.trace[0].error.is_some());
@@ -102,42 +139,37 @@ fn private_addresses_are_refused_in_every_notation_without_connecting() {
             "{}",
             report.trace[0].url
         );
+        // Catching the refusal does not let the script carry on.
+        let caught = fetch_as("fetch_caught", &connector(&hosts), url, 3, &config);
+        assert_eq!(code(&caught), "EGRESS_DENIED", "{url}");
+        assert_eq!(caught.trace.len(), 1, "{url}");
     }
     assert_eq!(trip.hits(), 0, "a refused request connected");
 }
 
 #[test]
 fn undeclared_hosts_are_refused() {
-    let source = connector(&["api.test".to_string()]);
-    for url in [
-        "https://evil.example/",
-        "https://api.test.evil.example/",
-        "https://api.test:8443/",
-        "ftp://api.test/",
-        "http://user@api.test/",
+    let hosts = ["api.test".to_string()];
+    // Another scheme and a user name are a bad URL (RUNTIME), not a refusal.
+    for (url, expected) in [
+        ("https://evil.example/", "EGRESS_DENIED"),
+        ("https://api.test.evil.example/", "EGRESS_DENIED"),
+        ("https://api.test:8443/", "EGRESS_DENIED"),
+        ("ftp://api.test/", "RUNTIME"),
+        ("http://user@api.test/", "RUNTIME"),
     ] {
-        let report = fetch(&source, url, 1, &RuntimeConfig::default());
-        let error = report.outcome.expect_err(url);
-        assert!(
-            matches!(error.code(), "EGRESS_DENIED" | "RUNTIME"),
-            "{url}: {error}"
-        );
-        assert!(error.position().is_some(), "{error}");
+        refused_with(&hosts, url, 1, &RuntimeConfig::default(), expected);
     }
     let report = fetch(
-        &source,
+        &connector(&hosts),
         "https://evil.example/",
         1,
         &RuntimeConfig::default(),
     );
-    assert_eq!(code(&report), "EGRESS_DENIED");
-    assert!(
-        report
-            .outcome
-            .expect_err("denied")
-            .to_string()
-            .contains("allowed_hosts")
-    );
+    let error = report.outcome.expect_err("denied");
+    assert!(error.to_string().contains("allowed_hosts"), "{error}");
+    // The position is the `get` call's line in the connector.
+    assert_eq!(error.position().map(|p| p.line), Some(15), "{error}");
 }
 
 #[test]
@@ -145,20 +177,16 @@ fn private_addresses_are_reachable_only_when_allowed() {
     let mock = Mock::start();
     mock.route("GET", "/x", Reply::Json(200, json!({ "ok": true })));
     let host = format!("127.0.0.1:{}", mock.addr.port());
-    let source = connector(std::slice::from_ref(&host));
+    let hosts = [host.clone()];
     let url = format!("http://{host}/x");
-    assert_eq!(
-        code(&fetch(&source, &url, 1, &RuntimeConfig::default())),
-        "EGRESS_DENIED"
-    );
+    refused_with(&hosts, &url, 1, &RuntimeConfig::default(), "EGRESS_DENIED");
     assert!(mock.requests().is_empty());
     let config = RuntimeConfig {
         allow_private_networks: true,
         ..RuntimeConfig::default()
     };
-    let report = fetch(&source, &url, 1, &config);
+    let report = fetch(&connector(&hosts), &url, 1, &config);
     assert_eq!(report.outcome.expect("reached"), json!({ "ok": true }));
-    // The secret travels in the query and the Authorization header, and is shown in neither.
     let entry = &report.trace[0];
     assert_eq!(entry.url, format!("http://{host}/x?key=[REDACTED]"));
     assert!(
@@ -174,21 +202,20 @@ fn private_addresses_are_reachable_only_when_allowed() {
     );
 }
 
-/// A mock standing in for `api.test`, and a configuration that reaches it.
-fn api_mock() -> (Mock, String, RuntimeConfig) {
+fn api_mock() -> (Mock, Vec<String>, RuntimeConfig) {
     let mock = Mock::start();
-    let source = connector(&["api.test".to_string()]);
-    let config = config_for(&["api.test".to_string()], &mock);
-    (mock, source, config)
+    let hosts = vec!["api.test".to_string()];
+    let config = config_for(&hosts, &mock);
+    (mock, hosts, config)
 }
 
 #[test]
 fn redirects_stay_on_the_same_host() {
-    let (mock, source, config) = api_mock();
+    let (mock, hosts, config) = api_mock();
     let trip = Tripwire::start();
     mock.route("GET", "/same", Reply::Redirect(302, "/final".into()));
     mock.route("GET", "/final", Reply::Json(200, json!({ "done": true })));
-    let report = fetch(&source, "/same", 1, &config);
+    let report = fetch(&connector(&hosts), "/same", 1, &config);
     assert_eq!(report.outcome.expect("followed"), json!({ "done": true }));
     let statuses: Vec<Option<u16>> = report.trace.iter().map(|e| e.status).collect();
     assert_eq!(statuses, [Some(302), Some(200)]);
@@ -200,28 +227,35 @@ fn redirects_stay_on_the_same_host() {
         "https://evil.example/".to_string(),
     ] {
         mock.route("GET", "/away", Reply::Redirect(302, target.clone()));
-        let report = fetch(&source, "/away", 1, &config);
-        assert_eq!(code(&report), "EGRESS_DENIED", "{target}");
+        refused_with(&hosts, "/away", 1, &config, "EGRESS_DENIED");
+        let caught = fetch_as("fetch_caught", &connector(&hosts), "/away", 2, &config);
+        assert_eq!(code(&caught), "EGRESS_DENIED", "{target}");
     }
     assert_eq!(trip.hits(), 0, "a redirect elsewhere connected");
 
+    // Too many redirects is a NETWORK error, which a script may catch.
     mock.route("GET", "/loop", Reply::Redirect(307, "/loop".into()));
-    let report = fetch(&source, "/loop", 1, &config);
-    assert_eq!(code(&report), "NETWORK");
+    let report = refused_with(&hosts, "/loop", 1, &config, "NETWORK");
     assert_eq!(report.trace.len(), 6);
+    let caught = fetch_as("fetch_caught", &connector(&hosts), "/loop", 1, &config);
+    assert_eq!(
+        caught.outcome.expect("caught"),
+        json!({ "caught": ["NETWORK"] })
+    );
 }
 
 #[test]
 fn oversized_responses_are_cut_at_the_cap() {
-    let (mock, source, config) = api_mock();
+    let (mock, hosts, config) = api_mock();
     mock.route("GET", "/endless", Reply::Endless);
     mock.route("GET", "/gigabyte", Reply::Huge(1 << 30));
     mock.route("GET", "/chunked", Reply::Chunked(64));
     for path in ["/endless", "/gigabyte", "/chunked"] {
-        let report = fetch(&source, path, 1, &config);
-        assert_eq!(code(&report), "RESPONSE_TOO_LARGE", "{path}");
-        // The script cannot catch it and carry on.
+        let report = refused_with(&hosts, path, 1, &config, "RESPONSE_TOO_LARGE");
         assert_eq!(report.trace.len(), 1);
+        let caught = fetch_as("fetch_caught", &connector(&hosts), path, 3, &config);
+        assert_eq!(code(&caught), "RESPONSE_TOO_LARGE", "{path}");
+        assert_eq!(caught.trace.len(), 1, "{path}: the script carried on");
     }
     let small = RuntimeConfig {
         max_response_bytes: 1024,
@@ -232,39 +266,23 @@ fn oversized_responses_are_cut_at_the_cap() {
         "/big",
         Reply::Json(200, json!({ "data": "x".repeat(2000) })),
     );
-    assert_eq!(
-        code(&fetch(&source, "/big", 1, &small)),
-        "RESPONSE_TOO_LARGE"
-    );
+    refused_with(&hosts, "/big", 1, &small, "RESPONSE_TOO_LARGE");
 }
 
 #[test]
 fn requests_per_run_are_capped() {
-    let (mock, source, config) = api_mock();
+    let (mock, hosts, config) = api_mock();
     mock.route("GET", "/ping", Reply::Json(200, json!({ "pong": true })));
-    let report = fetch(&source, "/ping", 25, &config);
+    let report = fetch(&connector(&hosts), "/ping", 25, &config);
     assert_eq!(code(&report), "REQUEST_LIMIT");
+    assert!(report.outcome.expect_err("limit").position().is_some());
     assert_eq!(mock.requests().len(), config.max_requests);
-    let report = fetch(&source, "/ping", 20, &config);
-    assert!(report.outcome.is_ok());
-}
-
-#[test]
-fn http_errors_carry_their_status_and_hide_secrets() {
-    let (mock, source, config) = api_mock();
-    mock.route(
-        "GET",
-        "/fail",
-        Reply::Json(500, json!({ "error": format!("bad key {TOKEN}") })),
-    );
-    let report = fetch(&source, "/fail", 1, &config);
-    let error = report.outcome.expect_err("500");
-    assert_eq!(error.code(), "HTTP");
-    assert_eq!(error.status(), Some(500));
-    assert!(error.position().is_some());
-    let shown = format!("{error} {:?}", report.trace);
-    assert!(!shown.contains(TOKEN), "{shown}");
-    assert!(shown.contains("bad key [REDACTED]"), "{shown}");
+    mock.clear();
+    let caught = fetch_as("fetch_caught", &connector(&hosts), "/ping", 25, &config);
+    assert_eq!(code(&caught), "REQUEST_LIMIT");
+    assert_eq!(mock.requests().len(), config.max_requests);
+    let report = fetch(&connector(&hosts), "/ping", 20, &config);
+    assert!(report.outcome.is_ok(), "{:?}", report.outcome);
 }
 
 #[test]
@@ -272,15 +290,74 @@ fn connection_failures_are_network_errors() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = closed.local_addr().expect("address").port();
     drop(closed);
-    let host = format!("127.0.0.1:{port}");
-    let source = connector(std::slice::from_ref(&host));
+    let hosts = [format!("127.0.0.1:{port}")];
     let config = RuntimeConfig {
         allow_private_networks: true,
         ..RuntimeConfig::default()
     };
-    let report = fetch(&source, &format!("http://{host}/"), 1, &config);
-    assert_eq!(code(&report), "NETWORK");
-    let _: Value = serde_json::to_value(&report.trace).expect("trace serializes");
+    let url = format!("http://127.0.0.1:{port}/");
+    let report = refused_with(&hosts, &url, 1, &config, "NETWORK");
+    let _: serde_json::Value = serde_json::to_value(&report.trace).expect("trace serializes");
+}
+
+#[test]
+fn a_slow_server_hits_the_request_timeout_then_the_deadline() {
+    let (mock, hosts, config) = api_mock();
+    mock.route("GET", "/slow", Reply::Stall(Duration::from_secs(3)));
+    // The request timeout is a NETWORK error the script may catch and go on from.
+    let short_request = RuntimeConfig {
+        request_timeout: Duration::from_millis(200),
+        ..config.clone()
+    };
+    let report = refused_with(&hosts, "/slow", 1, &short_request, "NETWORK");
+    assert!(
+        report
+            .outcome
+            .expect_err("timed out")
+            .to_string()
+            .contains("timed out"),
+        "{:?}",
+        report.trace
+    );
+    let caught = fetch_as(
+        "fetch_caught",
+        &connector(&hosts),
+        "/slow",
+        2,
+        &short_request,
+    );
+    assert_eq!(
+        caught.outcome.expect("caught"),
+        json!({ "caught": ["NETWORK", "NETWORK"] })
+    );
+    // The run's deadline is not: TIMEOUT, caught or not.
+    let short_run = RuntimeConfig {
+        limits: sdk::Limits {
+            deadline: Duration::from_millis(300),
+            ..config.limits.clone()
+        },
+        ..config
+    };
+    refused_with(&hosts, "/slow", 1, &short_run, "TIMEOUT");
+    let caught = fetch_as("fetch_caught", &connector(&hosts), "/slow", 2, &short_run);
+    assert_eq!(code(&caught), "TIMEOUT");
+    assert_eq!(caught.trace.len(), 1);
+}
+
+#[test]
+fn http_errors_carry_their_status_and_hide_secrets() {
+    let (mock, hosts, config) = api_mock();
+    mock.route(
+        "GET",
+        "/fail",
+        Reply::Json(500, json!({ "error": format!("bad key {TOKEN}") })),
+    );
+    let report = refused_with(&hosts, "/fail", 1, &config, "HTTP");
+    let error = report.outcome.as_ref().expect_err("500");
+    assert_eq!(error.status(), Some(500));
+    let shown = format!("{error} {:?}", report.trace);
+    assert!(!shown.contains(TOKEN), "{shown}");
+    assert!(shown.contains("bad key [REDACTED]"), "{shown}");
 }
 
 /// HTTPS against a real host; needs network access, so it only runs when asked for
@@ -288,9 +365,8 @@ fn connection_failures_are_network_errors() {
 #[test]
 #[ignore = "needs network access"]
 fn https_reaches_a_real_host() {
-    let source = connector(&["api.github.com".to_string()]);
     let report = fetch(
-        &source,
+        &connector(&["api.github.com".to_string()]),
         "https://api.github.com/zen",
         1,
         &RuntimeConfig::default(),

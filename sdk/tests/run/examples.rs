@@ -170,7 +170,7 @@ fn github_issues() {
     let h = Harness::new("github-issues", "");
     let reports = h.run_everything(&[]);
     let received = h.received();
-    // custom authorization: every header the closure returns is sent.
+    // custom authorization: every header the function returns is sent.
     assert!(
         received
             .iter()
@@ -229,9 +229,10 @@ fn hubspot() {
     let h = Harness::new("hubspot", "");
     let reports = h.run_everything(&[]);
     h.received();
-    // An empty response body (204) is `()` to the script, and null as output.
+    // The association is a PUT without a body.
     let associate = report_of(&reports, "associate_contact_with_company");
     assert_eq!(associate.trace[0].method, "PUT");
+    assert_eq!(associate.trace[0].request_body, None);
     let stages = report_of(&reports, "deal_stages");
     assert!(!stages.trace.is_empty());
 }
@@ -266,7 +267,7 @@ fn sendgrid() {
     let h = Harness::new("sendgrid", "/v3");
     let reports = h.run_everything(&[]);
     h.received();
-    // /mail/send answers with an empty body: the helper returns () and the action goes on.
+    // /mail/send answers with an empty body: the helper returns `null` and the action goes on.
     let send = reports_of(&reports, "send_email");
     assert_eq!(
         send[0].outcome.as_ref().expect("sent"),

@@ -30,7 +30,6 @@ pub enum Reply {
     Echo(u16),
     /// Reads the request, says nothing for this long, then answers 200 `{}`: a server too slow
     /// for the request timeout or the run's deadline.
-    #[allow(dead_code)] // Used by the JavaScript tests only.
     Stall(Duration),
     /// What `Echo` becomes once the request is known.
     #[doc(hidden)]
@@ -302,10 +301,7 @@ pub fn newest_source(slug: &str) -> String {
     let newest = std::fs::read_dir(&dir)
         .expect("versions dir")
         .map(|entry| entry.expect("entry").path())
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|ext| ext == "rhai" || ext == "js")
-        })
+        .filter(|path| path.extension().is_some_and(|ext| ext == "js"))
         .max_by_key(|path| {
             let stem = path
                 .file_stem()
@@ -317,39 +313,15 @@ pub fn newest_source(slug: &str) -> String {
     std::fs::read_to_string(newest).expect("readable")
 }
 
-/// The fixture for `slug`: a Rhai map with `connection`, `inputs` (action or trigger name → input
-/// or array of inputs) and `routes` (`[method, path or URL, body, status?]`).
+/// The fixture for `slug`: a JSON object with `connection`, `inputs` (action or trigger name →
+/// input or array of inputs) and `routes` (`[method, path or URL, body, status?]`).
 pub fn fixture(slug: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/run")
-        .join(format!("{slug}.rhai"));
-    let source = std::fs::read_to_string(path).expect("fixture");
-    let value: rhai::Dynamic = rhai::Engine::new()
-        .eval(&source)
-        .expect("fixture evaluates");
-    to_json(&value)
-}
-
-pub fn to_json(value: &rhai::Dynamic) -> Value {
-    if value.is_unit() {
-        Value::Null
-    } else if let Ok(b) = value.as_bool() {
-        json!(b)
-    } else if let Ok(i) = value.as_int() {
-        json!(i)
-    } else if let Ok(f) = value.as_float() {
-        json!(f)
-    } else if let Some(array) = value.read_lock::<rhai::Array>() {
-        Value::Array(array.iter().map(to_json).collect())
-    } else if let Some(map) = value.read_lock::<rhai::Map>() {
-        Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.to_string(), to_json(v)))
-                .collect(),
-        )
-    } else {
-        Value::String(value.to_string())
-    }
+        .join(format!("{slug}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
 /// A configuration that sends every declared host to `mock`.

@@ -1,6 +1,6 @@
 //! A failed request from JavaScript: the thrown `Error` carries `code`, `status`, `method`, `url`
-//! and the parsed `body`, and `try`/`catch` handles it; uncaught, the run ends with the same code
-//! as the same Rhai connector's, at the helper call's line and column.
+//! and the parsed `body`, and `try`/`catch` handles it; uncaught, the run ends with the request's
+//! code and status, at the helper call's line and column.
 
 use serde_json::{Value, json};
 
@@ -39,17 +39,6 @@ const JS: &str = r#"export default {
       return get("/missing"); } },
   },
 };"#;
-
-const RHAI: &str = r#"#{
-  title: "Errors",
-  allowed_hosts: ["api.err.test", "EXTRA_HOST"],
-  connection: #{ base_uri: "http://api.err.test" },
-  actions: #{
-    uncaught: #{ title: "Uncaught", execute: |connection, input| get(input.url) },
-    post_uncaught: #{ title: "Uncaught POST", execute: |connection, input| post(input.url, #{ a: 1 }) },
-    literal: #{ title: "Literal URL", execute: |connection, input| get("/missing") },
-  },
-}"#;
 
 /// Runs `name` of `source` on `url`, with `127.0.0.1:port` allowed too.
 fn act_on(port: u16, source: &str, name: &str, url: &str, config: &RuntimeConfig) -> RunReport {
@@ -99,7 +88,7 @@ fn a_caught_http_error_carries_its_fields() {
         .as_object_mut()
         .and_then(|o| o.remove("message"))
         .unwrap_or_default();
-    // As in Rhai, the message is the response body's text.
+    // The message is the response body's text.
     assert_eq!(message, json!(r#"{"error":"no such thing","id":7}"#));
     assert_eq!(
         got,
@@ -137,36 +126,35 @@ fn a_caught_connection_failure_is_a_network_error_without_status() {
     assert_eq!(got["status"], Value::Null);
     assert_eq!(got["method"], "GET");
     assert_eq!(got["url"], json!(url));
-    // Uncaught: NETWORK from both engines.
-    let js = act_on(port, JS, "uncaught", &url, &config);
-    let rhai = act_on(port, RHAI, "uncaught", &url, &config);
-    assert_eq!(error_of(&js).code(), "NETWORK");
-    assert_eq!(error_of(&js).code(), error_of(&rhai).code());
-    assert_eq!(error_of(&js).position().map(|p| p.line), Some(18));
+    // Uncaught: NETWORK, at the `get`.
+    let report = act_on(port, JS, "uncaught", &url, &config);
+    let error = error_of(&report);
+    assert_eq!((error.code(), error.status()), ("NETWORK", None), "{error}");
+    assert_eq!(
+        error.position(),
+        Some(Position {
+            line: 18,
+            column: 11
+        }),
+        "{error}"
+    );
 }
 
 #[test]
-fn an_uncaught_http_error_is_the_same_run_error_as_in_rhai_with_a_position() {
+fn an_uncaught_http_error_is_a_run_error_with_its_status_and_position() {
     let (_mock, config) = mock();
     // QuickJS gives a call the position of the last token before it that carries one: the
     // last argument that is not a literal (`input` of `get(input.url)` at column 11, `payload`
     // of `post(input.url, payload)` at 30), else the callee's name (`get("/missing")`, 14).
-    // Rhai gives the callee's name; the line is the same.
     for (action, url, status, method, line, column) in [
         ("uncaught", "/missing", 404, "GET", 18, 11),
         ("uncaught", "/broken", 503, "GET", 18, 11),
         ("post_uncaught", "/invalid", 422, "POST", 21, 30),
         ("literal", "/missing", 404, "GET", 28, 14),
     ] {
-        let js = act(JS, action, url, &config);
-        let rhai = act(RHAI, action, url, &config);
-        let (js, rhai) = (error_of(&js), error_of(&rhai));
+        let report = act(JS, action, url, &config);
+        let js = error_of(&report);
         assert_eq!((js.code(), js.status()), ("HTTP", Some(status)), "{js}");
-        assert_eq!(
-            (rhai.code(), rhai.status()),
-            (js.code(), js.status()),
-            "{rhai}"
-        );
         let RunError::Http {
             method: m, url: u, ..
         } = js
@@ -179,7 +167,7 @@ fn an_uncaught_http_error_is_the_same_run_error_as_in_rhai_with_a_position() {
         );
         assert_eq!(js.position(), Some(Position { line, column }), "{js}");
     }
-    // The 422's body is quoted in the error text from both engines.
+    // The 422's body is quoted in the error text.
     let js = act(JS, "post_uncaught", "/invalid", &config);
     assert!(
         error_of(&js).to_string().contains("a is wrong"),
@@ -189,8 +177,8 @@ fn an_uncaught_http_error_is_the_same_run_error_as_in_rhai_with_a_position() {
 }
 
 /// A caught request error thrown again is still the request's error. Its position is where the
-/// helper made the `Error` (line 23, the `get`), not the `throw` (line 25) as in Rhai: a JS
-/// `Error` keeps the stack of its construction.
+/// helper made the `Error` (line 23, the `get`), not the `throw` (line 25): a JavaScript `Error`
+/// keeps the stack of its construction.
 #[test]
 fn a_rethrown_http_error_keeps_its_code_and_status() {
     let (_mock, config) = mock();

@@ -27,8 +27,8 @@ const SOURCE: &str = r#"export default {
       },
       dedup: (item) => item.id,
     },
-    old_shape: {
-      title: "The Rhai shape",
+    output_shape: {
+      title: "The run output's shape",
       poll: (connection, input, cursor) => ({ events: [], next_cursor: 1 }),
     },
   },
@@ -109,14 +109,14 @@ fn a_trigger_dedups_and_carries_its_cursor_to_the_next_poll() {
     );
 }
 
-/// A JavaScript poll returns `{ events, cursor }`; Rhai's `next_cursor` key is refused rather
-/// than silently losing the cursor (the run's output keeps the `next_cursor` name for both).
+/// A poll returns `{ events, cursor }`; a `next_cursor` key (the name the run's output gives the
+/// cursor) is refused rather than silently losing the cursor.
 #[test]
-fn a_poll_in_the_rhai_shape_is_refused() {
+fn a_poll_returning_next_cursor_is_refused() {
     let (_mock, config) = setup();
-    let error = poll("old_shape", None, &config)
+    let error = poll("output_shape", None, &config)
         .outcome
-        .expect_err("the Rhai shape");
+        .expect_err("the output's shape");
     assert_eq!(error.code(), "RUNTIME");
     assert!(error.to_string().contains("next_cursor"), "{error}");
 }

@@ -140,7 +140,7 @@ fn api_key_header_name_from_the_connection_and_the_default_header() {
     assert_everywhere(&source, "Authorization", KEY);
 }
 
-/// `api_key` has a header form only, as in Rhai; a key in the query is the connector's own
+/// `api_key` has a header form only; a key in the query is the connector's own
 /// parameter, which a secret field's value makes hidden in the trace.
 #[test]
 fn api_key_as_a_query_parameter() {
