@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use entities::connection;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
@@ -161,18 +161,24 @@ pub enum ConnectionChoice {
 }
 
 /// Run `invocation` on version `number` (default: the latest) of a workspace connector. Needs
-/// `connector.test`.
+/// `connector.test`. Uses the state's database, enforcer and runner.
 pub async fn run(
-    db: &DatabaseConnection,
-    runner: &Runner,
+    state: &crate::state::AppState,
     principal: &Principal,
     copy_id: i64,
     number: Option<i32>,
     connection: ConnectionChoice,
     invocation: sdk::Invocation,
 ) -> ServiceResult<sdk::RunReport> {
-    let (access, copy) =
-        lifecycle::open_copy(db, principal, copy_id, Some(Permission::ConnectorTest)).await?;
+    let (db, runner) = (&state.db, &state.runner);
+    let (access, copy) = lifecycle::open_copy(
+        db,
+        &state.authz,
+        principal,
+        copy_id,
+        Some(Permission::ConnectorTest),
+    )
+    .await?;
     let number = number.unwrap_or(copy.latest_number);
     let version = lifecycle::version(db, copy.id, number)
         .await?

@@ -404,7 +404,7 @@ async fn package_archive(
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    match crate::packages::download(&app.state.db, &principal, id).await {
+    match crate::packages::download(&app.state.db, &app.state.authz, &principal, id).await {
         Ok((name, bytes)) => Response::builder()
             .content_type("application/zip")
             .header(

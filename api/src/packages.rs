@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::auth::Principal;
-use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
+use crate::authz::{Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::catalog::ledger::{self, InstallEvent, InstallKind};
 use crate::catalog::listings::validate_source;
 use crate::db;
@@ -118,17 +118,19 @@ async fn copy_slugs(
 /// Export recipes and what they depend on. Needs `package.export`.
 pub async fn export(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     selection: Selection,
 ) -> ServiceResult<package::Model> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::PackageExport),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::PackageExport),
+        )
+        .await?;
     let ws = &access.workspace;
     let all = recipe::Entity::find()
         .filter(recipe::Column::WorkspaceId.eq(ws.id))
@@ -428,6 +430,7 @@ async fn record_audit(
 /// it may have been exported before them, or a listing may have closed its source since.
 pub async fn download(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     record_id: i64,
 ) -> ServiceResult<(String, Vec<u8>)> {
@@ -437,14 +440,15 @@ pub async fn download(
         .await?
         .filter(|r| r.direction == "export")
         .ok_or_else(|| ServiceError::NotFound("package".into()))?;
-    let access = authz::authorize_for_object(
-        db,
-        principal,
-        record.workspace_id,
-        Some(Permission::PackageExport),
-        "package",
-    )
-    .await?;
+    let access = authorizer
+        .authorize_for_object(
+            db,
+            principal,
+            record.workspace_id,
+            Some(Permission::PackageExport),
+            "package",
+        )
+        .await?;
     let archive = record
         .archive
         .take()
@@ -765,8 +769,10 @@ fn trusted_keys(ws: &entities::workspace::Model) -> ServiceResult<Vec<packager::
 }
 
 /// Import (or dry-run) `archive` into a workspace. Needs `package.import`.
+#[allow(clippy::too_many_arguments)] // the store and its enforcer, the caller, then the request
 pub async fn import(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     archive: &[u8],
@@ -774,13 +780,14 @@ pub async fn import(
     expected_fingerprint: Option<&str>,
     fault: FaultInjection,
 ) -> ServiceResult<ImportOutcome> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::PackageImport),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::PackageImport),
+        )
+        .await?;
     let package =
         packager::read(archive, &packager::Limits::default()).map_err(|e| package_problem(&e))?;
     let keys = trusted_keys(&access.workspace)?;
@@ -1188,18 +1195,20 @@ async fn apply_connector(
 /// Set a workspace's package policy. Needs `workspace.manage_roles`.
 pub async fn set_policy(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     require_signed: bool,
     trusted_keys: Vec<String>,
 ) -> ServiceResult<entities::workspace::Model> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::WorkspaceManageRoles),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::WorkspaceManageRoles),
+        )
+        .await?;
     if require_signed && trusted_keys.is_empty() {
         return Err(UserProblem::bad_input(
             &["input", "trustedKeys"],

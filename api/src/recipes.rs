@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::auth::Principal;
-use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
+use crate::authz::{Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::db;
 use crate::domain;
 use crate::error::{ServiceError, ServiceResult, UserProblem, unless_taken};
@@ -359,17 +359,19 @@ fn path_taken(what: &str) -> ServiceError {
 /// Create a recipe (stopped). Needs `recipe.write`.
 pub async fn create_recipe(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     input: RecipeInput,
 ) -> ServiceResult<recipe::Model> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::RecipeWrite),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::RecipeWrite),
+        )
+        .await?;
     let (asset_id, folder, name) =
         asset_place(input.asset_id.as_deref(), &input.folder, &input.name)?;
     let description = domain::text(&["input", "description"], &input.description, 5_000, true)?;
@@ -409,6 +411,7 @@ pub async fn create_recipe(
 /// `NOT_FOUND`).
 pub async fn open_recipe(
     db: &impl ConnectionTrait,
+    authorizer: &Authorizer,
     principal: &Principal,
     recipe_id: i64,
     permission: Permission,
@@ -418,20 +421,23 @@ pub async fn open_recipe(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound("recipe".into()))?;
-    let access = authz::authorize_for_object(
-        db,
-        principal,
-        found.workspace_id,
-        Some(permission),
-        "recipe",
-    )
-    .await?;
+    let access = authorizer
+        .authorize_for_object(
+            db,
+            principal,
+            found.workspace_id,
+            Some(permission),
+            "recipe",
+        )
+        .await?;
     Ok((access, found))
 }
 
 /// Change a recipe: any of folder, name, description, definition. Needs `recipe.write`.
+#[allow(clippy::too_many_arguments)] // the store and its enforcer, the caller, then the fields
 pub async fn update_recipe(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     recipe_id: i64,
     folder: Option<String>,
@@ -439,7 +445,14 @@ pub async fn update_recipe(
     description: Option<String>,
     definition: Option<Value>,
 ) -> ServiceResult<recipe::Model> {
-    let (access, found) = open_recipe(db, principal, recipe_id, Permission::RecipeWrite).await?;
+    let (access, found) = open_recipe(
+        db,
+        authorizer,
+        principal,
+        recipe_id,
+        Permission::RecipeWrite,
+    )
+    .await?;
     let mut active: recipe::ActiveModel = found.clone().into();
     if let Some(folder) = folder {
         active.folder = Set(check_folder(&["input", "folder"], &folder)?);
@@ -479,10 +492,18 @@ pub async fn update_recipe(
 /// Delete a recipe. Needs `recipe.write`.
 pub async fn delete_recipe(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     recipe_id: i64,
 ) -> ServiceResult<recipe::Model> {
-    let (access, found) = open_recipe(db, principal, recipe_id, Permission::RecipeWrite).await?;
+    let (access, found) = open_recipe(
+        db,
+        authorizer,
+        principal,
+        recipe_id,
+        Permission::RecipeWrite,
+    )
+    .await?;
     let txn = db::begin_write(db).await?;
     recipe::Entity::delete_by_id(found.id).exec(&txn).await?;
     audit_success(
@@ -502,11 +523,13 @@ pub async fn delete_recipe(
 /// released versions.
 pub async fn set_recipe_running(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     recipe_id: i64,
     running: bool,
 ) -> ServiceResult<recipe::Model> {
-    let (access, found) = open_recipe(db, principal, recipe_id, Permission::RecipeRun).await?;
+    let (access, found) =
+        open_recipe(db, authorizer, principal, recipe_id, Permission::RecipeRun).await?;
     let state = if running { "running" } else { "stopped" };
     if found.state == state {
         return Ok(found);
@@ -656,17 +679,19 @@ async fn copy_caps(
 /// Create a connection. Needs `connection.write`.
 pub async fn create_connection(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     input: ConnectionInput,
 ) -> ServiceResult<connection::Model> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::ConnectionWrite),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::ConnectionWrite),
+        )
+        .await?;
     let (asset_id, folder, name) =
         asset_place(input.asset_id.as_deref(), &input.folder, &input.name)?;
     let txn = db::begin_write(db).await?;
@@ -706,6 +731,7 @@ pub async fn create_connection(
 /// Set some values of a connection (others keep theirs). Needs `connection.write`.
 pub async fn update_connection(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     connection_id: i64,
     values: BTreeMap<String, Value>,
@@ -715,14 +741,15 @@ pub async fn update_connection(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound("connection".into()))?;
-    let access = authz::authorize_for_object(
-        db,
-        principal,
-        found.workspace_id,
-        Some(Permission::ConnectionWrite),
-        "connection",
-    )
-    .await?;
+    let access = authorizer
+        .authorize_for_object(
+            db,
+            principal,
+            found.workspace_id,
+            Some(Permission::ConnectionWrite),
+            "connection",
+        )
+        .await?;
     let txn = db::begin_write(db).await?;
     let copy = workspace_connector::Entity::find_by_id(found.workspace_connector_id)
         .one(&txn)

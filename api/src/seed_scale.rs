@@ -952,12 +952,14 @@ async fn seed_bench_fixtures(
         "only {} listings have a trigger and actions",
         chosen.len()
     );
+    // The service path decides through an enforcer of its own, loaded after the workspaces above.
+    let authorizer = crate::authz::Authorizer::load(db.clone()).await?;
     let mut copy_ids = Vec::with_capacity(chosen.len());
     for (l, _) in &chosen {
-        let copy = lifecycle::install(db, &principal, PACKAGE_SOURCE, &l.slug, None)
+        let copy = lifecycle::install(db, &authorizer, &principal, PACKAGE_SOURCE, &l.slug, None)
             .await
             .map_err(svc)?;
-        lifecycle::release(db, &principal, copy.id)
+        lifecycle::release(db, &authorizer, &principal, copy.id)
             .await
             .map_err(svc)?;
         copy_ids.push(copy.id);

@@ -27,7 +27,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     )
     .await?;
     let runner = crate::debugger::Runner::new(&config.sandbox);
+    let authz = crate::authz::Authorizer::load(db.clone())
+        .await
+        .context("loading the authorization policy")?;
     Ok(AppState {
+        authz: Arc::new(authz),
         db,
         runner,
         responses: Arc::new(ResponseCache::new(&config.cache)),

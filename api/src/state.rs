@@ -21,4 +21,6 @@ pub struct AppState {
     pub readiness: Arc<crate::db::Readiness>,
     /// Recent answers to anonymous queries.
     pub responses: Arc<crate::response_cache::ResponseCache>,
+    /// The process's casbin enforcer: every workspace permission decision.
+    pub authz: Arc<crate::authz::Authorizer>,
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::auth::Principal;
-use crate::authz::{self, BuiltinRole, Permission, WorkspaceAccess, WorkspaceRef, policy};
+use crate::authz::{Authorizer, BuiltinRole, Permission, WorkspaceAccess, WorkspaceRef, policy};
 use crate::db;
 use crate::domain::{self, Slug};
 use crate::error::{ServiceError, ServiceResult, UserProblem};
@@ -192,8 +192,13 @@ async fn current_role(
 /// inside the transaction: two admins demoting each other at once must not both pass the
 /// last-admin rule, and a caller demoted a moment ago acts with what they hold now. (SQLite's
 /// write transactions are serial already; PostgreSQL locks the workspace row.)
+///
+/// The decision is the enforcer's, on the workspace's policy as this transaction sees it: the
+/// version check reads through the transaction after the lock, and a policy that moved is loaded
+/// through it before casbin decides.
 async fn standing_now(
     txn: &DatabaseTransaction,
+    authorizer: &Authorizer,
     access: &WorkspaceAccess,
     needs: Permission,
 ) -> ServiceResult<WorkspaceAccess> {
@@ -205,7 +210,8 @@ async fn standing_now(
         ))
         .await?;
     }
-    let now = authz::member_access(txn, &access.user, &access.workspace)
+    let now = authorizer
+        .member_access(txn, &access.user, &access.workspace)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("workspace {:?}", access.workspace.slug)))?;
     now.require(needs)?;
@@ -304,21 +310,29 @@ async fn refuse(
 /// Add a member with a role, or change the role of an existing member.
 pub async fn set_member(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     handle: &str,
     role_name: &str,
 ) -> ServiceResult<Member> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::WorkspaceManageMembers),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::WorkspaceManageMembers),
+        )
+        .await?;
     let member = find_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
-    let access = standing_now(&txn, &access, Permission::WorkspaceManageMembers).await?;
+    let access = standing_now(
+        &txn,
+        authorizer,
+        &access,
+        Permission::WorkspaceManageMembers,
+    )
+    .await?;
     let role = find_role(&txn, access.workspace.id, role_name).await?;
     let current = current_role(&txn, access.workspace.id, member.id).await?;
     let grants = role_grants(&txn, access.workspace.id).await?;
@@ -363,6 +377,7 @@ pub async fn set_member(
     )
     .await?;
     txn.commit().await?;
+    authorizer.catch_up(db, access.workspace.id).await?;
     Ok(Member {
         user: member,
         role: role.name,
@@ -414,20 +429,28 @@ pub async fn operator_set_member(
 /// Remove a member; the last admin cannot be removed.
 pub async fn remove_member(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     handle: &str,
 ) -> ServiceResult<user::Model> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::WorkspaceManageMembers),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::WorkspaceManageMembers),
+        )
+        .await?;
     let member = find_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
-    let access = standing_now(&txn, &access, Permission::WorkspaceManageMembers).await?;
+    let access = standing_now(
+        &txn,
+        authorizer,
+        &access,
+        Permission::WorkspaceManageMembers,
+    )
+    .await?;
     let Some(current) = current_role(&txn, access.workspace.id, member.id).await? else {
         return Err(UserProblem::bad_input(
             &["input", "handle"],
@@ -470,25 +493,28 @@ pub async fn remove_member(
     )
     .await?;
     txn.commit().await?;
+    authorizer.catch_up(db, access.workspace.id).await?;
     Ok(member)
 }
 
 /// Create a custom role, or change the permissions of an existing custom role.
 pub async fn set_role(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     name: &str,
     description: &str,
     permissions: &[Permission],
 ) -> ServiceResult<RoleView> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::WorkspaceManageRoles),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::WorkspaceManageRoles),
+        )
+        .await?;
     let name = Slug::parse(&["input", "name"], name, 32)?.into_string();
     if BuiltinRole::from_name(&name).is_some() {
         return Err(
@@ -498,7 +524,7 @@ pub async fn set_role(
     let description = domain::text(&["input", "description"], description, 200, true)?;
     let permissions: BTreeSet<Permission> = permissions.iter().copied().collect();
     let txn = db::begin_write(db).await?;
-    let access = standing_now(&txn, &access, Permission::WorkspaceManageRoles).await?;
+    let access = standing_now(&txn, authorizer, &access, Permission::WorkspaceManageRoles).await?;
     let existing = role::Entity::find()
         .filter(role::Column::WorkspaceId.eq(access.workspace.id))
         .filter(role::Column::Name.eq(&name))
@@ -565,6 +591,7 @@ pub async fn set_role(
     )
     .await?;
     txn.commit().await?;
+    authorizer.catch_up(db, access.workspace.id).await?;
     Ok(RoleView {
         role,
         permissions: permissions.into_iter().collect(),
@@ -622,6 +649,7 @@ pub async fn roles(
 /// The workspaces `user` belongs to, with their standing in each.
 pub async fn memberships(
     db: &impl ConnectionTrait,
+    authorizer: &Authorizer,
     user: &user::Model,
 ) -> ServiceResult<Vec<WorkspaceAccess>> {
     let rows = casbin_rule::Entity::find()
@@ -640,7 +668,7 @@ pub async fn memberships(
         .await?;
     let mut out = Vec::with_capacity(workspaces.len());
     for ws in workspaces {
-        if let Some(access) = authz::member_access(db, user, &ws).await? {
+        if let Some(access) = authorizer.member_access(db, user, &ws).await? {
             out.push(access);
         }
     }
@@ -650,19 +678,24 @@ pub async fn memberships(
 /// Find a workspace a principal is a member of (any role).
 pub async fn open(
     db: &impl ConnectionTrait,
+    authorizer: &Authorizer,
     principal: &Principal,
     slug: &str,
 ) -> ServiceResult<WorkspaceAccess> {
-    authz::authorize(db, principal, WorkspaceRef::Slug(slug), None).await
+    authorizer
+        .authorize(db, principal, WorkspaceRef::Slug(slug), None)
+        .await
 }
 
 /// Is the member of `access` still a member of its workspace? Long-lived reads (subscriptions)
 /// ask as they run.
 pub async fn still_member(
     db: &impl ConnectionTrait,
+    authorizer: &Authorizer,
     access: &WorkspaceAccess,
 ) -> ServiceResult<bool> {
-    Ok(authz::member_access(db, &access.user, &access.workspace)
+    Ok(authorizer
+        .member_access(db, &access.user, &access.workspace)
         .await?
         .is_some())
 }

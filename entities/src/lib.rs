@@ -7,6 +7,7 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod author_total;
+pub mod casbin_policy_version;
 pub mod casbin_rule;
 pub mod catalog_count;
 pub mod connection;

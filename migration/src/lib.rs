@@ -19,6 +19,7 @@ mod m20261125_000007_create_notifications_and_audit;
 mod m20261125_000008_create_recipes_connections_packages;
 mod m20261125_000009_add_package_policy;
 mod m20261125_000010_create_catalog_summaries;
+mod m20261201_000011_create_casbin_policy_versions;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_create_recipes_connections_packages::Migration),
             Box::new(m20261125_000009_add_package_policy::Migration),
             Box::new(m20261125_000010_create_catalog_summaries::Migration),
+            Box::new(m20261201_000011_create_casbin_policy_versions::Migration),
         ]
     }
 }

@@ -7,10 +7,10 @@
 use std::collections::BTreeSet;
 
 use entities::{user, workspace};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
+use super::enforcer::{Authorizer, Standing};
 use super::permission::Permission;
-use super::policy::{domain, subject};
 use crate::audit::{AuditEntry, Outcome};
 use crate::auth::Principal;
 use crate::error::{ServiceError, ServiceResult};
@@ -39,63 +39,6 @@ impl WorkspaceAccess {
     }
 }
 
-/// The role and permissions `user` holds in the workspace, in one statement; `None` if they are
-/// not a member. This is the casbin matcher `g(r.sub, p.sub, r.dom) && r.dom == p.dom` evaluated
-/// in SQL for every (object, action) at once.
-pub async fn member_access(
-    db: &impl ConnectionTrait,
-    user: &user::Model,
-    workspace: &workspace::Model,
-) -> Result<Option<WorkspaceAccess>, DbErr> {
-    let standing = standing(db, user, workspace.id).await?;
-    Ok(standing.map(|(role, permissions)| WorkspaceAccess {
-        workspace: workspace.clone(),
-        user: user.clone(),
-        role,
-        permissions,
-    }))
-}
-
-/// The role and permissions of `user` in the workspace `workspace_id` (which need not exist).
-async fn standing(
-    db: &impl ConnectionTrait,
-    user: &user::Model,
-    workspace_id: i64,
-) -> Result<Option<(String, BTreeSet<Permission>)>, DbErr> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => {
-            "SELECT g.v1 AS role, p.v2 AS object, p.v3 AS action FROM casbin_rule g \
-             LEFT JOIN casbin_rule p ON p.ptype = 'p' AND p.v0 = g.v1 AND p.v1 = g.v2 \
-             WHERE g.ptype = 'g' AND g.v0 = $1 AND g.v2 = $2"
-        }
-        _ => {
-            "SELECT g.v1 AS role, p.v2 AS object, p.v3 AS action FROM casbin_rule g \
-             LEFT JOIN casbin_rule p ON p.ptype = 'p' AND p.v0 = g.v1 AND p.v1 = g.v2 \
-             WHERE g.ptype = 'g' AND g.v0 = ? AND g.v2 = ?"
-        }
-    };
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [subject(user.id).into(), domain(workspace_id).into()],
-        ))
-        .await?;
-    let mut role = None;
-    let mut permissions = BTreeSet::new();
-    for row in rows {
-        let r: String = row.try_get("", "role")?;
-        role.get_or_insert_with(|| r.trim_start_matches("role:").to_owned());
-        let object: Option<String> = row.try_get("", "object")?;
-        let action: Option<String> = row.try_get("", "action")?;
-        if let (Some(o), Some(a)) = (object, action) {
-            permissions.extend(Permission::from_parts(&o, &a));
-        }
-    }
-    Ok(role.map(|role| (role, permissions)))
-}
-
 /// Which workspace a request names.
 #[derive(Debug, Clone, Copy)]
 pub enum WorkspaceRef<'a> {
@@ -103,78 +46,103 @@ pub enum WorkspaceRef<'a> {
     Id(i64),
 }
 
-/// The check at the top of every workspace operation: signed in (`UNAUTHENTICATED`), a member of
-/// the workspace (`NOT_FOUND` otherwise, exactly as for a missing one), holding `permission`
-/// (`FORBIDDEN`). Pass `None` for operations any member may do.
-pub async fn authorize(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    workspace: WorkspaceRef<'_>,
-    permission: Option<Permission>,
-) -> ServiceResult<WorkspaceAccess> {
-    let user = principal.require_user()?;
-    let not_found = || match workspace {
-        WorkspaceRef::Slug(slug) => ServiceError::NotFound(format!("workspace {slug:?}")),
-        WorkspaceRef::Id(_) => ServiceError::NotFound("workspace".to_owned()),
-    };
-    let found = match workspace {
-        WorkspaceRef::Slug(slug) => {
-            use sea_orm::{ColumnTrait, QueryFilter};
-            workspace::Entity::find()
-                .filter(workspace::Column::Slug.eq(slug))
-                .one(db)
-                .await?
-        }
-        WorkspaceRef::Id(id) => workspace::Entity::find_by_id(id).one(db).await?,
-    };
-    // A missing workspace costs the same membership lookup as a foreign one (of an id no
-    // workspace has), so that the time of the answer does not tell the two apart.
-    let standing = standing(db, user, found.as_ref().map_or(-1, |ws| ws.id)).await?;
-    let (Some(found), Some((role, permissions))) = (found, standing) else {
-        return Err(not_found());
-    };
-    let access = WorkspaceAccess {
-        workspace: found.clone(),
-        user: user.clone(),
-        role,
-        permissions,
-    };
-    if let Some(permission) = permission
-        && let Err(denied) = access.require(permission)
-    {
-        // Members who try what their role does not allow are on the record too.
-        crate::audit::record(
-            db,
-            AuditEntry {
-                workspace_id: Some(found.id),
-                actor_id: Some(user.id),
-                action: &permission.name(),
-                object_type: "workspace",
-                object_id: found.slug.clone(),
-                outcome: Outcome::Denied,
-                detail: serde_json::json!({ "role": access.role }),
-            },
+impl Authorizer {
+    /// The role and permissions `user` holds in the workspace, as the enforcer decides them;
+    /// `None` if they are not a member.
+    pub async fn member_access(
+        &self,
+        db: &impl ConnectionTrait,
+        user: &user::Model,
+        workspace: &workspace::Model,
+    ) -> ServiceResult<Option<WorkspaceAccess>> {
+        let standing = self.standing(db, user.id, workspace.id).await?;
+        Ok(
+            standing.map(|Standing { role, permissions }| WorkspaceAccess {
+                workspace: workspace.clone(),
+                user: user.clone(),
+                role,
+                permissions,
+            }),
         )
-        .await?;
-        return Err(denied);
     }
-    Ok(access)
-}
 
-/// Authorize `permission` in the workspace an object belongs to, loaded by the caller from the
-/// object itself. A caller who is not a member learns nothing: the answer is `NOT_FOUND` for
-/// `what`, exactly as for an object that does not exist.
-pub async fn authorize_for_object(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    workspace_id: i64,
-    permission: Option<Permission>,
-    what: &str,
-) -> ServiceResult<WorkspaceAccess> {
-    authorize(db, principal, WorkspaceRef::Id(workspace_id), permission)
-        .await
-        .map_err(|err| match err {
-            ServiceError::NotFound(_) => ServiceError::NotFound(what.to_owned()),
-            other => other,
-        })
+    /// The check at the top of every workspace operation: signed in (`UNAUTHENTICATED`), a member of
+    /// the workspace (`NOT_FOUND` otherwise, exactly as for a missing one), holding `permission`
+    /// (`FORBIDDEN`). Pass `None` for operations any member may do.
+    pub async fn authorize(
+        &self,
+        db: &impl ConnectionTrait,
+        principal: &Principal,
+        workspace: WorkspaceRef<'_>,
+        permission: Option<Permission>,
+    ) -> ServiceResult<WorkspaceAccess> {
+        let user = principal.require_user()?;
+        let not_found = || match workspace {
+            WorkspaceRef::Slug(slug) => ServiceError::NotFound(format!("workspace {slug:?}")),
+            WorkspaceRef::Id(_) => ServiceError::NotFound("workspace".to_owned()),
+        };
+        let found = match workspace {
+            WorkspaceRef::Slug(slug) => {
+                use sea_orm::{ColumnTrait, QueryFilter};
+                workspace::Entity::find()
+                    .filter(workspace::Column::Slug.eq(slug))
+                    .one(db)
+                    .await?
+            }
+            WorkspaceRef::Id(id) => workspace::Entity::find_by_id(id).one(db).await?,
+        };
+        // A missing workspace costs the same membership lookup as a foreign one (of an id no
+        // workspace has), so that the time of the answer does not tell the two apart.
+        let standing = self
+            .standing(db, user.id, found.as_ref().map_or(-1, |ws| ws.id))
+            .await?;
+        let (Some(found), Some(Standing { role, permissions })) = (found, standing) else {
+            return Err(not_found());
+        };
+        let access = WorkspaceAccess {
+            workspace: found.clone(),
+            user: user.clone(),
+            role,
+            permissions,
+        };
+        if let Some(permission) = permission
+            && let Err(denied) = access.require(permission)
+        {
+            // Members who try what their role does not allow are on the record too.
+            crate::audit::record(
+                db,
+                AuditEntry {
+                    workspace_id: Some(found.id),
+                    actor_id: Some(user.id),
+                    action: &permission.name(),
+                    object_type: "workspace",
+                    object_id: found.slug.clone(),
+                    outcome: Outcome::Denied,
+                    detail: serde_json::json!({ "role": access.role }),
+                },
+            )
+            .await?;
+            return Err(denied);
+        }
+        Ok(access)
+    }
+
+    /// Authorize `permission` in the workspace an object belongs to, loaded by the caller from the
+    /// object itself. A caller who is not a member learns nothing: the answer is `NOT_FOUND` for
+    /// `what`, exactly as for an object that does not exist.
+    pub async fn authorize_for_object(
+        &self,
+        db: &impl ConnectionTrait,
+        principal: &Principal,
+        workspace_id: i64,
+        permission: Option<Permission>,
+        what: &str,
+    ) -> ServiceResult<WorkspaceAccess> {
+        self.authorize(db, principal, WorkspaceRef::Id(workspace_id), permission)
+            .await
+            .map_err(|err| match err {
+                ServiceError::NotFound(_) => ServiceError::NotFound(what.to_owned()),
+                other => other,
+            })
+    }
 }

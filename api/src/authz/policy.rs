@@ -1,5 +1,8 @@
 //! Writing the policy store: role permissions (`p` lines) and role assignments (`g` lines), each
-//! scoped to one workspace's domain.
+//! scoped to one workspace's domain. The one place the service writes `casbin_rule`, always inside
+//! the caller's transaction; the database's triggers move the domain's row of
+//! `casbin_policy_versions` in the same transaction, which is how every server's enforcer learns
+//! that it must load the workspace again.
 
 use std::collections::BTreeSet;
 

@@ -405,13 +405,15 @@ impl ConnectorVersion {
             return self.read_source(&state.db).await;
         }
         if let Some(slug) = workspace.as_deref() {
-            authz::authorize(
-                &state.db,
-                principal,
-                authz::WorkspaceRef::Slug(slug),
-                Some(authz::Permission::ConnectorViewSource),
-            )
-            .await?;
+            state
+                .authz
+                .authorize(
+                    &state.db,
+                    principal,
+                    authz::WorkspaceRef::Slug(slug),
+                    Some(authz::Permission::ConnectorViewSource),
+                )
+                .await?;
         }
         if listing.source_hidden {
             return Err(ServiceError::Forbidden(

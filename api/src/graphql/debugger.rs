@@ -251,16 +251,7 @@ async fn run(
     let state = state(ctx)?;
     let result = match target(input) {
         Ok((copy, number, connection)) => {
-            debugger::run(
-                &state.db,
-                &state.runner,
-                principal(ctx)?,
-                copy,
-                number,
-                connection,
-                invocation,
-            )
-            .await
+            debugger::run(state, principal(ctx)?, copy, number, connection, invocation).await
         }
         Err(e) => Err(e),
     };

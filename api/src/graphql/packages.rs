@@ -225,6 +225,7 @@ impl PackageMutationRoot {
         };
         let result = service::export(
             &state(ctx)?.db,
+            &state(ctx)?.authz,
             principal(ctx)?,
             &input.workspace,
             selection,
@@ -245,13 +246,15 @@ impl PackageMutationRoot {
     ) -> async_graphql::Result<ImportPackagePayload> {
         let state = state(ctx)?;
         // Who may import is settled before the upload is read.
-        crate::authz::authorize(
-            &state.db,
-            principal(ctx)?,
-            crate::authz::WorkspaceRef::Slug(&input.workspace),
-            Some(crate::authz::Permission::PackageImport),
-        )
-        .await?;
+        state
+            .authz
+            .authorize(
+                &state.db,
+                principal(ctx)?,
+                crate::authz::WorkspaceRef::Slug(&input.workspace),
+                Some(crate::authz::Permission::PackageImport),
+            )
+            .await?;
         let mut bytes = Vec::new();
         let read = input
             .archive
@@ -278,6 +281,7 @@ impl PackageMutationRoot {
                 };
                 service::import(
                     &state.db,
+                    &state.authz,
                     principal(ctx)?,
                     &input.workspace,
                     &bytes,
@@ -316,6 +320,7 @@ impl PackageMutationRoot {
     ) -> async_graphql::Result<SetPackagePolicyPayload> {
         let result = service::set_policy(
             &state(ctx)?.db,
+            &state(ctx)?.authz,
             principal(ctx)?,
             &input.workspace,
             input.require_signed,

@@ -227,9 +227,14 @@ impl RecipeMutationRoot {
             description: input.description,
             definition: input.definition.0,
         };
-        let result =
-            service::create_recipe(&state(ctx)?.db, principal(ctx)?, &input.workspace, recipe)
-                .await;
+        let result = service::create_recipe(
+            &state(ctx)?.db,
+            &state(ctx)?.authz,
+            principal(ctx)?,
+            &input.workspace,
+            recipe,
+        )
+        .await;
         let (recipe, user_errors) = split(result)?;
         Ok(RecipePayload {
             recipe: recipe.map(Recipe),
@@ -248,6 +253,7 @@ impl RecipeMutationRoot {
             Ok(id) => {
                 service::update_recipe(
                     db,
+                    &state(ctx)?.authz,
                     principal(ctx)?,
                     id,
                     input.folder,
@@ -274,7 +280,7 @@ impl RecipeMutationRoot {
     ) -> async_graphql::Result<RecipePayload> {
         let db = &state(ctx)?.db;
         let result = match decode(Kind::Recipe, &input.recipe_id, "recipeId") {
-            Ok(id) => service::delete_recipe(db, principal(ctx)?, id).await,
+            Ok(id) => service::delete_recipe(db, &state(ctx)?.authz, principal(ctx)?, id).await,
             Err(e) => Err(e),
         };
         let (recipe, user_errors) = split(result)?;
@@ -293,7 +299,10 @@ impl RecipeMutationRoot {
         let db = &state(ctx)?.db;
         let running = input.state == RecipeState::Running;
         let result = match decode(Kind::Recipe, &input.recipe_id, "recipeId") {
-            Ok(id) => service::set_recipe_running(db, principal(ctx)?, id, running).await,
+            Ok(id) => {
+                service::set_recipe_running(db, &state(ctx)?.authz, principal(ctx)?, id, running)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let (recipe, user_errors) = split(result)?;
@@ -318,6 +327,7 @@ impl RecipeMutationRoot {
         };
         let result = service::create_connection(
             &state(ctx)?.db,
+            &state(ctx)?.authz,
             principal(ctx)?,
             &input.workspace,
             connection,
@@ -338,7 +348,16 @@ impl RecipeMutationRoot {
     ) -> async_graphql::Result<ConnectionPayload> {
         let db = &state(ctx)?.db;
         let result = match decode(Kind::Connection, &input.connection_id, "connectionId") {
-            Ok(id) => service::update_connection(db, principal(ctx)?, id, input.values.0).await,
+            Ok(id) => {
+                service::update_connection(
+                    db,
+                    &state(ctx)?.authz,
+                    principal(ctx)?,
+                    id,
+                    input.values.0,
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         let (connection, user_errors) = split(result)?;

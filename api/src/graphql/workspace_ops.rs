@@ -40,14 +40,15 @@ impl WorkspaceQueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The workspace's slug.")] slug: String,
     ) -> async_graphql::Result<Option<Workspace>> {
-        let access = workspaces::open(&state(ctx)?.db, principal(ctx)?, &slug).await?;
+        let access =
+            workspaces::open(&state(ctx)?.db, &state(ctx)?.authz, principal(ctx)?, &slug).await?;
         Ok(Some(Workspace(Arc::new(access))))
     }
 
     /// The workspaces the caller belongs to, with their role and permissions in each.
     async fn my_workspaces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
         let user = principal(ctx)?.require_user()?;
-        let all = workspaces::memberships(&state(ctx)?.db, user).await?;
+        let all = workspaces::memberships(&state(ctx)?.db, &state(ctx)?.authz, user).await?;
         Ok(all.into_iter().map(|a| Membership(Arc::new(a))).collect())
     }
 }
@@ -257,7 +258,8 @@ async fn with_access(
     let state = state(ctx).map_err(|_| ServiceError::Internal(anyhow::anyhow!("no state")))?;
     let principal =
         principal(ctx).map_err(|_| ServiceError::Internal(anyhow::anyhow!("no principal")))?;
-    let (access, _) = lifecycle::open_copy(&state.db, principal, changed.copy.id, None).await?;
+    let (access, _) =
+        lifecycle::open_copy(&state.db, &state.authz, principal, changed.copy.id, None).await?;
     Ok((changed, Arc::new(access)))
 }
 
@@ -274,7 +276,8 @@ impl WorkspaceMutationRoot {
         input: CreateWorkspaceInput,
     ) -> async_graphql::Result<CreateWorkspacePayload> {
         let user = principal(ctx)?.require_user()?;
-        let db = &state(ctx)?.db;
+        let app = state(ctx)?;
+        let db = &app.db;
         let result = async {
             let ws = workspaces::create_workspace(
                 db,
@@ -286,6 +289,7 @@ impl WorkspaceMutationRoot {
             .await?;
             workspaces::open(
                 db,
+                &app.authz,
                 principal(ctx).map_err(|_| ServiceError::Unauthenticated)?,
                 &ws.slug,
             )
@@ -307,6 +311,7 @@ impl WorkspaceMutationRoot {
     ) -> async_graphql::Result<WorkspaceMemberPayload> {
         let result = workspaces::set_member(
             &state(ctx)?.db,
+            &state(ctx)?.authz,
             principal(ctx)?,
             &input.workspace,
             &input.handle,
@@ -331,6 +336,7 @@ impl WorkspaceMutationRoot {
     ) -> async_graphql::Result<RemoveWorkspaceMemberPayload> {
         let result = workspaces::remove_member(
             &state(ctx)?.db,
+            &state(ctx)?.authz,
             principal(ctx)?,
             &input.workspace,
             &input.handle,
@@ -351,6 +357,7 @@ impl WorkspaceMutationRoot {
     ) -> async_graphql::Result<WorkspaceRolePayload> {
         let result = workspaces::set_role(
             &state(ctx)?.db,
+            &state(ctx)?.authz,
             principal(ctx)?,
             &input.workspace,
             &input.name,
@@ -379,6 +386,7 @@ impl WorkspaceMutationRoot {
         let db = &state(ctx)?.db;
         let result = lifecycle::install(
             db,
+            &state(ctx)?.authz,
             principal(ctx)?,
             &input.workspace,
             &input.connector,
@@ -400,7 +408,9 @@ impl WorkspaceMutationRoot {
     ) -> async_graphql::Result<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
-            Ok(id) => lifecycle::edit(db, principal(ctx)?, id, input.source).await,
+            Ok(id) => {
+                lifecycle::edit(db, &state(ctx)?.authz, principal(ctx)?, id, input.source).await
+            }
             Err(e) => Err(e),
         };
         copy_payload(with_access(ctx, result).await)
@@ -414,7 +424,7 @@ impl WorkspaceMutationRoot {
     ) -> async_graphql::Result<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
-            Ok(id) => lifecycle::release(db, principal(ctx)?, id).await,
+            Ok(id) => lifecycle::release(db, &state(ctx)?.authz, principal(ctx)?, id).await,
             Err(e) => Err(e),
         };
         copy_payload(with_access(ctx, result).await)
@@ -428,7 +438,9 @@ impl WorkspaceMutationRoot {
     ) -> async_graphql::Result<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
-            Ok(id) => lifecycle::restore(db, principal(ctx)?, id, input.number).await,
+            Ok(id) => {
+                lifecycle::restore(db, &state(ctx)?.authz, principal(ctx)?, id, input.number).await
+            }
             Err(e) => Err(e),
         };
         copy_payload(with_access(ctx, result).await)
@@ -448,7 +460,15 @@ impl WorkspaceMutationRoot {
         });
         let result = match copy_id(&input.workspace_connector_id) {
             Ok(id) => {
-                lifecycle::update(db, principal(ctx)?, id, input.version.as_deref(), strategy).await
+                lifecycle::update(
+                    db,
+                    &state(ctx)?.authz,
+                    principal(ctx)?,
+                    id,
+                    input.version.as_deref(),
+                    strategy,
+                )
+                .await
             }
             Err(e) => Err(e),
         };
@@ -463,7 +483,7 @@ impl WorkspaceMutationRoot {
     ) -> async_graphql::Result<UninstallWorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
-            Ok(id) => lifecycle::uninstall(db, principal(ctx)?, id).await,
+            Ok(id) => lifecycle::uninstall(db, &state(ctx)?.authz, principal(ctx)?, id).await,
             Err(e) => Err(e),
         };
         let (copy, user_errors) = split(result)?;
@@ -480,7 +500,8 @@ impl WorkspaceMutationRoot {
         input: MarkNotificationsReadInput,
     ) -> async_graphql::Result<MarkNotificationsReadPayload> {
         let db = &state(ctx)?.db;
-        let access = workspaces::open(db, principal(ctx)?, &input.workspace).await?;
+        let access =
+            workspaces::open(db, &state(ctx)?.authz, principal(ctx)?, &input.workspace).await?;
         let ids = match input.ids {
             Some(list) => Some(
                 list.iter()
@@ -523,7 +544,7 @@ impl SubscriptionRoot {
         #[graphql(desc = "The workspace's slug.")] workspace: String,
     ) -> async_graphql::Result<impl Stream<Item = Notification> + use<>> {
         let state = state(ctx)?.clone();
-        let access = workspaces::open(&state.db, principal(ctx)?, &workspace).await?;
+        let access = workspaces::open(&state.db, &state.authz, principal(ctx)?, &workspace).await?;
         let workspace_id = access.workspace.id;
         let start = notifications::newest_id(&state.db, workspace_id)
             .await
@@ -561,7 +582,7 @@ fn async_stream(
                     let wake = state.events.notified();
                     let fetched = notifications::since(&state.db, workspace_id, last).await;
                     // Asked after the fetch: nothing fetched after a removal is delivered.
-                    match workspaces::still_member(&state.db, &access).await {
+                    match workspaces::still_member(&state.db, &state.authz, &access).await {
                         Ok(false) => {
                             if let Some(session) = &session {
                                 session.forbid();

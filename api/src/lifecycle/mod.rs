@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditEntry, Outcome};
 use crate::auth::Principal;
-use crate::authz::{self, Permission, WorkspaceAccess, WorkspaceRef};
+use crate::authz::{self, Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::catalog::ledger::{self, InstallEvent, InstallKind};
 use crate::catalog::listings::{self, newest_installable, validate_source};
 use crate::db;
@@ -74,6 +74,7 @@ fn sha256(text: &str) -> String {
 /// is not a member of answers exactly like a missing one.
 pub async fn open_copy(
     db: &impl ConnectionTrait,
+    authorizer: &Authorizer,
     principal: &Principal,
     copy_id: i64,
     permission: Option<Permission>,
@@ -83,14 +84,15 @@ pub async fn open_copy(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound("workspace connector".into()))?;
-    let access = authz::authorize_for_object(
-        db,
-        principal,
-        copy.workspace_id,
-        permission,
-        "workspace connector",
-    )
-    .await?;
+    let access = authorizer
+        .authorize_for_object(
+            db,
+            principal,
+            copy.workspace_id,
+            permission,
+            "workspace connector",
+        )
+        .await?;
     Ok((access, copy))
 }
 
@@ -196,18 +198,20 @@ fn stored_capabilities(value: &serde_json::Value) -> ServiceResult<sdk::Capabili
 /// version (by default the newest installable); nothing is released yet.
 pub async fn install(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
     listing_slug: &str,
     version: Option<&str>,
 ) -> ServiceResult<workspace_connector::Model> {
-    let access = authz::authorize(
-        db,
-        principal,
-        WorkspaceRef::Slug(workspace_slug),
-        Some(Permission::ConnectorInstall),
-    )
-    .await?;
+    let access = authorizer
+        .authorize(
+            db,
+            principal,
+            WorkspaceRef::Slug(workspace_slug),
+            Some(Permission::ConnectorInstall),
+        )
+        .await?;
     let listing = listings::find_by_slug(db, listing_slug).await?;
     let chosen = choose_version(db, &listing, version).await?;
     let capabilities = stored_capabilities(&chosen.capabilities)?;
@@ -357,11 +361,19 @@ pub async fn can_read_source(
 /// Save edited source as the new latest version. Released stays where it is.
 pub async fn edit(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     copy_id: i64,
     source: String,
 ) -> ServiceResult<Changed> {
-    let (access, copy) = open_copy(db, principal, copy_id, Some(Permission::ConnectorEdit)).await?;
+    let (access, copy) = open_copy(
+        db,
+        authorizer,
+        principal,
+        copy_id,
+        Some(Permission::ConnectorEdit),
+    )
+    .await?;
     require_visible_source(db, &access, &copy).await?;
     let capabilities = validate_source(source.clone()).await?;
     let txn = db::begin_write(db).await?;
@@ -411,11 +423,18 @@ async fn relock(
 /// Release the latest version to recipes. Releasing what is already released changes nothing.
 pub async fn release(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     copy_id: i64,
 ) -> ServiceResult<Changed> {
-    let (access, copy) =
-        open_copy(db, principal, copy_id, Some(Permission::ConnectorRelease)).await?;
+    let (access, copy) = open_copy(
+        db,
+        authorizer,
+        principal,
+        copy_id,
+        Some(Permission::ConnectorRelease),
+    )
+    .await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
     if copy.released_number == Some(copy.latest_number) {
@@ -441,11 +460,19 @@ pub async fn release(
 /// Make a copy of version `number` the new latest (release it afterwards to roll back).
 pub async fn restore(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     copy_id: i64,
     number: i32,
 ) -> ServiceResult<Changed> {
-    let (access, copy) = open_copy(db, principal, copy_id, Some(Permission::ConnectorEdit)).await?;
+    let (access, copy) = open_copy(
+        db,
+        authorizer,
+        principal,
+        copy_id,
+        Some(Permission::ConnectorEdit),
+    )
+    .await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
     let old = version(&txn, copy.id, number).await?.ok_or_else(|| {
@@ -559,12 +586,20 @@ async fn version_required(
 /// with conflicts writes nothing and reports them.
 pub async fn update(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     copy_id: i64,
     version: Option<&str>,
     strategy: Option<UpdateStrategy>,
 ) -> ServiceResult<Changed> {
-    let (access, copy) = open_copy(db, principal, copy_id, Some(Permission::ConnectorEdit)).await?;
+    let (access, copy) = open_copy(
+        db,
+        authorizer,
+        principal,
+        copy_id,
+        Some(Permission::ConnectorEdit),
+    )
+    .await?;
     let plan = plan_update(db, copy, version).await?;
     let source = match (plan.has_local_edits, strategy) {
         (false, _) | (true, Some(UpdateStrategy::Replace)) => plan.target.source.clone(),
@@ -652,11 +687,18 @@ pub async fn update(
 /// Remove a copy from its workspace; refused while a recipe or a connection uses it.
 pub async fn uninstall(
     db: &DatabaseConnection,
+    authorizer: &Authorizer,
     principal: &Principal,
     copy_id: i64,
 ) -> ServiceResult<workspace_connector::Model> {
-    let (access, copy) =
-        open_copy(db, principal, copy_id, Some(Permission::ConnectorUninstall)).await?;
+    let (access, copy) = open_copy(
+        db,
+        authorizer,
+        principal,
+        copy_id,
+        Some(Permission::ConnectorUninstall),
+    )
+    .await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
     if let Some(users) = crate::recipes::users_of(&txn, copy.id).await? {

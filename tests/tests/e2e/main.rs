@@ -5,6 +5,7 @@ mod fixtures;
 
 mod authz_matrix;
 mod bad_input;
+mod casbin_adapter;
 mod catalog_metrics;
 mod catalog_search;
 mod concurrency;
@@ -13,6 +14,7 @@ mod debugger;
 mod lifecycle;
 mod notifications;
 mod packages;
+mod policy_sync;
 mod publish;
 mod readiness;
 mod request_limits;

@@ -1,0 +1,377 @@
+//! What workspace authorization costs through casbin: decisions per second of the process's
+//! enforcer at a given number of workspaces, the per-request version check, a whole `authorize`,
+//! and the share of an install (install + uninstall through the services) that is authorization;
+//! plus what loading the policy adds to a server's start (time, resident memory).
+//!
+//! ```sh
+//! cargo run --release -p api --example authz-bench                               # SQLite, temp dir
+//! cargo run --release -p api --example authz-bench -- --workspaces 100,1000,5000
+//! cargo run --release -p api --example authz-bench -- --database-url postgres://postgres@127.0.0.1:5432/patchbay_authz_bench
+//! ```
+//!
+//! The PostgreSQL database must exist and be empty. Each workspace is made through
+//! `workspaces::create_workspace` (its four built-in roles: 31 policy lines and the creator's
+//! grouping line). Timings are sequential, one decision after another; see BENCHMARKS.md.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use api::auth::Principal;
+use api::authz::{Authorizer, MODEL, Permission, SeaOrmAdapter, WorkspaceRef};
+use api::config::Config;
+use casbin::{CoreApi, DefaultModel, Enforcer};
+use chrono::Utc;
+use entities::{connector, connector_version};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use serde_json::json;
+
+/// The matcher as issue 12 states it, role lookup first (ours compares the strings first).
+const MODEL_ROLE_FIRST: &str = r#"[request_definition]
+r = sub, dom, obj, act
+
+[policy_definition]
+p = sub, dom, obj, act
+
+[role_definition]
+g = _, _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.obj == p.obj && r.act == p.act
+"#;
+
+struct Args {
+    database_url: Option<String>,
+    workspaces: Vec<usize>,
+    seconds: f64,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        database_url: None,
+        workspaces: vec![10, 100, 1000],
+        seconds: 1.0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--database-url" => args.database_url = Some(value),
+            "--workspaces" => {
+                args.workspaces = value
+                    .split(',')
+                    .map(|n| {
+                        n.trim()
+                            .parse()
+                            .context("--workspaces: numbers, comma-separated")
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                args.workspaces.sort_unstable();
+            }
+            "--seconds" => args.seconds = value.parse().context("--seconds")?,
+            other => anyhow::bail!("unknown option {other}"),
+        }
+    }
+    Ok(args)
+}
+
+/// Sequential calls of `op` for about `seconds`: calls per second, p50 and p95 in µs.
+async fn measure<F, Fut>(seconds: f64, mut op: F) -> anyhow::Result<(f64, f64, f64)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let budget = Duration::from_secs_f64(seconds);
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || times.len() < 20 {
+        let t = Instant::now();
+        op().await?;
+        times.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let total = start.elapsed().as_secs_f64();
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize];
+    Ok((times.len() as f64 / total, at(0.5), at(0.95)))
+}
+
+fn row(what: &str, (per_s, p50, p95): (f64, f64, f64)) {
+    println!("| {what} | {per_s:>10.0} | {p50:>9.1} | {p95:>9.1} |");
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A listing with one version, written as rows (no parse: installs do not parse).
+async fn listing(db: &DatabaseConnection, author: i64) -> anyhow::Result<String> {
+    let now = Utc::now();
+    let slug = "authz-bench".to_owned();
+    let listing = connector::ActiveModel {
+        slug: Set(slug.clone()),
+        name: Set("Authz bench".into()),
+        summary: Set("A listing to install".into()),
+        description: Set(String::new()),
+        category: Set("bench".into()),
+        keywords: Set(json!([])),
+        visibility: Set("public".into()),
+        source_hidden: Set(false),
+        status: Set("published".into()),
+        install_count: Set(0),
+        active_installs: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let source = "export default { title: \"Bench\", actions: {} };\n";
+    let version = connector_version::ActiveModel {
+        connector_id: Set(listing.id),
+        version: Set("1.0.0".into()),
+        source: Set(source.into()),
+        sha256: Set("0".repeat(64)),
+        release_notes: Set(String::new()),
+        breaking: Set(false),
+        capabilities: Set(serde_json::to_value(sdk::Capabilities {
+            title: "Bench".into(),
+            description: String::new(),
+            connection: sdk::ConnectionSpec::default(),
+            actions: Vec::new(),
+            triggers: Vec::new(),
+            allowed_hosts: Vec::new(),
+            methods: Vec::new(),
+            pick_lists: Vec::new(),
+            object_definitions: Vec::new(),
+        })?),
+        published_at: Set(now),
+        published_by: Set(author),
+        yanked: Set(false),
+        install_count: Set(0),
+        active_installs: Set(0),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let mut active: connector::ActiveModel = listing.into();
+    active.latest_version_id = Set(Some(version.id));
+    active.update(db).await?;
+    Ok(slug)
+}
+
+async fn run() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let dir = std::env::temp_dir().join(format!("patchbay-authz-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
+    let state = api::server::prepare(Config {
+        database_url: Some(url.clone()),
+        ..Config::default()
+    })
+    .await?;
+    let db = state.db.clone();
+    let admin = api::auth::create_user(&db, "bench", "Bench", "bench@example.test", Utc::now())
+        .await
+        .map_err(|e| e.into_anyhow())?;
+    let principal = Principal {
+        user: Some(admin.clone()),
+    };
+    let slug = listing(&db, admin.id).await?;
+    println!(
+        "database: {}",
+        if url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+
+    let mut made = 0;
+    for &n in &args.workspaces {
+        while made < n {
+            made += 1;
+            api::workspaces::create_workspace(
+                &db,
+                &admin,
+                &format!("ws-{made:05}"),
+                "Bench",
+                "development",
+            )
+            .await
+            .map_err(|e| e.into_anyhow())?;
+        }
+        let before = rss_kib();
+        let started = Instant::now();
+        let authorizer = Authorizer::load(db.clone()).await?;
+        let load = started.elapsed();
+        let grown = rss_kib().saturating_sub(before);
+        let lines = authorizer.lines_held().await;
+        let last = made as i64; // workspace ids follow creation order
+        let last_slug = format!("ws-{made:05}");
+        println!();
+        println!(
+            "### {n} workspaces ({lines} policy lines): loading the policy took {:.1} ms, resident memory +{:.1} MiB",
+            load.as_secs_f64() * 1e3,
+            grown as f64 / 1024.0
+        );
+        println!();
+        println!("| operation | per second | p50 µs | p95 µs |");
+        println!("|---|---|---|---|");
+        let s = args.seconds;
+        row(
+            "`enforce`, allowed (newest workspace: the longest scan to a match)",
+            measure(s, || async {
+                anyhow::ensure!(
+                    authorizer
+                        .enforce(admin.id, last, Permission::ConnectorInstall)
+                        .await?
+                );
+                Ok(())
+            })
+            .await?,
+        );
+        row(
+            "`enforce`, allowed (oldest workspace)",
+            measure(s, || async {
+                anyhow::ensure!(
+                    authorizer
+                        .enforce(admin.id, 1, Permission::ConnectorInstall)
+                        .await?
+                );
+                Ok(())
+            })
+            .await?,
+        );
+        row(
+            "`enforce`, denied (a non-member: every line scanned)",
+            measure(s, || async {
+                anyhow::ensure!(
+                    !authorizer
+                        .enforce(admin.id + 1, last, Permission::ConnectorInstall)
+                        .await?
+                );
+                Ok(())
+            })
+            .await?,
+        );
+        let role_first = Enforcer::new(
+            DefaultModel::from_str(MODEL_ROLE_FIRST).await?,
+            SeaOrmAdapter::new(db.clone()),
+        )
+        .await?;
+        let ours = Enforcer::new(
+            DefaultModel::from_str(MODEL).await?,
+            SeaOrmAdapter::new(db.clone()),
+        )
+        .await?;
+        let (sub, dom) = (format!("user:{}", admin.id), format!("ws:{last}"));
+        let other = format!("user:{}", admin.id + 1);
+        for (name, e) in [
+            ("strings first (ours)", &ours),
+            ("role lookup first (as stated)", &role_first),
+        ] {
+            row(
+                &format!("raw casbin `enforce`, matcher {name}, allowed newest"),
+                measure(s, || async {
+                    anyhow::ensure!(e.enforce((
+                        sub.as_str(),
+                        dom.as_str(),
+                        "connector",
+                        "install"
+                    ))?);
+                    Ok(())
+                })
+                .await?,
+            );
+            row(
+                &format!("raw casbin `enforce`, matcher {name}, denied"),
+                measure(s, || async {
+                    anyhow::ensure!(!e.enforce((
+                        other.as_str(),
+                        dom.as_str(),
+                        "connector",
+                        "install"
+                    ))?);
+                    Ok(())
+                })
+                .await?,
+            );
+        }
+        row(
+            "version check alone (one indexed read, policy current)",
+            measure(s, || async { Ok(authorizer.catch_up(&db, last).await?) }).await?,
+        );
+        row(
+            "a member's standing (version check + role + 15 `enforce`)",
+            measure(s, || async {
+                authorizer
+                    .standing(&db, admin.id, last)
+                    .await?
+                    .context("the admin is a member")?;
+                Ok(())
+            })
+            .await?,
+        );
+        let authorize = measure(s, || async {
+            authorizer
+                .authorize(
+                    &db,
+                    &principal,
+                    WorkspaceRef::Slug(&last_slug),
+                    Some(Permission::ConnectorInstall),
+                )
+                .await
+                .map_err(|e| e.into_anyhow())?;
+            Ok(())
+        })
+        .await?;
+        row(
+            "`authorize` (workspace by slug + standing), as an install does",
+            authorize,
+        );
+        let install = measure(s, || async {
+            let copy =
+                api::lifecycle::install(&db, &authorizer, &principal, &last_slug, &slug, None)
+                    .await
+                    .map_err(|e| e.into_anyhow())?;
+            api::lifecycle::uninstall(&db, &authorizer, &principal, copy.id)
+                .await
+                .map_err(|e| e.into_anyhow())?;
+            Ok(())
+        })
+        .await?;
+        row("install + uninstall through the services", install);
+        println!();
+        println!(
+            "Authorization's share of an install + uninstall (two `authorize` calls): {:.1} % at the p50",
+            200.0 * authorize.1 / install.1
+        );
+    }
+    drop(state);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("authz-bench: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
