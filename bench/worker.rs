@@ -23,16 +23,16 @@ use sdk::worker::Worker;
 use sdk::{Invocation, Limits, RuntimeConfig};
 use serde_json::json;
 
-const TRIVIAL: &str = r#"#{
+const TRIVIAL: &str = r#"export default {
     title: "Trivial",
-    actions: #{
-        ping: #{
+    actions: {
+        ping: {
             title: "Ping",
-            input_fields: [#{ name: "n", type: "integer" }],
-            execute: |connection, input| #{ pong: input.n + 1 },
+            input_fields: [{ name: "n", type: "integer" }],
+            execute: (connection, input) => ({ pong: input.n + 1 }),
         },
     },
-}"#;
+};"#;
 
 struct Options {
     worker: Option<PathBuf>,
@@ -230,7 +230,7 @@ async fn bench(options: Options) -> Result<(), String> {
     Ok(())
 }
 
-/// The largest source (`.js` or `.rhai`) under `examples/connectors/*/versions/`.
+/// The largest source (a `.js` file) under `examples/connectors/*/versions/`.
 fn largest_example() -> Result<(PathBuf, String), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/connectors");
     let mut best: Option<(PathBuf, u64)> = None;

@@ -72,14 +72,9 @@ pub struct SeedReport {
     pub install_events: usize,
 }
 
-/// The source of an example's version: `versions/<version>.js`, or a `.rhai` script for the
-/// examples not moved to JavaScript yet.
+/// The source of an example's version: `versions/<version>.js`.
 pub(crate) fn version_source(slug: &str, version: &str) -> anyhow::Result<&'static str> {
-    let js = format!("{slug}/versions/{version}.js");
-    if EXAMPLES.get_file(&js).is_some() {
-        return file_text(&js);
-    }
-    file_text(&format!("{slug}/versions/{version}.rhai"))
+    file_text(&format!("{slug}/versions/{version}.js"))
 }
 
 fn file_text(path: &str) -> anyhow::Result<&'static str> {

@@ -585,7 +585,7 @@ impl Archives {
                 % 1_000_000_000
         ));
         std::fs::create_dir_all(&dir)?;
-        let source = "#{ title: \"Slack\" }\n";
+        let source = "export default { title: \"Slack\" };\n";
         let input = packager::PackageInput {
             package_id: "6f1c1f3e-8a51-4a4e-9a0e-0d8f3b0c2a11".to_owned(),
             created_at: "2026-05-01T12:00:00Z".to_owned(),
@@ -801,7 +801,7 @@ fn inspect_json_has_the_documented_fields() -> anyhow::Result<()> {
         patchbay_out(&["package", "inspect", &archives.signed, "--json"])?;
     assert_eq!(status, Some(0), "{stderr}");
     let answer: serde_json::Value = serde_json::from_str(&stdout)?;
-    let source = "#{ title: \"Slack\" }\n";
+    let source = "export default { title: \"Slack\" };\n";
     assert_eq!(
         answer,
         serde_json::json!({
@@ -980,17 +980,17 @@ async fn debugger_secrets_stay_out_of_the_log(postgres: bool) -> anyhow::Result<
             .json(&serde_json::json!({ "query": query, "variables": variables }));
         async move { anyhow::Ok(request.send().await?.json::<serde_json::Value>().await?) }
     };
-    let source = r#"#{
+    let source = r#"export default {
   title: "Echo",
   allowed_hosts: ["api.echo.test"],
-  connection: #{
-    fields: [#{ name: "token", control_type: "password" }],
-    authorization: #{ type: "bearer", token: |connection| connection.token },
+  connection: {
+    fields: [{ name: "token", control_type: "password" }],
+    authorization: { type: "bearer", token: (connection) => connection.token },
   },
-  actions: #{
-    echo: #{ title: "Echo", execute: |connection, input| { let r = get("http://api.echo.test/e", #{ t: connection.token }); log(r); throw r; } },
+  actions: {
+    echo: { title: "Echo", execute: (connection, input) => { const r = get("http://api.echo.test/e", { t: connection.token }); console.log(r); throw r; } },
   },
-}
+};
 "#;
     let created = gql(
         "mutation($input: CreateConnectorInput!) { createConnector(input: $input) { userErrors { message } } }",

@@ -325,7 +325,7 @@ mod tests {
         for unknown in [
             "readme.md",
             "sales/manifest.json",
-            "connectors/slack/other.rhai",
+            "connectors/slack/other.js",
             "connectors/Slack/connector.js",
             "connectors/x.recipe.json",
             "connectors/slack/extra/connector.json",

@@ -287,8 +287,9 @@ fn ambiguous_input_is_refused_at_build_time() {
     ));
 
     let mut input = sample_input();
-    input.connectors[0].content =
-        packager::ConnectorContent::Source("#{ title: \"Slack\" }\n// edited\n".into());
+    input.connectors[0].content = packager::ConnectorContent::Source(
+        "export default { title: \"Slack\" };\n// edited\n".into(),
+    );
     assert!(matches!(
         build(&input, &BuildOptions::default()),
         Err(BuildError::SourceHashMismatch { .. })

@@ -92,7 +92,7 @@ fn names_that_differ_only_in_case() {
 fn unknown_files() {
     for name in [
         "README.md",
-        "connectors/slack/other.rhai",
+        "connectors/slack/other.js",
         "sales/x.recipe.yaml",
         "sales/a?.recipe.json",
     ] {
@@ -278,17 +278,18 @@ fn size_mismatch() {
 #[test]
 fn connector_source_not_matching_its_metadata() {
     // Manifest and source agree, connector.json does not.
+    const EVIL: &[u8] = b"export default { title: \"Evil\" };\n";
     let path = "connectors/slack/connector.js";
     let bytes = repack(&sample_archive(), |files| {
         let file = files.iter_mut().find(|(n, _)| n == path).expect("file");
-        file.1 = b"#{ title: \"Evil\" }\n".to_vec();
+        file.1 = EVIL.to_vec();
     });
-    let source_sha = packager::canonical::sha256_hex(b"#{ title: \"Evil\" }\n");
+    let source_sha = packager::canonical::sha256_hex(EVIL);
     let bytes = edit_manifest(&bytes, |m| {
         for asset in m["assets"].as_array_mut().expect("assets") {
             if asset["path"] == path {
                 asset["sha256"] = source_sha.clone().into();
-                asset["size"] = 19.into();
+                asset["size"] = EVIL.len().into();
             }
         }
     });

@@ -298,18 +298,13 @@ pub fn examples_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-/// The source of an example connector's version, e.g. `example_source("github-issues", "2.0.0")`:
-/// `<version>.js`, or the `.rhai` script of an example not moved to JavaScript yet.
+/// The source of an example connector's version, `versions/<version>.js`, e.g.
+/// `example_source("github-issues", "2.0.0")`.
 pub fn example_source(slug: &str, version: &str) -> anyhow::Result<String> {
-    let dir = examples_dir()
+    let path = examples_dir()
         .join("connectors")
         .join(slug)
-        .join("versions");
-    let js = dir.join(format!("{version}.js"));
-    let path = if js.is_file() {
-        js
-    } else {
-        dir.join(format!("{version}.rhai"))
-    };
+        .join("versions")
+        .join(format!("{version}.js"));
     std::fs::read_to_string(&path).map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))
 }

@@ -72,7 +72,7 @@ pub struct CreateConnectorInput {
     pub source_hidden: bool,
     /// The first version's number, e.g. `1.0.0`.
     pub version: String,
-    /// The connector's source (a Rhai script).
+    /// The connector's source: a JavaScript module whose `export default` is its definition.
     pub source: String,
     /// Release notes of the first version, in Markdown.
     #[graphql(default)]
@@ -97,7 +97,7 @@ pub struct PublishVersionInput {
     pub slug: String,
     /// The version's number; must be greater than every published version.
     pub version: String,
-    /// The connector's source (a Rhai script).
+    /// The connector's source: a JavaScript module whose `export default` is its definition.
     pub source: String,
     /// Release notes, in Markdown.
     #[graphql(default)]

@@ -58,7 +58,8 @@ pub fn connector(slug: &str, source: &str, parent: Option<(&str, &str)>) -> Conn
 }
 
 /// The closed source of the `erp` connector in [`referencing_input`]: it never enters a package.
-pub const CLOSED_SOURCE: &str = "#{ title: \"ERP\", secret_sauce: \"closed-source-line-7f3a\" }\n";
+pub const CLOSED_SOURCE: &str =
+    "export default { title: \"ERP\", secret_sauce: \"closed-source-line-7f3a\" };\n";
 
 /// A connector that travels by reference to `version` of its own listing, whose source is `source`.
 pub fn referenced_connector(slug: &str, version: &str, source: &str) -> ConnectorAsset {
@@ -135,8 +136,16 @@ pub fn sample_input() -> PackageInput {
             connection(CRM_CONN, "shared", "CRM", "crm-sync"),
         ],
         connectors: vec![
-            connector("slack", "#{ title: \"Slack\" }\n", Some(("slack", "1.2.0"))),
-            connector("crm-sync", "#{ title: \"CRM sync\" }\n", None),
+            connector(
+                "slack",
+                "export default { title: \"Slack\" };\n",
+                Some(("slack", "1.2.0")),
+            ),
+            connector(
+                "crm-sync",
+                "export default { title: \"CRM sync\" };\n",
+                None,
+            ),
         ],
     }
 }

@@ -150,12 +150,12 @@ fn source(title: &str, actions: &[(&str, &str)]) -> String {
         .iter()
         .map(|(name, action_title)| {
             format!(
-                "    {name}: #{{\n      title: \"{action_title}\",\n      input_fields: [ #{{ name: \"id\" }} ],\n      output_fields: [ #{{ name: \"ok\", type: \"boolean\" }} ],\n      execute: |connection, input| get(`/items/${{input.id}}`),\n    }},\n"
+                "    {name}: {{\n      title: \"{action_title}\",\n      input_fields: [ {{ name: \"id\" }} ],\n      output_fields: [ {{ name: \"ok\", type: \"boolean\" }} ],\n      execute: (connection, input) => get(`/items/${{input.id}}`),\n    }},\n"
             )
         })
         .collect();
     format!(
-        "// {title}: a connector for the browser tests\n#{{\n  title: \"{title}\",\n  description: \"Test connector\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: #{{\n    fields: [ #{{ name: \"api_key\", control_type: \"password\" }} ],\n    authorization: #{{ type: \"api_key\", header: \"X-Api-Key\", value: |c| c.api_key }},\n    base_uri: |c| \"https://api.example.com\",\n  }},\n  test: |connection| get(\"/me\"),\n  actions: #{{\n{actions}  }},\n}}\n"
+        "// {title}: a connector for the browser tests\nexport default {{\n  title: \"{title}\",\n  description: \"Test connector\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: {{\n    fields: [ {{ name: \"api_key\", control_type: \"password\" }} ],\n    authorization: {{ type: \"api_key\", header: \"X-Api-Key\", value: (c) => c.api_key }},\n    base_uri: (c) => \"https://api.example.com\",\n  }},\n  test: (connection) => get(\"/me\"),\n  actions: {{\n{actions}  }},\n}};\n"
     )
 }
 

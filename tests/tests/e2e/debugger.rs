@@ -840,21 +840,21 @@ tests::on_both_backends!(
 fn fetcher(hosts: &[String]) -> String {
     let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
     format!(
-        r#"#{{
+        r#"export default {{
   title: "Fetcher",
   allowed_hosts: [{}],
-  connection: #{{
-    fields: [#{{ name: "token", control_type: "password" }}],
-    authorization: #{{ type: "bearer", token: |connection| connection.token }},
+  connection: {{
+    fields: [{{ name: "token", control_type: "password" }}],
+    authorization: {{ type: "bearer", token: (connection) => connection.token }},
   }},
-  actions: #{{
-    fetch: #{{
+  actions: {{
+    fetch: {{
       title: "Fetch",
-      input_fields: [#{{ name: "url" }}],
-      execute: |connection, input| get(input.url),
+      input_fields: [{{ name: "url" }}],
+      execute: (connection, input) => get(input.url),
     }},
   }},
-}}
+}};
 "#,
         hosts.join(", ")
     )
@@ -973,45 +973,45 @@ const ECHO_TOKEN: &str = "tok_E2E_echo_9f8e7d";
 
 /// A connector for the echo API: its connection test, actions and trigger send every secret to
 /// the API and hand back, log or throw what comes back.
-const ECHO_CONNECTOR: &str = r#"#{
+const ECHO_CONNECTOR: &str = r#"export default {
   title: "Echo",
   allowed_hosts: ["api.echo.test"],
-  connection: #{
+  connection: {
     fields: [
-      #{ name: "user" },
-      #{ name: "password", control_type: "password" },
-      #{ name: "token", secret: true },
+      { name: "user" },
+      { name: "password", control_type: "password" },
+      { name: "token", secret: true },
     ],
-    authorization: #{ type: "basic", username: |connection| connection.user, password: |connection| connection.password },
+    authorization: { type: "basic", username: (connection) => connection.user, password: (connection) => connection.password },
     base_uri: "http://api.echo.test",
   },
-  test: |connection| get("/echo", #{ token: connection.token, password: connection.password }),
-  actions: #{
-    echo: #{
+  test: (connection) => get("/echo", { token: connection.token, password: connection.password }),
+  actions: {
+    echo: {
       title: "Echo",
-      execute: |connection, input| {
-        let answer = post("/echo?key=" + connection.token, #{ password: connection.password, token: connection.token });
-        log(answer);
+      execute: (connection, input) => {
+        const answer = post("/echo?key=" + connection.token, { password: connection.password, token: connection.token });
+        console.log(answer);
         print(`token ${connection.token}, password ${connection.password}`);
-        answer
+        return answer;
       },
     },
-    throw_echo: #{
+    throw_echo: {
       title: "Throw the echo",
-      execute: |connection, input| { throw get("/echo", #{ token: connection.token }); },
+      execute: (connection, input) => { throw get("/echo", { token: connection.token }); },
     },
-    refused: #{
+    refused: {
       title: "An HTTP error that quotes the request",
-      execute: |connection, input| get("/denied", #{ token: connection.token, password: connection.password }),
+      execute: (connection, input) => get("/denied", { token: connection.token, password: connection.password }),
     },
   },
-  triggers: #{
-    echoes: #{
+  triggers: {
+    echoes: {
       title: "Echoes",
-      poll: |connection, input, cursor| #{ events: [get("/echo", #{ token: connection.token })], next_cursor: connection.token },
+      poll: (connection, input, cursor) => ({ events: [get("/echo", { token: connection.token })], cursor: connection.token }),
     },
   },
-}
+};
 "#;
 
 /// Every spelling of `secret` an API could send it back in.
@@ -1185,10 +1185,10 @@ tests::on_both_backends!(
 /// A connector whose `run` action runs `body`.
 fn runner(body: &str) -> String {
     format!(
-        r#"#{{
+        r#"export default {{
   title: "Big",
-  actions: #{{ run: #{{ title: "Run", execute: |connection, input| {{ {body} }} }} }},
-}}
+  actions: {{ run: {{ title: "Run", execute: (connection, input) => {{ {body} }} }} }},
+}};
 "#
     )
 }
@@ -1201,11 +1201,11 @@ async fn capped_answers(backend: Backend) -> anyhow::Result<()> {
     let cases = [
         (
             "thrower",
-            r#"let s = "x"; while s.len() < 1048576 { s += s; } throw s;"#,
+            r#"let s = "x"; while (s.length < 1048576) { s += s; } throw s;"#,
         ),
         (
             "chatty",
-            r#"let line = "y"; while line.len() < 8192 { line += line; } for i in 0..1000 { log(line); } 1"#,
+            r#"let line = "y"; while (line.length < 8192) { line += line; } for (let i = 0; i < 1000; i++) { console.log(line); } return 1;"#,
         ),
     ];
     let mut runs = Vec::new();

@@ -6,12 +6,12 @@ pub fn connector_source(title: &str, actions: &[(&str, &str)]) -> String {
         .iter()
         .map(|(name, action_title)| {
             format!(
-                "    {name}: #{{\n      title: \"{action_title}\",\n      input_fields: [ #{{ name: \"id\" }} ],\n      output_fields: [ #{{ name: \"ok\", type: \"boolean\" }} ],\n      execute: |connection, input| get(`/items/${{input.id}}`),\n    }},\n"
+                "    {name}: {{\n      title: \"{action_title}\",\n      input_fields: [ {{ name: \"id\" }} ],\n      output_fields: [ {{ name: \"ok\", type: \"boolean\" }} ],\n      execute: (connection, input) => get(`/items/${{input.id}}`),\n    }},\n"
             )
         })
         .collect();
     format!(
-        "#{{\n  title: \"{title}\",\n  description: \"Test connector\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: #{{\n    fields: [ #{{ name: \"api_key\", control_type: \"password\" }} ],\n    authorization: #{{ type: \"api_key\", header: \"X-Api-Key\", value: |c| c.api_key }},\n    base_uri: |c| \"https://api.example.com\",\n  }},\n  test: |connection| get(\"/me\"),\n  actions: #{{\n{}  }},\n}}\n",
+        "export default {{\n  title: \"{title}\",\n  description: \"Test connector\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: {{\n    fields: [ {{ name: \"api_key\", control_type: \"password\" }} ],\n    authorization: {{ type: \"api_key\", header: \"X-Api-Key\", value: (c) => c.api_key }},\n    base_uri: (c) => \"https://api.example.com\",\n  }},\n  test: (connection) => get(\"/me\"),\n  actions: {{\n{}  }},\n}};\n",
         actions.concat()
     )
 }
@@ -168,7 +168,7 @@ mutation($input: ConnectorOwnerInput!) {
 /// Its test, action and trigger answer without sending any request.
 pub fn recipe_connector_source(title: &str) -> String {
     format!(
-        "#{{\n  title: \"{title}\",\n  description: \"Test connector with a trigger\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: #{{\n    fields: [ #{{ name: \"api_key\", control_type: \"password\" }}, #{{ name: \"region\" }} ],\n    authorization: #{{ type: \"api_key\", header: \"X-Api-Key\", value: |c| c.api_key }},\n    base_uri: |c| \"https://api.example.com\",\n  }},\n  test: |connection| true,\n  actions: #{{\n    get_item: #{{\n      title: \"Get item\",\n      input_fields: [ #{{ name: \"id\" }} ],\n      output_fields: [ #{{ name: \"ok\", type: \"boolean\" }} ],\n      execute: |connection, input| #{{ ok: true }},\n    }},\n  }},\n  triggers: #{{\n    new_item: #{{\n      title: \"New item\",\n      output_fields: [ #{{ name: \"id\" }} ],\n      poll: |connection, input, cursor| #{{ events: [ #{{ id: \"1\" }} ], next_cursor: () }},\n      dedup: |event| `${{event.id}}`,\n    }},\n  }},\n}}\n"
+        "export default {{\n  title: \"{title}\",\n  description: \"Test connector with a trigger\",\n  allowed_hosts: [\"api.example.com\"],\n  connection: {{\n    fields: [ {{ name: \"api_key\", control_type: \"password\" }}, {{ name: \"region\" }} ],\n    authorization: {{ type: \"api_key\", header: \"X-Api-Key\", value: (c) => c.api_key }},\n    base_uri: (c) => \"https://api.example.com\",\n  }},\n  test: (connection) => true,\n  actions: {{\n    get_item: {{\n      title: \"Get item\",\n      input_fields: [ {{ name: \"id\" }} ],\n      output_fields: [ {{ name: \"ok\", type: \"boolean\" }} ],\n      execute: (connection, input) => ({{ ok: true }}),\n    }},\n  }},\n  triggers: {{\n    new_item: {{\n      title: \"New item\",\n      output_fields: [ {{ name: \"id\" }} ],\n      poll: (connection, input, cursor) => ({{ events: [ {{ id: \"1\" }} ], cursor: null }}),\n      dedup: (event) => `${{event.id}}`,\n    }},\n  }},\n}};\n"
     )
 }
 
@@ -177,15 +177,15 @@ pub fn recipe_connector_source(title: &str) -> String {
 /// Version 1.0.0 of the closed-source Acme ERP connector of the demo catalog
 /// (`examples/connectors/acme-erp`): a source that no package may carry.
 pub const ACME_ERP_1_0_0: &str =
-    include_str!("../../../examples/connectors/acme-erp/versions/1.0.0.rhai");
+    include_str!("../../../examples/connectors/acme-erp/versions/1.0.0.js");
 
 /// Version 1.1.0 of the same connector (it adds the `new_invoice` trigger).
 pub const ACME_ERP_1_1_0: &str =
-    include_str!("../../../examples/connectors/acme-erp/versions/1.1.0.rhai");
+    include_str!("../../../examples/connectors/acme-erp/versions/1.1.0.js");
 
 /// A line of the closed source that nothing else in a package could contain.
 pub const ACME_ERP_DISTINCTIVE_LINE: &str =
-    "base_uri: |connection| `https://api.acme-erp.example/v3/tenants/${connection.tenant_id}`,";
+    "base_uri: (connection) => `https://api.acme-erp.example/v3/tenants/${connection.tenant_id}`,";
 
 /// Every line of `source` that is its own: at least 40 characters once trimmed.
 pub fn distinctive_lines(source: &str) -> Vec<&str> {

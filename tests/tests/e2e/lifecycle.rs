@@ -514,11 +514,11 @@ async fn whole_story(backend: Backend) -> anyhow::Result<()> {
         "{diff}"
     );
     let added_action = [
-        "+    alerts: #{",
+        "+    alerts: {",
         "+      title: \"Alerts\",",
-        "+      input_fields: [ #{ name: \"id\" } ],",
-        "+      output_fields: [ #{ name: \"ok\", type: \"boolean\" } ],",
-        "+      execute: |connection, input| get(`/items/${input.id}`),",
+        "+      input_fields: [ { name: \"id\" } ],",
+        "+      output_fields: [ { name: \"ok\", type: \"boolean\" } ],",
+        "+      execute: (connection, input) => get(`/items/${input.id}`),",
         "+    },",
     ];
     let mut expected_lines = vec![

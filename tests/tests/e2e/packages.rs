@@ -1923,7 +1923,7 @@ async fn closed_source_tampered_references(backend: Backend) -> anyhow::Result<(
     workspace(&app, &admin, "acme-prod", "PRODUCTION").await?;
     let package = packager::read(&archive, &packager::Limits::default())?;
     let sha = sha256_hex(ACME_ERP_1_1_0);
-    let other_sha = sha256_hex("#{ title: \"Not Acme ERP\" }\n");
+    let other_sha = sha256_hex("export default { title: \"Not Acme ERP\" };\n");
 
     type Tamper<'a> = Box<dyn Fn(&mut packager::PackageInput) + 'a>;
     let cases: Vec<(&str, Tamper, Value)> = vec![
