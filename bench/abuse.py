@@ -19,6 +19,7 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -196,14 +197,31 @@ def main():
     parser.add_argument("--port", type=int, default=18932)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the four threads keep starting runs")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--nice-workers",
+        type=int,
+        default=0,
+        help="start every worker through `nice -n N` (a wrapper set as `sandbox.worker_program`): an experiment",
+    )
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
     data = tempfile.mkdtemp(prefix="patchbay-abuse-")
+    env = {**os.environ, "RUST_LOG": "warn"}
+    if args.nice_workers:
+        # A worker starts with an empty environment, so every path in the wrapper is absolute.
+        wrapper = os.path.join(data, "nice-worker.sh")
+        with open(wrapper, "w", encoding="utf-8") as f:
+            f.write(f'#!/bin/sh\nexec {shutil.which("nice")} -n {args.nice_workers} {os.path.abspath(args.binary)} worker "$@"\n')
+        os.chmod(wrapper, 0o755)
+        config = os.path.join(data, "patchbay.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(f"[sandbox]\nworker_program = {json.dumps(wrapper)}\n")
+        env["PATCHBAY_CONFIG"] = config
     server = subprocess.Popen(
         [args.binary, "serve", "--demo", "--bind", f"127.0.0.1:{args.port}", "--data-dir", data],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "RUST_LOG": "warn"},
+        env=env,
     )
     failures = []
     try:
@@ -230,7 +248,8 @@ def main():
             raise RuntimeError(f"installConnector refused: {installed['userErrors']}")
         connector_id = installed["workspaceConnector"]["id"]
 
-        print(f"load average before: {loadavg()} ({os.cpu_count()} CPUs)")
+        niceness = f"workers under nice -n {args.nice_workers}" if args.nice_workers else "workers at the server's priority"
+        print(f"load average before: {loadavg()} ({os.cpu_count()} CPUs); {niceness}")
         baseline = []
         probe(base, threading.Event(), baseline, count=500)
         print(livez_line("/livez, no load", baseline))
