@@ -3,7 +3,8 @@
 //! a connection test, an action and a trigger against a mock API this test starts (through
 //! `--allow-private-networks --host-override`), printing the output, and with `--verbose` the
 //! redacted trace. Last, every shell command of `docs/sdk.md` runs exactly as written (the
-//! mock's port and the server's port swapped in) and prints what the guide says it prints.
+//! mock's port, the server's port and a scratch folder for `/tmp/` swapped in) and prints what
+//! the guide says it prints.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -245,29 +246,24 @@ fn newest_examples() -> anyhow::Result<Vec<(String, String)>> {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
-        // A version is `<version>.js`, or a `.rhai` script not moved to JavaScript yet.
+        // A version is a JavaScript file named after its version number: `<version>.js`.
         let mut versions = Vec::new();
         for file in std::fs::read_dir(dir.join("versions"))? {
             let file = file?.path();
-            let extension = file
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default();
-            if let Some(stem) = file
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .filter(|_| extension == "rhai" || extension == "js")
-            {
-                versions.push((semver::Version::parse(stem)?, extension.to_owned()));
+            if file.extension().and_then(|e| e.to_str()) != Some("js") {
+                continue;
+            }
+            if let Some(stem) = file.file_stem().and_then(|s| s.to_str()) {
+                versions.push(semver::Version::parse(stem)?);
             }
         }
-        let (newest, extension) = versions
+        let newest = versions
             .into_iter()
             .max()
-            .ok_or_else(|| anyhow::anyhow!("{slug} has no versions"))?;
+            .ok_or_else(|| anyhow::anyhow!("{slug} has no versions/<version>.js"))?;
         found.push((
             slug.clone(),
-            format!("examples/connectors/{slug}/versions/{newest}.{extension}"),
+            format!("examples/connectors/{slug}/versions/{newest}.js"),
         ));
     }
     found.sort();
@@ -296,7 +292,7 @@ fn check_accepts_every_example_and_prints_its_capabilities() -> anyhow::Result<(
         );
     }
     // The guide's connector too, with exactly its operations.
-    let (caps, _) = json_of(&["connector", "check", "examples/guide/todo.rhai"])?;
+    let (caps, _) = json_of(&["connector", "check", "examples/guide/todo.js"])?;
     let names = |key: &str| -> Vec<String> {
         caps[key]
             .as_array()
@@ -324,47 +320,60 @@ fn check_accepts_every_example_and_prints_its_capabilities() -> anyhow::Result<(
 }
 
 #[test]
-fn check_refuses_a_broken_file_with_line_and_column() -> anyhow::Result<()> {
+fn check_refuses_a_broken_file_with_its_code_and_place() -> anyhow::Result<()> {
     let dir = TempDir::new("broken")?;
+    // (file, source, code, what the message says, where: `Some("line N")` when it has a place).
     let cases = [
-        // A syntax error: the closing brace of the action is missing.
+        // A syntax error: the call in `execute` is never closed.
         (
-            "syntax.rhai",
-            "#{\n  title: \"Broken\",\n  actions: #{\n    ping: #{\n      title: \"Ping\",\n      execute: |connection, input| get(\"/ping\"\n    },\n  },\n}\n",
+            "syntax.js",
+            "export default {\n  title: \"Broken\",\n  actions: {\n    ping: {\n      title: \"Ping\",\n      execute: (connection, input) => get(\"/ping\"\n    },\n  },\n};\n",
             "SYNTAX",
-            "line 7",
+            "syntax error",
+            Some("line 7"),
         ),
-        // Valid Rhai, but an action without `execute`.
+        // Valid JavaScript, but an action without `execute`: the path, at the action's key.
         (
-            "definition.rhai",
-            "#{\n  title: \"Broken\",\n  actions: #{\n    ping: #{ title: \"Ping\" },\n  },\n}\n",
+            "definition.js",
+            "export default {\n  title: \"Broken\",\n  actions: {\n    ping: { title: \"Ping\" },\n  },\n};\n",
             "INVALID_DEFINITION",
-            "actions.ping",
+            "actions.ping: missing `execute`",
+            Some("line 4"),
         ),
-        // A variable used before it is declared, inside a closure.
+        // A misspelt name in the top level, which parsing runs.
         (
-            "typo.rhai",
-            "#{\n  title: \"Typo\",\n  actions: #{\n    ping: #{\n      title: \"Ping\",\n      execute: |connection, input| get(`/ping/${inptu.id}`),\n    },\n  },\n}\n",
-            "SYNTAX",
-            "line 6",
+            "typo.js",
+            "const fields = [{ name: \"id\" }];\nexport default {\n  title: \"Typo\",\n  actions: {\n    ping: { title: \"Ping\", input_fields: feilds, execute: (connection, input) => get(\"/ping\") },\n  },\n};\n",
+            "RUNTIME",
+            "ReferenceError: feilds is not defined",
+            Some("line 5"),
+        ),
+        // Connectors load no modules.
+        (
+            "import.js",
+            "import helpers from \"./helpers.js\";\nexport default { title: \"Imports\" };\n",
+            "FORBIDDEN_FEATURE",
+            "`import` is not available to connectors",
+            None,
         ),
     ];
-    for (name, source, code, fragment) in cases {
+    for (name, source, code, says, place) in cases {
         let path = dir.0.join(name);
         std::fs::write(&path, source)?;
         let path = path.to_string_lossy().into_owned();
         let stderr = failure_of(&["connector", "check", &path])?;
-        assert!(stderr.starts_with("error: "), "{stderr}");
-        assert!(stderr.contains(&path), "{stderr}");
+        assert!(stderr.starts_with(&format!("error: {path}: ")), "{stderr}");
         assert!(stderr.contains(&format!("({code})")), "{name}: {stderr}");
-        assert!(stderr.contains(fragment), "{name}: {stderr}");
-        assert!(
-            stderr.contains("line ") && stderr.contains("column "),
-            "{name}: {stderr}"
-        );
+        assert!(stderr.contains(says), "{name}: {stderr}");
+        if let Some(line) = place {
+            assert!(
+                stderr.contains(&format!("{line}, column ")),
+                "{name}: {stderr}"
+            );
+        }
     }
-    let stderr = failure_of(&["connector", "check", "no/such/file.rhai"])?;
-    assert!(stderr.contains("reading no/such/file.rhai"), "{stderr}");
+    let stderr = failure_of(&["connector", "check", "no/such/connector.js"])?;
+    assert!(stderr.contains("reading no/such/connector.js"), "{stderr}");
     Ok(())
 }
 
@@ -504,30 +513,30 @@ fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyh
 
 /// A connector that sends its basic credentials and a token to an API that echoes them back,
 /// then returns, logs or throws the echo.
-const ECHO_CONNECTOR: &str = r#"#{
+const ECHO_CONNECTOR: &str = r#"export default {
   title: "Echo",
   allowed_hosts: ["api.echo.test"],
-  connection: #{
-    fields: [#{ name: "user" }, #{ name: "password", control_type: "password" }, #{ name: "token", secret: true }],
-    authorization: #{ type: "basic", username: |connection| connection.user, password: |connection| connection.password },
+  connection: {
+    fields: [{ name: "user" }, { name: "password", control_type: "password" }, { name: "token", secret: true }],
+    authorization: { type: "basic", username: (connection) => connection.user, password: (connection) => connection.password },
     base_uri: "http://api.echo.test",
   },
-  test: |connection| get("/echo", #{ token: connection.token }),
-  actions: #{
-    echo: #{
+  test: (connection) => get("/echo", { token: connection.token }),
+  actions: {
+    echo: {
       title: "Echo",
-      execute: |connection, input| {
-        let answer = post("/echo?key=" + connection.token, #{ password: connection.password });
-        log(answer);
-        answer
+      execute: (connection, input) => {
+        const answer = post("/echo?key=" + connection.token, { password: connection.password });
+        console.log(answer);
+        return answer;
       },
     },
-    throw_echo: #{ title: "Throw", execute: |connection, input| { throw get("/echo", #{ token: connection.token }); } },
+    throw_echo: { title: "Throw", execute: (connection, input) => { throw get("/echo", { token: connection.token }); } },
   },
-  triggers: #{
-    echoes: #{ title: "Echoes", poll: |connection, input, cursor| #{ events: [get("/echo")], next_cursor: connection.token } },
+  triggers: {
+    echoes: { title: "Echoes", poll: (connection, input, cursor) => ({ events: [get("/echo")], cursor: connection.token }) },
   },
-}
+};
 "#;
 
 #[test]
@@ -540,7 +549,7 @@ fn exec_shows_no_secret_an_api_echoes_back() -> anyhow::Result<()> {
         ("POST".into(), "/echo".into(), 200, echo_route()),
     ])?;
     let dir = TempDir::new("echo")?;
-    let file = dir.0.join("echo.rhai");
+    let file = dir.0.join("echo.js");
     std::fs::write(&file, ECHO_CONNECTOR)?;
     let file = file.to_string_lossy().into_owned();
     let override_arg = format!("api.echo.test={}", mock.addr);
@@ -634,9 +643,10 @@ fn exec_explains_bad_arguments() -> anyhow::Result<()> {
 
 // ---- The guide: every shell command in docs/sdk.md, as written. ----
 
-/// Where the guide says its mock Todo API and its server listen.
+/// Where the guide says its mock Todo API and its server listen, and where it writes files.
 const GUIDE_MOCK: &str = "127.0.0.1:4010";
 const GUIDE_SERVER: &str = "127.0.0.1:8080";
+const GUIDE_TMP: &str = "/tmp/";
 
 /// The Todo API the guide's exec commands talk to.
 fn todo_mock() -> anyhow::Result<Mock> {
@@ -769,6 +779,7 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
     let mock = todo_mock()?;
     let server_port = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let data = TempDir::new("guide")?;
+    let scratch = TempDir::new("guide_tmp")?;
     let bin_dir = Path::new(BIN)
         .parent()
         .ok_or_else(|| anyhow::anyhow!("no directory for {BIN}"))?
@@ -778,23 +789,18 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let localize = |text: &str| {
+        text.replace(GUIDE_MOCK, &mock.addr.to_string())
+            .replace(GUIDE_SERVER, &server_port.to_string())
+            .replace(GUIDE_TMP, &format!("{}/", scratch.0.display()))
+    };
     let blocks = fenced_blocks(&guide);
     // The worked connector in the guide is the file the commands run.
-    let worked = std::fs::read_to_string(repo_root().join("examples/guide/todo.rhai"))?;
+    let worked = std::fs::read_to_string(repo_root().join("examples/guide/todo.js"))?;
     assert!(
-        blocks.iter().any(|b| b.info == "rhai" && b.text == worked),
-        "docs/sdk.md must quote examples/guide/todo.rhai in full, as it is"
+        blocks.iter().any(|b| b.info == "js" && b.text == worked),
+        "docs/sdk.md must quote examples/guide/todo.js in full, as it is"
     );
-    // The configuration it shows is one the server reads.
-    for block in blocks.iter().filter(|b| b.info == "toml") {
-        let config: api::config::Config = toml::from_str(&block.text)
-            .map_err(|err| anyhow::anyhow!("docs/sdk.md line {}: {err}", block.line))?;
-        assert!(config.sandbox.allow_private_networks);
-        assert_eq!(
-            config.sandbox.host_overrides.get("api.todo.example"),
-            Some(&GUIDE_MOCK.parse()?)
-        );
-    }
     let mut ran = 0;
     let mut commands = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
@@ -808,13 +814,12 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
                 commands.push(first.to_owned());
             }
         }
-        let script = block
-            .text
-            .replace(GUIDE_MOCK, &mock.addr.to_string())
-            .replace(GUIDE_SERVER, &server_port.to_string());
-        // Stop anything the block left in the background; give up after two minutes.
-        let script =
-            format!("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}");
+        // Stop anything the block left in the background and wait for it to end, so that the
+        // next block's server finds its port free; give up after two minutes.
+        let script = format!(
+            "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true; wait' EXIT\n{}",
+            localize(&block.text)
+        );
         let out = Command::new("timeout")
             .args(["120", "bash", "-c", &script])
             .current_dir(repo_root())
@@ -823,12 +828,22 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
             .env("PATCHBAY_LOG_FORMAT", "json")
             .env_remove("DATABASE_URL")
             .env_remove("PATCHBAY_DATABASE_URL")
+            .env_remove("PATCHBAY_CONFIG")
             .output()?;
         let stdout = text(&out.stdout);
         let stderr = text(&out.stderr);
-        let expected = blocks.get(index + 1);
-        let wants_failure = expected
-            .is_some_and(|e| e.info == "text" && e.text.lines().any(|l| l.starts_with("error: ")));
+        // Every command's output is documented: the block after it says what it prints.
+        let expected = blocks
+            .get(index + 1)
+            .filter(|e| e.info == "json" || e.info == "text")
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "docs/sdk.md line {}: no ```json or ```text block says what this prints",
+                    block.line
+                )
+            })?;
+        let wants_failure =
+            expected.info == "text" && expected.text.lines().any(|l| l.starts_with("error: "));
         assert_eq!(
             out.status.success(),
             !wants_failure,
@@ -836,40 +851,37 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
             block.line,
             block.text
         );
-        match expected {
-            Some(e) if e.info == "json" => {
-                let want: Value = serde_json::from_str(&e.text).map_err(|err| {
-                    anyhow::anyhow!("docs/sdk.md line {}: not JSON: {err}", e.line)
-                })?;
-                assert_eq!(
-                    last_json(&stdout),
-                    Some(want),
-                    "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
-                    block.line,
+        if expected.info == "json" {
+            let want: Value = serde_json::from_str(&expected.text).map_err(|err| {
+                anyhow::anyhow!("docs/sdk.md line {}: not JSON: {err}", expected.line)
+            })?;
+            assert_eq!(
+                last_json(&stdout),
+                Some(want),
+                "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
+                block.line,
+                block.text
+            );
+        } else {
+            let printed = without_timings(&format!("{stdout}{stderr}"));
+            let printed: Vec<&str> = printed.lines().collect();
+            for want in without_timings(&localize(&expected.text)).lines() {
+                assert!(
+                    printed.contains(&want),
+                    "docs/sdk.md line {}: `{want}` was not printed by\n{}\nstdout: {stdout}\nstderr: {stderr}",
+                    expected.line,
                     block.text
                 );
             }
-            Some(e) if e.info == "text" => {
-                let printed = without_timings(&format!("{stdout}{stderr}"));
-                let printed: Vec<&str> = printed.lines().collect();
-                for want in without_timings(&e.text).lines() {
-                    assert!(
-                        printed.contains(&want),
-                        "docs/sdk.md line {}: `{want}` was not printed by\n{}\nstdout: {stdout}\nstderr: {stderr}",
-                        e.line,
-                        block.text
-                    );
-                }
-            }
-            _ => {}
         }
         ran += 1;
     }
-    assert!(ran >= 8, "only {ran} shell blocks in docs/sdk.md");
+    assert!(ran >= 15, "only {ran} shell blocks in docs/sdk.md");
     for command in ["patchbay", "jq"] {
         assert!(commands.iter().any(|c| c == command), "{commands:?}");
     }
-    // The exec commands reached the mock, with the key they were given.
+    // The exec commands and the server's debugger runs reached the mock, with the key they were
+    // given.
     let seen = mock.requests();
     assert!(!seen.is_empty());
     assert!(
@@ -878,14 +890,18 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
                 && r.header("host") == Some("api.todo.example")),
         "{seen:?}"
     );
-    let created = seen
-        .iter()
-        .find(|r| r.method == "POST")
-        .ok_or_else(|| anyhow::anyhow!("no POST reached the mock: {seen:?}"))?;
+    let created: Vec<&Recorded> = seen.iter().filter(|r| r.method == "POST").collect();
     assert_eq!(
-        serde_json::from_str::<Value>(&created.body)?,
-        json!({ "title": "Write the guide", "priority": "high", "tags": ["docs"] })
+        created.len(),
+        2,
+        "one from exec, one from the debugger: {seen:?}"
     );
+    for request in created {
+        assert_eq!(
+            serde_json::from_str::<Value>(&request.body)?,
+            json!({ "title": "Write the guide", "priority": "high", "tags": ["docs"] })
+        );
+    }
     Ok(())
 }
 

@@ -490,3 +490,17 @@ fn a_huge_output_is_cut() {
     assert!(text.len() < limits.max_output_bytes + 48);
     assert_eq!(report.truncation.output_bytes, Some(16 * 65538 + 15 + 2));
 }
+
+/// Catastrophic backtracking: QuickJS's regular expression engine consults the interrupt
+/// handler while it backtracks, so the deadline stops it like any loop.
+#[test]
+fn catastrophic_regex_backtracking_times_out() {
+    assert_eq!(
+        code_of(r#"return /^(a+)+$/.test("a".repeat(40) + "b");"#),
+        "TIMEOUT"
+    );
+    assert_eq!(
+        code_of(r#"return "x".repeat(30000).replace(/(x+x+)+y/, "");"#),
+        "TIMEOUT"
+    );
+}

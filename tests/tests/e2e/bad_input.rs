@@ -54,9 +54,9 @@ const MISSING_EXECUTE: &str = r##"export default {
   },
 };"##;
 
-/// An invalid source: (what, source, SDK code, line, column, words in the message). A JavaScript
-/// definition that is valid code but not a valid connector names its path in the message and has
-/// no line; QuickJS places a call one column before its callee's name.
+/// An invalid source: (what, source, SDK code, line, column, words in the message). A definition
+/// missing a key is placed at the object that lacks it; QuickJS places a call one column before its
+/// callee's name.
 type SourceCase = (
     &'static str,
     String,
@@ -103,16 +103,16 @@ async fn invalid_sources(backend: Backend) -> anyhow::Result<()> {
             "missing title",
             "\n  export default { description: \"no title\" };".to_owned(),
             "INVALID_DEFINITION",
-            None,
-            None,
+            Some(2),
+            Some(18),
             "missing `title`",
         ),
         (
             "action without execute",
             MISSING_EXECUTE.to_owned(),
             "INVALID_DEFINITION",
-            None,
-            None,
+            Some(4),
+            Some(5),
             "actions.create_issue: missing `execute`",
         ),
         (
