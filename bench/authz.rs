@@ -215,15 +215,24 @@ async fn run() -> anyhow::Result<()> {
         }
         let before = rss_kib();
         let started = Instant::now();
-        let authorizer = Authorizer::load(db.clone()).await?;
-        let load = started.elapsed();
-        let grown = rss_kib().saturating_sub(before);
-        let lines = authorizer.lines_held().await;
+        let authorizer = Authorizer::new().await?;
         let last = made as i64; // workspace ids follow creation order
+        // The first decision in a workspace loads its enforcer (a filtered load of its lines).
+        anyhow::ensure!(
+            authorizer
+                .enforce(&db, admin.id, last, Permission::ConnectorInstall)
+                .await?
+        );
+        let load = started.elapsed();
+        authorizer
+            .enforce(&db, admin.id, 1, Permission::ConnectorInstall)
+            .await?;
+        let grown = rss_kib().saturating_sub(before);
+        let (_, lines) = authorizer.held().await;
         let last_slug = format!("ws-{made:05}");
         println!();
         println!(
-            "### {n} workspaces ({lines} policy lines): loading the policy took {:.1} ms, resident memory +{:.1} MiB",
+            "### {n} workspaces ({lines} lines held for the 2 workspaces asked about): the first decision, loading its workspace, took {:.1} ms; resident memory +{:.1} MiB",
             load.as_secs_f64() * 1e3,
             grown as f64 / 1024.0
         );
@@ -232,11 +241,11 @@ async fn run() -> anyhow::Result<()> {
         println!("|---|---|---|---|");
         let s = args.seconds;
         row(
-            "`enforce`, allowed (newest workspace: the longest scan to a match)",
+            "`enforce`, allowed (newest workspace)",
             measure(s, || async {
                 anyhow::ensure!(
                     authorizer
-                        .enforce(admin.id, last, Permission::ConnectorInstall)
+                        .enforce(&db, admin.id, last, Permission::ConnectorInstall)
                         .await?
                 );
                 Ok(())
@@ -248,7 +257,7 @@ async fn run() -> anyhow::Result<()> {
             measure(s, || async {
                 anyhow::ensure!(
                     authorizer
-                        .enforce(admin.id, 1, Permission::ConnectorInstall)
+                        .enforce(&db, admin.id, 1, Permission::ConnectorInstall)
                         .await?
                 );
                 Ok(())
@@ -256,11 +265,11 @@ async fn run() -> anyhow::Result<()> {
             .await?,
         );
         row(
-            "`enforce`, denied (a non-member: every line scanned)",
+            "`enforce`, denied (a non-member)",
             measure(s, || async {
                 anyhow::ensure!(
                     !authorizer
-                        .enforce(admin.id + 1, last, Permission::ConnectorInstall)
+                        .enforce(&db, admin.id + 1, last, Permission::ConnectorInstall)
                         .await?
                 );
                 Ok(())

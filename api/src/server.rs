@@ -27,7 +27,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     )
     .await?;
     let runner = crate::debugger::Runner::new(&config.sandbox);
-    let authz = crate::authz::Authorizer::load(db.clone())
+    let authz = crate::authz::Authorizer::new()
         .await
         .context("loading the authorization policy")?;
     Ok(AppState {

@@ -134,7 +134,7 @@ async fn decisions_never_see_half_a_reload(backend: Backend) -> anyhow::Result<(
     change(&app, &root, SET_MEMBER, member).await?;
     let (ws_id, dev_id) = ids(&app, "dev").await?;
     let db = app.conn()?.clone();
-    let authorizer = std::sync::Arc::new(Authorizer::load(db.clone()).await?);
+    let authorizer = std::sync::Arc::new(Authorizer::new().await?);
     let narrow: BTreeSet<Permission> = [Permission::RecipeRead].into();
     let wide: BTreeSet<Permission> = Permission::ALL.into_iter().collect();
 
