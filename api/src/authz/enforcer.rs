@@ -114,6 +114,13 @@ impl Authorizer {
         workspace_id: i64,
     ) -> Result<Option<Standing>, AuthzError> {
         let dom = domain(workspace_id);
+        if workspace_id < 0 {
+            // No such workspace (`enforce` asks about id -1): the version read a held workspace
+            // costs, and nobody's standing. A workspace not held yet costs one more read (its
+            // lines), on its first request after a start or an eviction only.
+            stored_version(db, &dom).await?;
+            return Ok(None);
+        }
         let held = self.current(db, &dom).await?;
         decide(&held.enforcer, &subject(user_id), &dom)
     }
