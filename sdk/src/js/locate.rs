@@ -18,10 +18,7 @@ const MAX_BINDINGS_FOLLOWED: usize = 16;
 /// the deepest part of the path written as a literal; `None` without an `export default`.
 pub(crate) fn locate(source: &str, path: &Path) -> Option<Position> {
     let tokens = tokenize(source);
-    let walker = Walker {
-        source,
-        tokens: &tokens,
-    };
+    let walker = Walker::new(source, &tokens);
     let start = walker.export_default()?;
     let mut value = walker.follow(start);
     let mut found = tokens.get(value)?.start;
@@ -287,9 +284,29 @@ fn regex_allowed(source: &str, previous: Option<&Token>) -> bool {
 struct Walker<'a> {
     source: &'a str,
     tokens: &'a [Token],
+    /// The indexes of the tokens outside every bracket: the module's top level.
+    top_level: Vec<usize>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    fn new(source: &'a str, tokens: &'a [Token]) -> Self {
+        let mut depth = 0usize;
+        let mut top_level = Vec::new();
+        for (index, token) in tokens.iter().enumerate() {
+            match &source[token.start..token.end] {
+                "{" | "(" | "[" => depth += 1,
+                "}" | ")" | "]" => depth = depth.saturating_sub(1),
+                _ if depth == 0 => top_level.push(index),
+                _ => {}
+            }
+        }
+        Self {
+            source,
+            tokens,
+            top_level,
+        }
+    }
+
     fn text(&self, index: usize) -> &str {
         self.tokens
             .get(index)
@@ -302,18 +319,12 @@ impl Walker<'_> {
 
     /// The index of the first token after `export default` at the top level.
     fn export_default(&self) -> Option<usize> {
-        let mut depth = 0usize;
-        for index in 0..self.tokens.len() {
-            match self.text(index) {
-                "{" | "(" | "[" => depth += 1,
-                "}" | ")" | "]" => depth = depth.saturating_sub(1),
-                "export" if depth == 0 && self.text(index + 1) == "default" => {
-                    return (index + 2 < self.tokens.len()).then_some(index + 2);
-                }
-                _ => {}
-            }
-        }
-        None
+        let index = self
+            .top_level
+            .iter()
+            .copied()
+            .find(|&index| self.text(index) == "export" && self.text(index + 1) == "default")?;
+        (index + 2 < self.tokens.len()).then_some(index + 2)
     }
 
     /// From a value that is a lone name, to the literal the top level binds the name to.
@@ -337,23 +348,16 @@ impl Walker<'_> {
 
     /// The first token of the value of the last top-level `const|let|var name = …`.
     fn binding(&self, name: &str) -> Option<usize> {
-        let mut depth = 0usize;
-        let mut found = None;
-        for index in 0..self.tokens.len() {
-            match self.text(index) {
-                "{" | "(" | "[" => depth += 1,
-                "}" | ")" | "]" => depth = depth.saturating_sub(1),
-                "const" | "let" | "var"
-                    if depth == 0
-                        && self.text(index + 1) == name
-                        && self.text(index + 2) == "=" =>
-                {
-                    found = Some(index + 3);
-                }
-                _ => {}
-            }
-        }
-        found
+        self.top_level
+            .iter()
+            .rev()
+            .copied()
+            .find(|&index| {
+                matches!(self.text(index), "const" | "let" | "var")
+                    && self.text(index + 1) == name
+                    && self.text(index + 2) == "="
+            })
+            .map(|index| index + 3)
     }
 
     /// The index just past the value starting at `index`: at the `,` or closing bracket that
