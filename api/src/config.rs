@@ -58,6 +58,10 @@ pub struct SandboxConfig {
     pub worker_program: Option<PathBuf>,
     /// Virtual memory a worker process may map, in MiB (default 1024).
     pub worker_address_space_mib: Option<u64>,
+    /// How many steps below the server's scheduling priority workers run (`nice`; default 10,
+    /// 0 for the server's own, at most 19), so that connectors busy on every core leave the
+    /// server's threads their turn.
+    pub worker_niceness: Option<u64>,
     /// Wall-clock budget of one run, requests included, in milliseconds (default 5000).
     pub run_deadline_ms: Option<u64>,
     /// How long past its deadline a worker is killed, in milliseconds (default 2000).

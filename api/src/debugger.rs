@@ -134,6 +134,9 @@ fn worker(sandbox: &SandboxConfig) -> Result<sdk::worker::Worker, String> {
     if let Some(ms) = sandbox.kill_grace_ms {
         worker.grace = Duration::from_millis(ms);
     }
+    if let Some(steps) = sandbox.worker_niceness {
+        worker.niceness = steps;
+    }
     Ok(worker)
 }
 

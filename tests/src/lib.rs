@@ -291,6 +291,15 @@ pub fn worker_program(name: &str) -> anyhow::Result<std::path::PathBuf> {
     Ok(program)
 }
 
+/// The scheduling niceness of process `pid` (`"self"` for this one): field 19 of
+/// `/proc/PID/stat`, counted after the command name, which may itself hold spaces.
+pub fn niceness_of(pid: &str) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after_name) = stat.rsplit_once(')')?;
+    // After the name: state (field 3) … nice (field 19).
+    after_name.split_whitespace().nth(16)?.parse().ok()
+}
+
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }

@@ -28,6 +28,8 @@ pub struct Worker {
     pub args: Vec<OsString>,
     /// The worker's `RLIMIT_AS`, in bytes.
     pub address_space_bytes: u64,
+    /// How many steps below the server's priority the worker runs (`nice`); above 19 is 19.
+    pub niceness: u64,
     /// How long after its deadline the worker is killed.
     pub grace: Duration,
 }
@@ -44,12 +46,14 @@ pub enum WorkerFailure {
 }
 
 impl Worker {
-    /// The worker `program args…` with the default address space (1 GiB) and a 2 s grace.
+    /// The worker `program args…` with the default address space (1 GiB), niceness (10) and a
+    /// 2 s grace.
     pub fn new(program: impl Into<PathBuf>, args: impl IntoIterator<Item = OsString>) -> Self {
         Self {
             program: program.into(),
             args: args.into_iter().collect(),
             address_space_bytes: OsLimits::default().address_space_bytes,
+            niceness: OsLimits::default().niceness,
             grace: Duration::from_secs(2),
         }
     }
@@ -124,7 +128,10 @@ impl Worker {
         let mut line = serde_json::to_vec(request)
             .map_err(|error| failed(format!("could not encode the request: {error}")))?;
         line.push(b'\n');
-        let limits = OsLimits::for_deadline(request.deadline(), self.address_space_bytes);
+        let limits = OsLimits {
+            niceness: self.niceness.min(super::limits::MAX_NICENESS),
+            ..OsLimits::for_deadline(request.deadline(), self.address_space_bytes)
+        };
         let mut child = Command::new(&self.program)
             .args(&self.args)
             .args(limits.to_args())

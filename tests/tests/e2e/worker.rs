@@ -268,6 +268,13 @@ async fn environment_of_a_worker(backend: Backend) -> anyhow::Result<()> {
     assert!(extra.is_empty(), "inherited descriptors: {extra:?}");
     assert_eq!(descriptors.len(), 4, "{descriptors:?}");
     assert_eq!(descriptors["2"], "/dev/null");
+    // Ten steps below the server (this process), however the suite itself was started.
+    let server = tests::niceness_of("self").ok_or_else(|| anyhow::anyhow!("no /proc"))?;
+    assert_eq!(
+        run["output"]["niceness"],
+        json!((server + 10).min(19)),
+        "{run}"
+    );
     app.stop().await
 }
 
