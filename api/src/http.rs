@@ -413,13 +413,8 @@ async fn package_archive(
             )
             .body(bytes),
         Err(err) => {
-            let status = match err.code() {
-                ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-                ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-                ErrorCode::NotFound => StatusCode::NOT_FOUND,
-                ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
-            };
+            let status = StatusCode::from_u16(err.code().http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let message = err.message();
             if let ServiceError::Internal(inner) = &err {
                 tracing::error!(error = format!("{inner:#}"), "downloading a package");

@@ -1,40 +1,36 @@
-//! # api — the Patchbay service
+//! # api — Patchbay's transport
 //!
-//! Configuration, authentication, authorization, the domain services over the entities, the
-//! GraphQL schema by domain, the poem routes, and the `patchbay` binary's commands.
+//! The GraphQL schema by domain (`graphql`), the poem routes (`http`, `ws`, `web`), the server's
+//! life (`server`), the runtime GraphQL work runs on (`work`), the anonymous response cache
+//! (`response_cache`), and the `patchbay` binary's commands.
 //!
-//! Data flows one way: HTTP (`http`) → GraphQL resolver (`graphql`, thin) → service
-//! (`catalog`, `auth`: authorizes through `authz`, then acts in a transaction) → `entities`.
-//! The `sdk` crate validates connector source; it knows nothing of the database.
+//! Data flows one way: HTTP (`http`) → GraphQL resolver (`graphql`, thin) → the `service`
+//! crate (authorizes through `service::authz`, then acts in a transaction) → `entities`.
 //!
 //! Where things are:
-//! - a permission is checked: `authz`
 //! - a query is resolved: `graphql::query`, `graphql::catalog`; mutations: `graphql::mutation`
-//! - search SQL: `catalog::search`; install metrics: `catalog::ledger` (writes), `catalog::stats` (reads)
-//! - error codes: `error::ErrorCode`, the one table
+//! - an error becomes a GraphQL error: `graphql::errors`
+//! - the domain: `service` (re-exported below under its module names while resolvers move
+//!   behind it)
 
-pub mod audit;
-pub mod auth;
-pub mod authz;
-pub mod catalog;
 pub mod cli_package;
-pub mod config;
-pub mod db;
-pub mod debugger;
-pub mod domain;
-pub mod error;
 pub mod graphql;
 pub mod http;
-pub mod lifecycle;
-pub mod packages;
-pub mod recipes;
 pub mod response_cache;
-pub mod seed;
 pub mod seed_scale;
 pub mod server;
 pub mod state;
-pub mod telemetry;
 pub mod web;
 pub mod work;
-pub mod workspaces;
 pub mod ws;
+
+pub use service::{
+    audit, auth, authz, catalog, config, db, debugger, domain, lifecycle, packages, recipes, seed,
+    telemetry, workspaces,
+};
+
+/// The domain's error table, and its GraphQL form.
+pub mod error {
+    pub use crate::graphql::errors::{IntoGraphql, graphql_error};
+    pub use service::error::*;
+}

@@ -15,30 +15,13 @@ use crate::graphql::build_schema;
 use crate::http::{App, routes};
 use crate::response_cache::ResponseCache;
 use crate::state::AppState;
-use crate::telemetry::Metrics;
 
 /// Connect to the database (applying migrations) and assemble the shared state.
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
-    let metrics = Arc::new(Metrics::default());
-    let db = crate::db::connect(
-        &config.database_url(),
-        config.database_pool_size,
-        metrics.clone(),
-    )
-    .await?;
-    let runner = crate::debugger::Runner::new(&config.sandbox);
-    let authz = crate::authz::Authorizer::new()
-        .await
-        .context("loading the authorization policy")?;
+    let responses = Arc::new(ResponseCache::new(&config.cache));
     Ok(AppState {
-        authz: Arc::new(authz),
-        db,
-        runner,
-        responses: Arc::new(ResponseCache::new(&config.cache)),
-        readiness: Arc::default(),
-        config: Arc::new(config),
-        metrics,
-        events: Arc::new(tokio::sync::Notify::new()),
+        service: service::Service::connect(config).await?,
+        responses,
     })
 }
 

@@ -1,26 +1,23 @@
-//! What every request can reach: the database, the configuration and the counters.
+//! What every request can reach: the domain's handle, and what the transport itself keeps.
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
+use service::Service;
 
-use crate::config::Config;
-use crate::telemetry::Metrics;
+use crate::response_cache::ResponseCache;
 
-/// Shared, cheap to clone.
+/// Shared, cheap to clone. Derefs to the [`Service`] handle it carries.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
-    pub config: Arc<Config>,
-    pub metrics: Arc<Metrics>,
-    /// Woken after a change that subscribers may want to see (new notices).
-    pub events: Arc<tokio::sync::Notify>,
-    /// Runs connector code for the debugger console.
-    pub runner: crate::debugger::Runner,
-    /// The last readiness probe (`/readyz`).
-    pub readiness: Arc<crate::db::Readiness>,
+    pub service: Service,
     /// Recent answers to anonymous queries.
-    pub responses: Arc<crate::response_cache::ResponseCache>,
-    /// The process's casbin enforcer: every workspace permission decision.
-    pub authz: Arc<crate::authz::Authorizer>,
+    pub responses: Arc<ResponseCache>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Service;
+
+    fn deref(&self) -> &Service {
+        &self.service
+    }
 }

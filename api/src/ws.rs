@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 use crate::auth::{self, Principal};
 use crate::error::ServiceError;
 use crate::graphql::context::{RequestData, request_loader};
+use crate::graphql::errors::IntoGraphql;
 use crate::http::App;
 
 /// graphql-ws's close code for a connection that is not (or no longer) allowed.
@@ -143,6 +144,6 @@ async fn principal_of(
     let token = header.strip_prefix("Bearer ").unwrap_or(header).trim();
     let user = auth::authenticate(&app.state.db, token)
         .await
-        .map_err(ServiceError::into_graphql)?;
+        .map_err(IntoGraphql::into_graphql)?;
     Ok((Principal { user: Some(user) }, Some(token.to_owned())))
 }

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::capabilities::Capabilities;
 use super::context::{loader, principal, state};
+use super::errors::{GqlError, GqlResult};
 use super::ids::{self, Kind};
 use super::loaders::{
     AuthorRecord, CapabilitiesOf, OwnersOf, RecentInstalls, UserById, VersionById,
@@ -17,8 +18,8 @@ use crate::catalog::search::CategoryCount as CategoryCountRow;
 use crate::catalog::stats;
 use crate::error::{ErrorCode, ServiceError, graphql_error};
 
-fn db_error(err: impl std::fmt::Display) -> async_graphql::Error {
-    ServiceError::Internal(anyhow::anyhow!("{err}")).into_graphql()
+fn db_error(err: impl std::fmt::Display) -> GqlError {
+    ServiceError::Internal(anyhow::anyhow!("{err}")).into()
 }
 
 /// Who can find a listing.
@@ -117,7 +118,7 @@ impl Connector {
         self.0.updated_at
     }
     /// The authors who maintain it, first owner first.
-    async fn owners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+    async fn owners(&self, ctx: &Context<'_>) -> GqlResult<Vec<User>> {
         let owners = loader(ctx)?
             .load_one(OwnersOf(self.0.id))
             .await
@@ -125,10 +126,7 @@ impl Connector {
         Ok(owners.unwrap_or_default().into_iter().map(User).collect())
     }
     /// The version new installs get: the newest stable version that is not yanked.
-    async fn latest_version(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+    async fn latest_version(&self, ctx: &Context<'_>) -> GqlResult<Option<ConnectorVersion>> {
         let Some(id) = self.0.latest_version_id else {
             return Ok(None);
         };
@@ -146,7 +144,7 @@ impl Connector {
         #[graphql(desc = "Page size (at most the server's cap).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last version already seen.")] after: Option<String>,
         #[graphql(desc = "Include yanked versions.", default = true)] include_yanked: bool,
-    ) -> async_graphql::Result<ConnectorVersionConnection> {
+    ) -> GqlResult<ConnectorVersionConnection> {
         let state = state(ctx)?;
         let limit = page_size(first, 20, state.config.limits.max_page_size)?;
         let offset = match after.as_deref() {
@@ -183,7 +181,7 @@ impl Connector {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The semantic version.")] version: String,
-    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+    ) -> GqlResult<Option<ConnectorVersion>> {
         let found = connector_version::Entity::find()
             .filter(connector_version::Column::ConnectorId.eq(self.0.id))
             .filter(connector_version::Column::Version.eq(version.trim()))
@@ -213,7 +211,7 @@ impl InstallMetrics {
         self.0.active_installs
     }
     /// Installs made in the last 30 days, today included.
-    async fn installs_last_30_days(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+    async fn installs_last_30_days(&self, ctx: &Context<'_>) -> GqlResult<i64> {
         let n = loader(ctx)?
             .load_one(RecentInstalls(self.0.id))
             .await
@@ -225,7 +223,7 @@ impl InstallMetrics {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many days back, 1 to 365.", default = 90)] days: i32,
-    ) -> async_graphql::Result<Vec<DailyInstalls>> {
+    ) -> GqlResult<Vec<DailyInstalls>> {
         if !(1..=365).contains(&days) {
             return Err(graphql_error(
                 ErrorCode::BadUserInput,
@@ -241,7 +239,7 @@ impl InstallMetrics {
             .collect())
     }
     /// Active installs per version, newest version first.
-    async fn adoption(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VersionAdoption>> {
+    async fn adoption(&self, ctx: &Context<'_>) -> GqlResult<Vec<VersionAdoption>> {
         let rows: Vec<(String, i64, i64)> = connector_version::Entity::find()
             .select_only()
             .column(connector_version::Column::Version)
@@ -304,7 +302,7 @@ impl From<connector_version::Model> for ConnectorVersion {
 impl ConnectorVersion {
     /// Catalog pages load versions without their source (see `stats::versions_shown`); the
     /// source resolver reads it on its own.
-    async fn read_source(&self, db: &sea_orm::DatabaseConnection) -> async_graphql::Result<String> {
+    async fn read_source(&self, db: &sea_orm::DatabaseConnection) -> GqlResult<String> {
         stats::version_source(db, self.0.id).await.map_err(db_error)
     }
 }
@@ -337,7 +335,7 @@ impl ConnectorVersion {
         self.0.breaking_message.as_deref()
     }
     /// Actions, triggers, connection fields and hosts, as extracted from the source at publish.
-    async fn capabilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Capabilities> {
+    async fn capabilities(&self, ctx: &Context<'_>) -> GqlResult<Capabilities> {
         if self.0.capabilities.is_null() {
             // Loaded without them (`stats::versions_shown`): fetch in a batch with the page's
             // other versions.
@@ -362,7 +360,7 @@ impl ConnectorVersion {
         self.0.published_at
     }
     /// Who published it.
-    async fn published_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn published_by(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         let user = loader(ctx)?
             .load_one(UserById(self.0.published_by))
             .await
@@ -392,7 +390,7 @@ impl ConnectorVersion {
         ctx: &Context<'_>,
         #[graphql(desc = "The workspace whose permission to read source applies.")]
         workspace: Option<String>,
-    ) -> async_graphql::Result<String> {
+    ) -> GqlResult<String> {
         let state = state(ctx)?;
         let principal = principal(ctx)?;
         let user = principal.require_user()?;
@@ -431,7 +429,7 @@ impl ConnectorVersion {
         self.read_source(&state.db).await
     }
     /// The listing this version belongs to.
-    async fn connector(&self, ctx: &Context<'_>) -> async_graphql::Result<Connector> {
+    async fn connector(&self, ctx: &Context<'_>) -> GqlResult<Connector> {
         let listing = connector::Entity::find_by_id(self.0.connector_id)
             .one(&state(ctx)?.db)
             .await
@@ -460,7 +458,7 @@ impl User {
         &self.0.display_name
     }
     /// E-mail address; only visible to the user themself.
-    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+    async fn email(&self, ctx: &Context<'_>) -> GqlResult<Option<&str>> {
         let own = principal(ctx)?.user_id() == Some(self.0.id);
         Ok(own.then_some(self.0.email.as_str()))
     }
@@ -469,7 +467,7 @@ impl User {
         self.0.created_at
     }
     /// Their record as an author.
-    async fn author_stats(&self, ctx: &Context<'_>) -> async_graphql::Result<AuthorStats> {
+    async fn author_stats(&self, ctx: &Context<'_>) -> GqlResult<AuthorStats> {
         let stats = loader(ctx)?
             .load_one(AuthorRecord(self.0.id))
             .await

@@ -3,6 +3,7 @@
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 
+use super::errors::GqlResult;
 use super::loaders::CatalogLoader;
 use crate::auth::Principal;
 use crate::error::{ErrorCode, graphql_error};
@@ -26,24 +27,24 @@ pub fn request_loader(db: sea_orm::DatabaseConnection) -> RequestLoader {
     )
 }
 
-fn missing(what: &str) -> async_graphql::Error {
+fn missing(what: &str) -> crate::graphql::errors::GqlError {
     tracing::error!(what, "request data missing from GraphQL context");
     graphql_error(ErrorCode::InternalServerError, "internal server error")
 }
 
-pub fn state<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppState> {
+pub fn state<'a>(ctx: &Context<'a>) -> GqlResult<&'a AppState> {
     ctx.data::<AppState>().map_err(|_| missing("AppState"))
 }
 
-pub fn request<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestData> {
+pub fn request<'a>(ctx: &Context<'a>) -> GqlResult<&'a RequestData> {
     ctx.data::<RequestData>()
         .map_err(|_| missing("RequestData"))
 }
 
-pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+pub fn principal<'a>(ctx: &Context<'a>) -> GqlResult<&'a Principal> {
     Ok(&request(ctx)?.principal)
 }
 
-pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestLoader> {
+pub fn loader<'a>(ctx: &Context<'a>) -> GqlResult<&'a RequestLoader> {
     Ok(&request(ctx)?.loader)
 }

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use serde_json::Value;
 
 use super::context::{principal, state};
+use super::errors::GqlResult;
 use super::ids::{self, Kind};
 use super::mutation::{UserError, split};
 use crate::debugger::{self, ConnectionChoice};
@@ -247,7 +248,7 @@ async fn run(
     ctx: &Context<'_>,
     input: DebugTargetInput,
     invocation: sdk::Invocation,
-) -> async_graphql::Result<DebugRunPayload> {
+) -> GqlResult<DebugRunPayload> {
     let state = state(ctx)?;
     let result = match target(input) {
         Ok((copy, number, connection)) => {
@@ -273,7 +274,7 @@ impl DebuggerMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: TestConnectionInput,
-    ) -> async_graphql::Result<DebugRunPayload> {
+    ) -> GqlResult<DebugRunPayload> {
         run(ctx, input.target, sdk::Invocation::TestConnection).await
     }
 
@@ -282,7 +283,7 @@ impl DebuggerMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: RunActionInput,
-    ) -> async_graphql::Result<DebugRunPayload> {
+    ) -> GqlResult<DebugRunPayload> {
         let invocation = sdk::Invocation::Action {
             name: input.action,
             input: input.input.0,
@@ -295,7 +296,7 @@ impl DebuggerMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: PollTriggerInput,
-    ) -> async_graphql::Result<DebugRunPayload> {
+    ) -> GqlResult<DebugRunPayload> {
         let invocation = sdk::Invocation::Trigger {
             name: input.trigger,
             input: input.input.0,

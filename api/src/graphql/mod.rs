@@ -6,6 +6,7 @@ pub mod capabilities;
 pub mod catalog;
 pub mod context;
 pub mod debugger;
+pub mod errors;
 pub mod ids;
 pub mod limits;
 pub mod loaders;

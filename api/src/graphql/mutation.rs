@@ -5,8 +5,9 @@ use async_graphql::{Context, InputObject, Object, SimpleObject};
 
 use super::catalog::{Connector, ConnectorVersion, Visibility};
 use super::context::{principal, state};
+use super::errors::GqlResult;
 use crate::catalog::{ListingPatch, NewListing, NewVersion, listings};
-use crate::error::{ErrorCode, ServiceError, ServiceResult, UserProblem};
+use crate::error::{ServiceError, ServiceResult, UserProblem};
 
 /// A problem with the input that the caller can fix.
 #[derive(SimpleObject, Debug, Clone)]
@@ -16,7 +17,7 @@ pub struct UserError {
     /// What is wrong, in words.
     pub message: String,
     /// Stable code: `BAD_USER_INPUT` or `CONFLICT`.
-    pub code: ErrorCode,
+    pub code: super::errors::ErrorCode,
     /// Line in the connector source, when the problem is in the source.
     pub line: Option<i32>,
     /// Column in the connector source, when the problem is in the source.
@@ -28,7 +29,7 @@ impl From<UserProblem> for UserError {
         Self {
             field: p.field,
             message: p.message,
-            code: p.code,
+            code: p.code.into(),
             line: p.line.and_then(|n| i32::try_from(n).ok()),
             column: p.column.and_then(|n| i32::try_from(n).ok()),
         }
@@ -37,13 +38,13 @@ impl From<UserProblem> for UserError {
 
 /// Split a service result into the payload's value and its user errors; every other failure
 /// becomes a GraphQL error with its code.
-pub fn split<T>(result: ServiceResult<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
+pub fn split<T>(result: ServiceResult<T>) -> GqlResult<(Option<T>, Vec<UserError>)> {
     match result {
         Ok(value) => Ok((Some(value), Vec::new())),
         Err(ServiceError::User(problems)) => {
             Ok((None, problems.into_iter().map(UserError::from).collect()))
         }
-        Err(other) => Err(other.into_graphql()),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -198,7 +199,7 @@ impl CatalogMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: CreateConnectorInput,
-    ) -> async_graphql::Result<CreateConnectorPayload> {
+    ) -> GqlResult<CreateConnectorPayload> {
         let user = principal(ctx)?.require_user()?;
         let listing = NewListing {
             slug: input.slug,
@@ -232,7 +233,7 @@ impl CatalogMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: PublishVersionInput,
-    ) -> async_graphql::Result<PublishVersionPayload> {
+    ) -> GqlResult<PublishVersionPayload> {
         let user = principal(ctx)?.require_user()?;
         let new = NewVersion {
             version: input.version,
@@ -257,7 +258,7 @@ impl CatalogMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: YankVersionInput,
-    ) -> async_graphql::Result<YankVersionPayload> {
+    ) -> GqlResult<YankVersionPayload> {
         let user = principal(ctx)?.require_user()?;
         let result = listings::set_yanked(
             &state(ctx)?.db,
@@ -279,7 +280,7 @@ impl CatalogMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: UpdateConnectorInput,
-    ) -> async_graphql::Result<UpdateConnectorPayload> {
+    ) -> GqlResult<UpdateConnectorPayload> {
         let user = principal(ctx)?.require_user()?;
         let patch = ListingPatch {
             name: input.name,
@@ -304,7 +305,7 @@ impl CatalogMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: ConnectorOwnerInput,
-    ) -> async_graphql::Result<ConnectorOwnerPayload> {
+    ) -> GqlResult<ConnectorOwnerPayload> {
         let user = principal(ctx)?.require_user()?;
         let result = listings::add_owner(&state(ctx)?.db, user, &input.slug, &input.handle).await;
         let (connector, user_errors) = split(result)?;
@@ -319,7 +320,7 @@ impl CatalogMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: ConnectorOwnerInput,
-    ) -> async_graphql::Result<ConnectorOwnerPayload> {
+    ) -> GqlResult<ConnectorOwnerPayload> {
         let user = principal(ctx)?.require_user()?;
         let result =
             listings::remove_owner(&state(ctx)?.db, user, &input.slug, &input.handle).await;

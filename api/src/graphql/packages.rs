@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::io::Read;
 
 use super::context::{principal, state};
+use super::errors::GqlResult;
 use super::ids::{self, Kind};
 use super::mutation::{UserError, split};
 use crate::error::{ServiceResult, UserProblem};
@@ -201,7 +202,7 @@ impl PackageMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: ExportPackageInput,
-    ) -> async_graphql::Result<ExportPackagePayload> {
+    ) -> GqlResult<ExportPackagePayload> {
         let mut recipe_ids = Vec::new();
         for id in &input.recipe_ids {
             match ids::decode_as(Kind::Recipe, id) {
@@ -243,7 +244,7 @@ impl PackageMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: ImportPackageInput,
-    ) -> async_graphql::Result<ImportPackagePayload> {
+    ) -> GqlResult<ImportPackagePayload> {
         let state = state(ctx)?;
         // Who may import is settled before the upload is read.
         state
@@ -296,7 +297,7 @@ impl PackageMutationRoot {
         let (outcome, user_errors) = split(result)?;
         Ok(match outcome {
             Some(o) => ImportPackagePayload {
-                plan: Some(summarize(&o.plan).map_err(|e| e.into_graphql())?),
+                plan: Some(summarize(&o.plan)?),
                 fingerprint: Some(o.fingerprint),
                 applied: o.applied,
                 package: Some(PackageRecord(o.record)),
@@ -317,7 +318,7 @@ impl PackageMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: SetPackagePolicyInput,
-    ) -> async_graphql::Result<SetPackagePolicyPayload> {
+    ) -> GqlResult<SetPackagePolicyPayload> {
         let result = service::set_policy(
             &state(ctx)?.db,
             &state(ctx)?.authz,

@@ -2,6 +2,7 @@
 
 use async_graphql::SimpleObject;
 
+use super::errors::GqlResult;
 use crate::error::{ErrorCode, graphql_error};
 
 /// Where a page sits in the whole list.
@@ -18,7 +19,7 @@ pub struct PageInfo {
 }
 
 /// Check a requested page size against the server's cap.
-pub fn page_size(first: Option<i32>, default: u64, max: usize) -> async_graphql::Result<u64> {
+pub fn page_size(first: Option<i32>, default: u64, max: usize) -> GqlResult<u64> {
     match first {
         None => Ok(default.min(max as u64)),
         Some(n) if n < 0 => Err(graphql_error(

@@ -6,6 +6,7 @@ use sea_orm::EntityTrait;
 
 use super::catalog::{CategoryCount, Connector, ConnectorVersion, User};
 use super::context::{loader, principal, state};
+use super::errors::GqlResult;
 use super::ids::{self, Kind};
 use super::loaders::prime_listings;
 use super::pagination::{PageInfo, page_size};
@@ -74,7 +75,7 @@ impl CatalogQueryRoot {
         )]
         sort: ConnectorSort,
         #[graphql(desc = "Include deprecated listings.", default = false)] include_deprecated: bool,
-    ) -> async_graphql::Result<ConnectorConnection> {
+    ) -> GqlResult<ConnectorConnection> {
         let state = state(ctx)?;
         let limit = page_size(first, 20, state.config.limits.max_page_size)?;
         let offset = match after.as_deref() {
@@ -100,7 +101,7 @@ impl CatalogQueryRoot {
         };
         let page = search::search(&state.db, &q)
             .await
-            .map_err(|e| ServiceError::from(e).into_graphql())?;
+            .map_err(ServiceError::from)?;
         let look_ahead = ctx.look_ahead();
         for node in [
             look_ahead.field("edges").field("node"),
@@ -109,7 +110,7 @@ impl CatalogQueryRoot {
             if node.exists() {
                 prime_listings(loader(ctx)?, &node, &page.listings)
                     .await
-                    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")).into_graphql())?;
+                    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
             }
         }
         let edges: Vec<ConnectorEdge> = page
@@ -139,13 +140,13 @@ impl CatalogQueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The listing's slug.")] slug: String,
-    ) -> async_graphql::Result<Option<Connector>> {
+    ) -> GqlResult<Option<Connector>> {
         let listing = listings::find_by_slug(&state(ctx)?.db, &slug).await?;
         Ok(Some(Connector(listing)))
     }
 
     /// Every category of public listings, with how many listings it holds.
-    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryCount>> {
+    async fn categories(&self, ctx: &Context<'_>) -> GqlResult<Vec<CategoryCount>> {
         let q = CatalogQuery {
             text: None,
             category: None,
@@ -157,7 +158,7 @@ impl CatalogQueryRoot {
         };
         let rows = search::facets(&state(ctx)?.db, &q)
             .await
-            .map_err(|e| ServiceError::from(e).into_graphql())?;
+            .map_err(ServiceError::from)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -166,7 +167,7 @@ impl CatalogQueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A global id.")] id: ID,
-    ) -> async_graphql::Result<Option<Node>> {
+    ) -> GqlResult<Option<Node>> {
         let db = &state(ctx)?.db;
         let Some((kind, raw)) = ids::decode(&id) else {
             return Ok(None);
@@ -175,17 +176,17 @@ impl CatalogQueryRoot {
             Kind::Connector => connector::Entity::find_by_id(raw)
                 .one(db)
                 .await
-                .map_err(|e| ServiceError::from(e).into_graphql())?
+                .map_err(ServiceError::from)?
                 .map(|m| Node::Connector(Connector(m))),
             Kind::ConnectorVersion => connector_version::Entity::find_by_id(raw)
                 .one(db)
                 .await
-                .map_err(|e| ServiceError::from(e).into_graphql())?
+                .map_err(ServiceError::from)?
                 .map(|m| Node::ConnectorVersion(m.into())),
             Kind::User => user::Entity::find_by_id(raw)
                 .one(db)
                 .await
-                .map_err(|e| ServiceError::from(e).into_graphql())?
+                .map_err(ServiceError::from)?
                 .map(|m| Node::User(User(m))),
             // Workspace objects are reached through `workspace(slug:)`, which checks membership.
             Kind::Workspace
@@ -199,7 +200,7 @@ impl CatalogQueryRoot {
     }
 
     /// The caller.
-    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+    async fn viewer(&self, ctx: &Context<'_>) -> GqlResult<Viewer> {
         Ok(Viewer {
             user: principal(ctx)?.user.clone().map(User),
         })
@@ -238,22 +239,19 @@ impl ConnectorConnection {
         &self.page_info
     }
     /// Listings matching the query in all.
-    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<i64> {
         if let Some(total) = self.total {
             return Ok(total);
         }
-        search::count(&state(ctx)?.db, &self.query)
+        Ok(search::count(&state(ctx)?.db, &self.query)
             .await
-            .map_err(|e| ServiceError::from(e).into_graphql())
+            .map_err(ServiceError::from)?)
     }
     /// Matches per category, ignoring the category filter so other categories stay selectable.
-    async fn category_facets(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<CategoryCount>> {
+    async fn category_facets(&self, ctx: &Context<'_>) -> GqlResult<Vec<CategoryCount>> {
         let rows = search::facets(&state(ctx)?.db, &self.query)
             .await
-            .map_err(|e| ServiceError::from(e).into_graphql())?;
+            .map_err(ServiceError::from)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

@@ -8,6 +8,7 @@ use entities::{connection, recipe};
 use serde_json::Value;
 
 use super::context::{principal, state};
+use super::errors::GqlResult;
 use super::ids::{self, Kind};
 use super::mutation::{UserError, split};
 use crate::error::{ServiceResult, UserProblem};
@@ -219,7 +220,7 @@ impl RecipeMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: CreateRecipeInput,
-    ) -> async_graphql::Result<RecipePayload> {
+    ) -> GqlResult<RecipePayload> {
         let recipe = RecipeInput {
             asset_id: input.asset_id,
             folder: input.folder,
@@ -247,7 +248,7 @@ impl RecipeMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: UpdateRecipeInput,
-    ) -> async_graphql::Result<RecipePayload> {
+    ) -> GqlResult<RecipePayload> {
         let db = &state(ctx)?.db;
         let result = match decode(Kind::Recipe, &input.recipe_id, "recipeId") {
             Ok(id) => {
@@ -277,7 +278,7 @@ impl RecipeMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: RecipeRefInput,
-    ) -> async_graphql::Result<RecipePayload> {
+    ) -> GqlResult<RecipePayload> {
         let db = &state(ctx)?.db;
         let result = match decode(Kind::Recipe, &input.recipe_id, "recipeId") {
             Ok(id) => service::delete_recipe(db, &state(ctx)?.authz, principal(ctx)?, id).await,
@@ -295,7 +296,7 @@ impl RecipeMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: SetRecipeStateInput,
-    ) -> async_graphql::Result<RecipePayload> {
+    ) -> GqlResult<RecipePayload> {
         let db = &state(ctx)?.db;
         let running = input.state == RecipeState::Running;
         let result = match decode(Kind::Recipe, &input.recipe_id, "recipeId") {
@@ -317,7 +318,7 @@ impl RecipeMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: CreateConnectionInput,
-    ) -> async_graphql::Result<ConnectionPayload> {
+    ) -> GqlResult<ConnectionPayload> {
         let connection = ConnectionInput {
             asset_id: input.asset_id,
             folder: input.folder,
@@ -345,7 +346,7 @@ impl RecipeMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: UpdateConnectionInput,
-    ) -> async_graphql::Result<ConnectionPayload> {
+    ) -> GqlResult<ConnectionPayload> {
         let db = &state(ctx)?.db;
         let result = match decode(Kind::Connection, &input.connection_id, "connectionId") {
             Ok(id) => {

@@ -14,17 +14,19 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use super::capabilities::Capabilities;
 use super::catalog::{Connector, ConnectorVersion, User};
 use super::context::{loader, state};
+use super::errors::Permission;
+use super::errors::{GqlError, GqlResult};
 use super::ids::{self, Kind};
 use super::loaders::UserById;
 use super::pagination::page_size;
-use crate::authz::{Permission, WorkspaceAccess};
+use crate::authz::WorkspaceAccess;
 use crate::catalog::listings::newest_installable;
 use crate::error::{ErrorCode, ServiceError, graphql_error};
 use crate::lifecycle::{self, diff, notifications};
 use crate::workspaces;
 
-fn internal(err: impl std::fmt::Display) -> async_graphql::Error {
-    ServiceError::Internal(anyhow::anyhow!("{err}")).into_graphql()
+fn internal(err: impl std::fmt::Display) -> GqlError {
+    ServiceError::Internal(anyhow::anyhow!("{err}")).into()
 }
 
 /// What a workspace stands for.
@@ -88,10 +90,10 @@ impl Workspace {
     }
     /// What the caller may do here.
     async fn permissions(&self) -> Vec<Permission> {
-        self.0.permissions.iter().copied().collect()
+        self.0.permissions.iter().copied().map(Into::into).collect()
     }
     /// The members and their roles.
-    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Member>> {
+    async fn members(&self, ctx: &Context<'_>) -> GqlResult<Vec<Member>> {
         let members = workspaces::members(&state(ctx)?.db, &self.0).await?;
         Ok(members
             .into_iter()
@@ -102,7 +104,7 @@ impl Workspace {
             .collect())
     }
     /// The roles this workspace offers, built-in first.
-    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
+    async fn roles(&self, ctx: &Context<'_>) -> GqlResult<Vec<Role>> {
         let roles = workspaces::roles(&state(ctx)?.db, &self.0).await?;
         Ok(roles
             .into_iter()
@@ -110,31 +112,22 @@ impl Workspace {
                 name: r.role.name,
                 description: r.role.description,
                 builtin: r.role.builtin,
-                permissions: r.permissions,
+                permissions: r.permissions.into_iter().map(Into::into).collect(),
             })
             .collect())
     }
     /// The recipes, by folder and name. Needs `RECIPE_READ`.
-    async fn recipes(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<super::recipes::Recipe>> {
+    async fn recipes(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::recipes::Recipe>> {
         let rows = crate::recipes::recipes(&state(ctx)?.db, &self.0).await?;
         Ok(rows.into_iter().map(super::recipes::Recipe).collect())
     }
     /// The connections, by folder and name (secret values are never returned).
-    async fn connections(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<super::recipes::Connection>> {
+    async fn connections(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::recipes::Connection>> {
         let rows = crate::recipes::connections(&state(ctx)?.db, &self.0).await?;
         Ok(rows.into_iter().map(super::recipes::Connection).collect())
     }
     /// Package exports and imports, newest first. Needs `PACKAGE_EXPORT` or `PACKAGE_IMPORT`.
-    async fn packages(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<super::packages::PackageRecord>> {
+    async fn packages(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::packages::PackageRecord>> {
         let rows = crate::packages::history(&state(ctx)?.db, &self.0).await?;
         Ok(rows
             .into_iter()
@@ -146,10 +139,7 @@ impl Workspace {
         self.0.workspace.require_signed_packages
     }
     /// The connectors in this workspace, by name.
-    async fn connectors(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<WorkspaceConnector>> {
+    async fn connectors(&self, ctx: &Context<'_>) -> GqlResult<Vec<WorkspaceConnector>> {
         let copies = lifecycle::copies(&state(ctx)?.db, self.0.workspace.id)
             .await
             .map_err(internal)?;
@@ -166,7 +156,7 @@ impl Workspace {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The workspace connector's global id.")] id: ID,
-    ) -> async_graphql::Result<Option<WorkspaceConnector>> {
+    ) -> GqlResult<Option<WorkspaceConnector>> {
         let Some(raw) = ids::decode_as(Kind::WorkspaceConnector, &id) else {
             return Ok(None);
         };
@@ -188,7 +178,7 @@ impl Workspace {
         #[graphql(desc = "Only notices not yet read.", default = false)] unread_only: bool,
         #[graphql(desc = "Only notices older than this one (its id), for the next page.")]
         before: Option<ID>,
-    ) -> async_graphql::Result<Vec<Notification>> {
+    ) -> GqlResult<Vec<Notification>> {
         let state = state(ctx)?;
         let limit = page_size(first, 20, state.config.limits.max_page_size)?;
         let before = match before {
@@ -203,7 +193,7 @@ impl Workspace {
         Ok(rows.into_iter().map(Notification).collect())
     }
     /// How many notices are unread.
-    async fn unread_notification_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
         notifications::unread_count(&state(ctx)?.db, self.0.workspace.id)
             .await
             .map_err(internal)
@@ -213,8 +203,8 @@ impl Workspace {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size (default 50).")] first: Option<i32>,
-    ) -> async_graphql::Result<Vec<AuditEvent>> {
-        self.0.require(Permission::AuditRead)?;
+    ) -> GqlResult<Vec<AuditEvent>> {
+        self.0.require(crate::authz::Permission::AuditRead)?;
         let state = state(ctx)?;
         let limit = page_size(first, 50, state.config.limits.max_page_size)?;
         let rows = audit_event::Entity::find()
@@ -266,7 +256,7 @@ impl Membership {
     }
     /// What the caller may do there.
     async fn permissions(&self) -> Vec<Permission> {
-        self.0.permissions.iter().copied().collect()
+        self.0.permissions.iter().copied().map(Into::into).collect()
     }
 }
 
@@ -309,7 +299,7 @@ impl WorkspaceConnector {
         &self,
         ctx: &Context<'_>,
         number: i32,
-    ) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
+    ) -> GqlResult<Option<WorkspaceConnectorVersion>> {
         let found = lifecycle::version(&state(ctx)?.db, self.copy.id, number)
             .await
             .map_err(internal)?;
@@ -334,7 +324,7 @@ impl WorkspaceConnector {
         &self.copy.name
     }
     /// The community listing it was installed from.
-    async fn listing(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Connector>> {
+    async fn listing(&self, ctx: &Context<'_>) -> GqlResult<Option<Connector>> {
         let Some(id) = self.copy.connector_id else {
             return Ok(None);
         };
@@ -345,10 +335,7 @@ impl WorkspaceConnector {
         Ok(listing.map(Connector))
     }
     /// The community version it was installed from or last updated to.
-    async fn parent_version(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+    async fn parent_version(&self, ctx: &Context<'_>) -> GqlResult<Option<ConnectorVersion>> {
         let Some(id) = self.copy.parent_version_id else {
             return Ok(None);
         };
@@ -367,27 +354,18 @@ impl WorkspaceConnector {
         self.copy.released_number
     }
     /// The newest workspace version.
-    async fn latest(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
+    async fn latest(&self, ctx: &Context<'_>) -> GqlResult<Option<WorkspaceConnectorVersion>> {
         self.load_version(ctx, self.copy.latest_number).await
     }
     /// The version recipes use.
-    async fn released(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<WorkspaceConnectorVersion>> {
+    async fn released(&self, ctx: &Context<'_>) -> GqlResult<Option<WorkspaceConnectorVersion>> {
         match self.copy.released_number {
             Some(n) => self.load_version(ctx, n).await,
             None => Ok(None),
         }
     }
     /// Every workspace version, newest first.
-    async fn versions(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<WorkspaceConnectorVersion>> {
+    async fn versions(&self, ctx: &Context<'_>) -> GqlResult<Vec<WorkspaceConnectorVersion>> {
         let rows = lifecycle::versions(&state(ctx)?.db, self.copy.id)
             .await
             .map_err(internal)?;
@@ -401,10 +379,7 @@ impl WorkspaceConnector {
             .collect())
     }
     /// The newest installable community version newer than the parent, if any.
-    async fn update_available(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+    async fn update_available(&self, ctx: &Context<'_>) -> GqlResult<Option<ConnectorVersion>> {
         let (Some(listing_id), Some(parent_id)) =
             (self.copy.connector_id, self.copy.parent_version_id)
         else {
@@ -433,7 +408,7 @@ impl WorkspaceConnector {
         ctx: &Context<'_>,
         #[graphql(desc = "The community version to preview; default the newest installable.")]
         version: Option<String>,
-    ) -> async_graphql::Result<UpdatePreview> {
+    ) -> GqlResult<UpdatePreview> {
         let db = &state(ctx)?.db;
         let plan = lifecycle::plan_update(db, self.copy.clone(), version.as_deref()).await?;
         let source_visible = lifecycle::can_read_source(db, &self.access, &self.copy)
@@ -490,7 +465,7 @@ impl WorkspaceConnectorVersion {
         VersionOrigin::parse(&self.version.origin)
     }
     /// Who made it.
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn author(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         let Some(id) = self.version.author_id else {
             return Ok(None);
         };
@@ -505,10 +480,7 @@ impl WorkspaceConnectorVersion {
         self.version.created_at
     }
     /// The community version its content derives from.
-    async fn base_version(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<ConnectorVersion>> {
+    async fn base_version(&self, ctx: &Context<'_>) -> GqlResult<Option<ConnectorVersion>> {
         let Some(id) = self.version.base_version_id else {
             return Ok(None);
         };
@@ -519,13 +491,13 @@ impl WorkspaceConnectorVersion {
         Ok(found.map(Into::into))
     }
     /// Actions, triggers, connection fields and hosts of this version.
-    async fn capabilities(&self) -> async_graphql::Result<Capabilities> {
+    async fn capabilities(&self) -> GqlResult<Capabilities> {
         let caps: sdk::Capabilities =
             serde_json::from_value(self.version.capabilities.clone()).map_err(internal)?;
         Ok(caps.into())
     }
     /// The source. Needs `CONNECTOR_VIEW_SOURCE`; closed-source listings show it to owners only.
-    async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+    async fn source(&self, ctx: &Context<'_>) -> GqlResult<&str> {
         lifecycle::can_read_source(&state(ctx)?.db, &self.access, &self.copy).await?;
         Ok(&self.version.source)
     }
@@ -667,7 +639,7 @@ impl Notification {
             .map(|id| ids::encode(Kind::WorkspaceConnector, id))
     }
     /// The community version announced.
-    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ConnectorVersion>> {
+    async fn version(&self, ctx: &Context<'_>) -> GqlResult<Option<ConnectorVersion>> {
         let Some(id) = self.0.version_id else {
             return Ok(None);
         };
@@ -710,7 +682,7 @@ impl AuditEvent {
         &self.0.outcome
     }
     /// Who did it.
-    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn actor(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };

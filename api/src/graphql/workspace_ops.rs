@@ -8,12 +8,13 @@ use futures_util::Stream;
 
 use super::catalog::User;
 use super::context::{principal, state};
+use super::errors::{GqlResult, IntoGraphql, Permission};
 use super::ids::{self, Kind};
 use super::mutation::{UserError, split};
 use super::workspace::{
     Environment, Member, Membership, Notification, Role, Workspace, WorkspaceConnector,
 };
-use crate::authz::{Permission, WorkspaceAccess};
+use crate::authz::WorkspaceAccess;
 use crate::error::{ErrorCode, ServiceError, ServiceResult, UserProblem, graphql_error};
 use crate::lifecycle::{self, UpdateStrategy as Strategy, notifications};
 use crate::workspaces;
@@ -39,14 +40,14 @@ impl WorkspaceQueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The workspace's slug.")] slug: String,
-    ) -> async_graphql::Result<Option<Workspace>> {
+    ) -> GqlResult<Option<Workspace>> {
         let access =
             workspaces::open(&state(ctx)?.db, &state(ctx)?.authz, principal(ctx)?, &slug).await?;
         Ok(Some(Workspace(Arc::new(access))))
     }
 
     /// The workspaces the caller belongs to, with their role and permissions in each.
-    async fn my_workspaces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
+    async fn my_workspaces(&self, ctx: &Context<'_>) -> GqlResult<Vec<Membership>> {
         let user = principal(ctx)?.require_user()?;
         let all = workspaces::memberships(&state(ctx)?.db, &state(ctx)?.authz, user).await?;
         Ok(all.into_iter().map(|a| Membership(Arc::new(a))).collect())
@@ -230,7 +231,7 @@ pub struct MarkNotificationsReadPayload {
 
 fn copy_payload(
     result: ServiceResult<(lifecycle::Changed, Arc<crate::authz::WorkspaceAccess>)>,
-) -> async_graphql::Result<WorkspaceConnectorPayload> {
+) -> GqlResult<WorkspaceConnectorPayload> {
     let (value, user_errors) = split(result)?;
     Ok(match value {
         Some((changed, access)) => WorkspaceConnectorPayload {
@@ -274,7 +275,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: CreateWorkspaceInput,
-    ) -> async_graphql::Result<CreateWorkspacePayload> {
+    ) -> GqlResult<CreateWorkspacePayload> {
         let user = principal(ctx)?.require_user()?;
         let app = state(ctx)?;
         let db = &app.db;
@@ -308,7 +309,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: SetWorkspaceMemberInput,
-    ) -> async_graphql::Result<WorkspaceMemberPayload> {
+    ) -> GqlResult<WorkspaceMemberPayload> {
         let result = workspaces::set_member(
             &state(ctx)?.db,
             &state(ctx)?.authz,
@@ -333,7 +334,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: RemoveWorkspaceMemberInput,
-    ) -> async_graphql::Result<RemoveWorkspaceMemberPayload> {
+    ) -> GqlResult<RemoveWorkspaceMemberPayload> {
         let result = workspaces::remove_member(
             &state(ctx)?.db,
             &state(ctx)?.authz,
@@ -354,7 +355,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: SetWorkspaceRoleInput,
-    ) -> async_graphql::Result<WorkspaceRolePayload> {
+    ) -> GqlResult<WorkspaceRolePayload> {
         let result = workspaces::set_role(
             &state(ctx)?.db,
             &state(ctx)?.authz,
@@ -362,7 +363,12 @@ impl WorkspaceMutationRoot {
             &input.workspace,
             &input.name,
             &input.description,
-            &input.permissions,
+            &input
+                .permissions
+                .iter()
+                .copied()
+                .map(Into::into)
+                .collect::<Vec<_>>(),
         )
         .await;
         let (role, user_errors) = split(result)?;
@@ -371,7 +377,7 @@ impl WorkspaceMutationRoot {
                 name: r.role.name,
                 description: r.role.description,
                 builtin: r.role.builtin,
-                permissions: r.permissions,
+                permissions: r.permissions.into_iter().map(Into::into).collect(),
             }),
             user_errors,
         })
@@ -382,7 +388,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: InstallConnectorInput,
-    ) -> async_graphql::Result<WorkspaceConnectorPayload> {
+    ) -> GqlResult<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = lifecycle::install(
             db,
@@ -405,7 +411,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: EditWorkspaceConnectorInput,
-    ) -> async_graphql::Result<WorkspaceConnectorPayload> {
+    ) -> GqlResult<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
             Ok(id) => {
@@ -421,7 +427,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: WorkspaceConnectorInput,
-    ) -> async_graphql::Result<WorkspaceConnectorPayload> {
+    ) -> GqlResult<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
             Ok(id) => lifecycle::release(db, &state(ctx)?.authz, principal(ctx)?, id).await,
@@ -435,7 +441,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: RestoreWorkspaceConnectorVersionInput,
-    ) -> async_graphql::Result<WorkspaceConnectorPayload> {
+    ) -> GqlResult<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
             Ok(id) => {
@@ -452,7 +458,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: UpdateWorkspaceConnectorInput,
-    ) -> async_graphql::Result<WorkspaceConnectorPayload> {
+    ) -> GqlResult<WorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let strategy = input.strategy.map(|s| match s {
             UpdateStrategy::Replace => Strategy::Replace,
@@ -480,7 +486,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: WorkspaceConnectorInput,
-    ) -> async_graphql::Result<UninstallWorkspaceConnectorPayload> {
+    ) -> GqlResult<UninstallWorkspaceConnectorPayload> {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
             Ok(id) => lifecycle::uninstall(db, &state(ctx)?.authz, principal(ctx)?, id).await,
@@ -498,7 +504,7 @@ impl WorkspaceMutationRoot {
         &self,
         ctx: &Context<'_>,
         input: MarkNotificationsReadInput,
-    ) -> async_graphql::Result<MarkNotificationsReadPayload> {
+    ) -> GqlResult<MarkNotificationsReadPayload> {
         let db = &state(ctx)?.db;
         let access =
             workspaces::open(db, &state(ctx)?.authz, principal(ctx)?, &input.workspace).await?;
@@ -515,10 +521,10 @@ impl WorkspaceMutationRoot {
         };
         let marked = notifications::mark_read(db, &access, ids)
             .await
-            .map_err(|e| ServiceError::from(e).into_graphql())?;
+            .map_err(ServiceError::from)?;
         let unread_count = notifications::unread_count(db, access.workspace.id)
             .await
-            .map_err(|e| ServiceError::from(e).into_graphql())?;
+            .map_err(ServiceError::from)?;
         Ok(MarkNotificationsReadPayload {
             marked,
             unread_count,
@@ -544,7 +550,9 @@ impl SubscriptionRoot {
         #[graphql(desc = "The workspace's slug.")] workspace: String,
     ) -> async_graphql::Result<impl Stream<Item = Notification> + use<>> {
         let state = state(ctx)?.clone();
-        let access = workspaces::open(&state.db, &state.authz, principal(ctx)?, &workspace).await?;
+        let access = workspaces::open(&state.db, &state.authz, principal(ctx)?, &workspace)
+            .await
+            .map_err(IntoGraphql::into_graphql)?;
         let workspace_id = access.workspace.id;
         let start = notifications::newest_id(&state.db, workspace_id)
             .await

@@ -7,11 +7,9 @@
 //!   `extensions.code` — and our own faults (`Internal`), whose detail goes to the log and never to
 //!   the client.
 
-use async_graphql::{Enum, ErrorExtensions};
-
 /// Stable, documented error codes. Every error a client sees carries exactly one of these, either
 /// as `extensions.code` on a GraphQL error or as `code` on a mutation's `userErrors`.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     /// The request needs a valid API token (`Authorization: Bearer …`) and has none, or an
     /// invalid, expired or revoked one.
@@ -41,6 +39,18 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::LimitExceeded => "LIMIT_EXCEEDED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The HTTP status of a response whose first error carries this code, when the request
+    /// failed as a whole (a plain GraphQL error with data is still `200`).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::InternalServerError => 500,
+            Self::BadUserInput | Self::Conflict | Self::LimitExceeded => 400,
         }
     }
 }
@@ -178,28 +188,6 @@ impl ServiceError {
             Self::Internal(_) => ErrorCode::InternalServerError,
         }
     }
-
-    /// The GraphQL error a client sees. Internal errors are logged here, with their whole chain,
-    /// and replaced by a generic message.
-    pub fn into_graphql(self) -> async_graphql::Error {
-        let code = self.code();
-        if let Self::Internal(err) = &self {
-            tracing::error!(error = format!("{err:#}"), "internal error");
-        }
-        let message = self.message();
-        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
-    }
-}
-
-impl From<ServiceError> for async_graphql::Error {
-    fn from(err: ServiceError) -> Self {
-        err.into_graphql()
-    }
-}
-
-/// A GraphQL error with a code, for failures raised in the GraphQL layer itself.
-pub fn graphql_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
-    async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
 }
 
 /// A write that may hit a unique index: its violation becomes `taken` (a user error), any other

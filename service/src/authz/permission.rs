@@ -1,10 +1,8 @@
 //! The one list of workspace permissions, and what the built-in roles hold.
 
-use async_graphql::Enum;
-
 /// Something a role may allow in a workspace. The wire names (`connector.install`, …) are the
 /// object and action of casbin policy lines.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Permission {
     /// Install a community connector into the workspace.
     ConnectorInstall,

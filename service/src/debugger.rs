@@ -164,9 +164,9 @@ pub enum ConnectionChoice {
 }
 
 /// Run `invocation` on version `number` (default: the latest) of a workspace connector. Needs
-/// `connector.test`. Uses the state's database, enforcer and runner.
+/// `connector.test`. Uses the handle's database, enforcer and runner.
 pub async fn run(
-    state: &crate::state::AppState,
+    state: &crate::Service,
     principal: &Principal,
     copy_id: i64,
     number: Option<i32>,

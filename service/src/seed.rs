@@ -73,7 +73,7 @@ pub struct SeedReport {
 }
 
 /// The source of an example's version: `versions/<version>.js`.
-pub(crate) fn version_source(slug: &str, version: &str) -> anyhow::Result<&'static str> {
+pub fn version_source(slug: &str, version: &str) -> anyhow::Result<&'static str> {
     file_text(&format!("{slug}/versions/{version}.js"))
 }
 
