@@ -355,7 +355,8 @@ async fn run() -> anyhow::Result<()> {
             let copy =
                 api::lifecycle::install(&db, &authorizer, &principal, &last_slug, &slug, None)
                     .await
-                    .map_err(|e| e.into_anyhow())?;
+                    .map_err(|e| e.into_anyhow())?
+                    .copy;
             api::lifecycle::uninstall(&db, &authorizer, &principal, copy.id)
                 .await
                 .map_err(|e| e.into_anyhow())?;

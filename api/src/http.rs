@@ -362,7 +362,7 @@ fn with_request_data(
 ) -> async_graphql::Request {
     request.data(RequestData {
         principal: Principal::clone(principal),
-        loader: request_loader(app.state.db.clone()),
+        loader: request_loader(app.state.service.clone()),
     })
 }
 

@@ -82,7 +82,7 @@ async fn serve(app: App, socket: WebSocketStream, protocol: GraphQLProtocol) {
             let mut data = async_graphql::Data::default();
             data.insert(RequestData {
                 principal,
-                loader: request_loader(app.state.db.clone()),
+                loader: request_loader(app.state.service.clone()),
             });
             data.insert(session);
             Ok(data)

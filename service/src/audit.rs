@@ -52,3 +52,19 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<
     .await?;
     Ok(())
 }
+
+/// The newest `limit` entries of a workspace's log, newest first. Needs `audit.read`.
+pub async fn log(
+    db: &impl ConnectionTrait,
+    access: &crate::authz::WorkspaceAccess,
+    limit: u64,
+) -> crate::error::ServiceResult<Vec<audit_event::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    access.require(crate::authz::Permission::AuditRead)?;
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::WorkspaceId.eq(access.workspace.id))
+        .order_by_desc(audit_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
