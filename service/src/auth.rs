@@ -62,6 +62,28 @@ fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The token of an `Authorization` value: `Bearer <token>` (the scheme's case as RFC 9110
+/// allows, blanks around the token ignored); anything else is no token.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod bearer {
+    use super::bearer_token;
+
+    #[test]
+    fn only_the_bearer_scheme_carries_a_token() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        for no in ["abc", "Bearer", "Bearer ", "Basic abc", "Bearerabc", ""] {
+            assert_eq!(bearer_token(no), None, "{no:?}");
+        }
+    }
+}
+
 /// Resolve a bearer token to its user, or `UNAUTHENTICATED` when it is unknown, expired or revoked.
 pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> ServiceResult<user::Model> {
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {

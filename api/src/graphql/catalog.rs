@@ -135,12 +135,7 @@ impl Connector {
     ) -> GqlResult<ConnectorVersionConnection> {
         let state = state(ctx)?;
         let limit = page_size(first, 20, state.config.limits.max_page_size)?;
-        let offset = match after.as_deref() {
-            Some(cursor) => ids::decode_offset_cursor(cursor)
-                .map(|o| o + 1)
-                .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "invalid `after` cursor"))?,
-            None => 0,
-        };
+        let offset = ids::offset_after(after.as_deref())?;
         let (rows, total) =
             reads::versions_page(state, self.0.id, include_yanked, offset, limit).await?;
         let edges: Vec<ConnectorVersionEdge> = rows

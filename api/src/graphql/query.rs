@@ -77,12 +77,7 @@ impl CatalogQueryRoot {
     ) -> GqlResult<ConnectorConnection> {
         let state = state(ctx)?;
         let limit = page_size(first, 20, state.config.limits.max_page_size)?;
-        let offset = match after.as_deref() {
-            Some(cursor) => ids::decode_offset_cursor(cursor)
-                .map(|o| o + 1)
-                .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "invalid `after` cursor"))?,
-            None => 0,
-        };
+        let offset = ids::offset_after(after.as_deref())?;
         if query.as_ref().is_some_and(|q| q.chars().count() > 500) {
             return Err(graphql_error(
                 ErrorCode::BadUserInput,
