@@ -6,8 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::support::{Mock, Reply, config_for};
+use crate::support::config_for;
 use sdk::{Invocation, ReportLimits, RunReport, RuntimeConfig, run};
+use testkit::{Mock, Reply};
 
 const TOKEN: &str = "tok_SECRET_abc123";
 /// Characters that every encoding spells differently.
@@ -79,7 +80,7 @@ fn connector(authorization: &str) -> String {
 }
 
 fn echo_mock() -> (Mock, RuntimeConfig) {
-    let mock = Mock::start();
+    let mock = Mock::start().expect("mock");
     mock.route("GET", "/echo", Reply::Echo(200))
         .route("POST", "/echo", Reply::Echo(200))
         .route("GET", "/denied", Reply::Echo(401));
