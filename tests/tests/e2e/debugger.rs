@@ -11,7 +11,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tests::mock::{Mock, Tripwire, example_source};
+use testkit::examples::example_source;
+use testkit::{Mock, Reply, Tripwire};
 use tests::{Backend, TestApp, error_code};
 
 use crate::fixtures::{CREATE_CONNECTOR, payload};
@@ -252,42 +253,40 @@ fn mock_apis() -> anyhow::Result<Mock> {
         "GET",
         Some("api.github.com"),
         "/user",
-        200,
-        json!({ "login": "octocat", "id": 1 }),
+        Reply::Json(200, json!({ "login": "octocat", "id": 1 })),
     )
     .route_on(
         "GET",
         Some("api.github.com"),
         &format!("{REPO}/issues/42"),
-        200,
-        issue(2001, 42, "Crash on start"),
+        Reply::Json(200, issue(2001, 42, "Crash on start")),
     )
     .route_on(
         "POST",
         Some("api.github.com"),
         &format!("{REPO}/issues"),
-        201,
-        issue(2001, 42, "Crash on start"),
+        Reply::Json(201, issue(2001, 42, "Crash on start")),
     )
     // The issue list holds a pull request (skipped) and issue 42 twice (deduplicated).
     .route_on(
         "GET",
         Some("api.github.com"),
         &format!("{REPO}/issues"),
-        200,
-        json!([
-            pull_request(2002, 43),
-            issue(2001, 42, "Crash on start"),
-            issue(2001, 42, "Crash on start"),
-            issue(1999, 41, "Old one")
-        ]),
+        Reply::Json(
+            200,
+            json!([
+                pull_request(2002, 43),
+                issue(2001, 42, "Crash on start"),
+                issue(2001, 42, "Crash on start"),
+                issue(1999, 41, "Old one")
+            ]),
+        ),
     )
     .route_on(
         "GET",
         Some("api.open-meteo.com"),
         "/v1/forecast",
-        200,
-        forecast(),
+        Reply::Json(200, forecast()),
     );
     Ok(mock)
 }
@@ -474,13 +473,15 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
         "GET",
         Some("api.github.com"),
         &format!("{REPO}/issues"),
-        200,
-        json!([
-            issue(2003, 44, "New one"),
-            pull_request(2002, 43),
-            issue(2001, 42, "Crash on start"),
-            issue(1999, 41, "Old one")
-        ]),
+        Reply::Json(
+            200,
+            json!([
+                issue(2003, 44, "New one"),
+                pull_request(2002, 43),
+                issue(2001, 42, "Crash on start"),
+                issue(1999, 41, "Old one")
+            ]),
+        ),
     );
     let second = run_ok(
         &app,
@@ -902,7 +903,7 @@ async fn egress(backend: Backend) -> anyhow::Result<()> {
     .await?;
     create_workspace(&app, &dev, "lab").await?;
     let copy = install(&app, &dev, "lab", "fetcher").await?;
-    mock.route("GET", "/ok", 200, json!({ "fine": true }));
+    mock.route("GET", "/ok", Reply::Json(200, json!({ "fine": true })));
     let allowed = run_ok(
         &app,
         &dev,

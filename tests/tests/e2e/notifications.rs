@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::{Backend, SecondServer, TestApp, WsClient, error_code};
+use tests::{Backend, Endpoint, TestApp, WsClient, error_code};
 
 use crate::fixtures::{connector_source, payload};
 use crate::lifecycle::{INSTALL, SET_MEMBER, create_listing, create_workspace, set_member};
@@ -15,33 +15,21 @@ mutation($input: PublishVersionInput!) {
   publishVersion(input: $input) { version { version } userErrors { field message code } }
 }"#;
 
-/// One of the two servers sharing a database.
+/// One of the two servers sharing a database (a `TestApp` or its `SecondServer`).
 #[derive(Clone, Copy)]
-enum Server<'a> {
-    A(&'a TestApp),
-    B(&'a SecondServer),
-}
+struct Server<'a>(&'a Endpoint);
 
 impl Server<'_> {
     async fn graphql(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
-        match self {
-            Self::A(app) => app.graphql(Some(token), query, variables).await,
-            Self::B(second) => second.graphql(Some(token), query, variables).await,
-        }
+        self.0.graphql(Some(token), query, variables).await
     }
 
     async fn sql_statements(&self) -> anyhow::Result<u64> {
-        match self {
-            Self::A(app) => app.sql_statements().await,
-            Self::B(second) => second.sql_statements().await,
-        }
+        self.0.sql_statements().await
     }
 
     async fn ws(&self, token: Option<&str>) -> anyhow::Result<WsClient> {
-        match self {
-            Self::A(app) => app.ws(token).await,
-            Self::B(second) => second.ws(token).await,
-        }
+        self.0.ws(token).await
     }
 
     /// `setWorkspaceMember` through this server; must succeed.
@@ -112,7 +100,7 @@ async fn role_change_next_request(backend: Backend) -> anyhow::Result<()> {
     }
     create_workspace(&app, &admin, "ops").await?;
     set_member(&app, &admin, "ops", "dev", "developer").await?;
-    let a = Server::A(&app);
+    let a = Server(&app);
 
     // One server: a developer installs; demoted to analyst, their next install is FORBIDDEN.
     assert_installed(&a.install(&dev, "alpha").await?)?;
@@ -121,7 +109,7 @@ async fn role_change_next_request(backend: Backend) -> anyhow::Result<()> {
 
     // Two servers over one database: a change through A holds on B's very next request.
     let second = app.spawn_second().await?;
-    let b = Server::B(&second);
+    let b = Server(&second);
     assert_eq!(b.role(&dev).await?, "analyst");
     a.set_role(&admin, "dev", "developer").await?;
     assert_installed(&b.install(&dev, "beta").await?)?;
@@ -274,7 +262,7 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
         )
         .await?;
     assert_installed(&installed)?;
-    let (a, b) = (Server::A(&app), Server::B(&second));
+    let (a, b) = (Server(&app), Server(&second));
 
     let mut on_a = subscribe_live(a, &dev).await?;
     let mut on_b = subscribe_live(b, &dev).await?;
@@ -412,13 +400,13 @@ async fn revoked_token_closes(backend: Backend) -> anyhow::Result<()> {
     let admin = app.user_with_token("admin").await?;
     create_workspace(&app, &admin, "ops").await?;
     let (token_id, secret) = subscriber(&app, &admin).await?;
-    let mut ws = subscribe_live(Server::A(&app), &secret).await?;
+    let mut ws = subscribe_live(Server(&app), &secret).await?;
     api::auth::revoke_token(app.conn()?, token_id)
         .await
         .map_err(|e| e.into_anyhow())?;
     assert_eq!(ws.close_code(DELIVERY).await?, Some(4403));
     // The admin's own connection is unaffected.
-    let mut other = subscribe_live(Server::A(&app), &admin).await?;
+    let mut other = subscribe_live(Server(&app), &admin).await?;
     assert!(
         other.close_code(Duration::from_secs(5)).await.is_err(),
         "still open"
@@ -437,7 +425,7 @@ async fn removed_member_closes(backend: Backend) -> anyhow::Result<()> {
     let admin = app.user_with_token("admin").await?;
     create_workspace(&app, &admin, "ops").await?;
     let (_, secret) = subscriber(&app, &admin).await?;
-    let mut ws = subscribe_live(Server::A(&app), &secret).await?;
+    let mut ws = subscribe_live(Server(&app), &secret).await?;
     let body = app
         .graphql(
             Some(&admin),
