@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
+use serde_json::json;
+use testkit::{Endpoint, Mock};
 
 const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
 
@@ -162,14 +164,12 @@ async fn operator_story(postgres: bool) -> anyhow::Result<()> {
     assert!(notice.contains("shown only once"), "{notice}");
 
     let (child, addr) = serve(&db, &[])?;
-    let client = reqwest::Client::new();
-    let viewer: serde_json::Value = client
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "query": "{ viewer { user { handle } } connectors { totalCount } }" }))
-        .send()
-        .await?
-        .json()
+    let viewer = Endpoint::new(format!("http://{addr}"))
+        .graphql(
+            Some(&token),
+            "{ viewer { user { handle } } connectors { totalCount } }",
+            json!({}),
+        )
         .await?;
     assert_eq!(
         viewer["data"]["viewer"]["user"]["handle"], "ops",
@@ -182,13 +182,9 @@ async fn operator_story(postgres: bool) -> anyhow::Result<()> {
     let (out, _) = run(&["token", "revoke", "--id", "1"], &db)?;
     assert!(out.contains("revoked"));
     let (child, addr) = serve(&db, &[])?;
-    let status = client
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "query": "{ __typename }" }))
-        .send()
-        .await?
-        .status();
+    let (status, _) = Endpoint::new(format!("http://{addr}"))
+        .graphql_raw(Some(&token), "{ __typename }", json!({}))
+        .await?;
     assert_eq!(status, 401);
     sigterm_and_wait(child)?;
     db.drop_db().await
@@ -214,28 +210,21 @@ async fn serve_demo_fills_an_empty_database() -> anyhow::Result<()> {
         &db,
         &["--demo", "--config", config.to_str().unwrap_or_default()],
     )?;
-    let client = reqwest::Client::new();
-    let body: serde_json::Value = client
-        .post(format!("http://{addr}/graphql"))
-        .json(&serde_json::json!({ "query": "{ connectors(first: 8) { totalCount } }" }))
-        .send()
-        .await?
-        .json()
+    let server = Endpoint::new(format!("http://{addr}"));
+    let body = server
+        .graphql(None, "{ connectors(first: 8) { totalCount } }", json!({}))
         .await?;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{body}"
     );
-    let body: serde_json::Value = client
-        .post(format!("http://{addr}/graphql"))
-        .json(&serde_json::json!({ "query": "{ connectors(first: 7) { totalCount } }" }))
-        .send()
-        .await?
-        .json()
+    let body = server
+        .graphql(None, "{ connectors(first: 7) { totalCount } }", json!({}))
         .await?;
     assert_eq!(body["data"]["connectors"]["totalCount"], 9, "{body}");
-    let graphiql = client
-        .get(format!("http://{addr}/graphiql"))
+    let graphiql = server
+        .client
+        .get(format!("{}/graphiql", server.base_url))
         .send()
         .await?
         .status();
@@ -307,25 +296,12 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
         &db,
     )?;
     let (child, addr) = serve(&db, &[])?;
-    let client = reqwest::Client::new();
-    let gql = |query: &'static str| {
-        let client = client.clone();
-        let token = token.clone();
-        let url = format!("http://{addr}/graphql");
-        async move {
-            let body: serde_json::Value = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&serde_json::json!({ "query": query }))
-                .send()
-                .await?
-                .json()
-                .await?;
-            anyhow::ensure!(body.get("errors").is_none(), "{body}");
-            Ok::<_, anyhow::Error>(body["data"].clone())
-        }
+    let api = Endpoint::new(format!("http://{addr}"));
+    let gql = |query: String| {
+        let (api, token) = (&api, &token);
+        async move { api.data(Some(token), &query, json!({})).await }
     };
-    let installed = gql(r#"mutation { installConnector(input: {workspace: "dev", connector: "github-issues"}) { workspaceConnector { id } } }"#).await?;
+    let installed = gql(r#"mutation { installConnector(input: {workspace: "dev", connector: "github-issues"}) { workspaceConnector { id } } }"#.to_owned()).await?;
     let copy = installed["installConnector"]["workspaceConnector"]["id"]
         .as_str()
         .unwrap_or_default()
@@ -333,23 +309,14 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
     let release = format!(
         r#"mutation {{ releaseWorkspaceConnector(input: {{workspaceConnectorId: "{copy}"}}) {{ changed }} }}"#
     );
-    let body: serde_json::Value = client
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "query": release }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    assert_eq!(
-        body["data"]["releaseWorkspaceConnector"]["changed"], true,
-        "{body}"
-    );
+    let body = gql(release).await?;
+    assert_eq!(body["releaseWorkspaceConnector"]["changed"], true, "{body}");
     let recipe = gql(
         r#"mutation { createRecipe(input: {workspace: "dev", folder: "ops", name: "Triage",
         definition: {trigger: {connector: "github-issues", trigger: "new_issue", input: {}},
                      steps: [{connector: "github-issues", action: "add_comment", input: {}}]}}) {
-        recipe { assetId } userErrors { message } } }"#,
+        recipe { assetId } userErrors { message } } }"#
+            .to_owned(),
     )
     .await?;
     assert!(
@@ -850,44 +817,6 @@ fn package_help_lists_the_exit_codes() -> anyhow::Result<()> {
 
 // ---- The server log. ----
 
-/// An API on 127.0.0.1 that answers every request with the request itself (target, headers and
-/// body, as JSON).
-fn echo_api() -> anyhow::Result<std::net::SocketAddr> {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let Ok(read_half) = stream.try_clone() else {
-                continue;
-            };
-            let mut reader = BufReader::new(read_half);
-            let mut head = Vec::new();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim_end().is_empty() {
-                    break;
-                }
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-                head.push(line.trim_end().to_owned());
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let reply = serde_json::json!({ "head": head, "body": String::from_utf8_lossy(&body) })
-                .to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
-    });
-    Ok(addr)
-}
-
 /// `patchbay serve` with debug logging; returns the child, its address and everything it logs.
 fn serve_logging(
     db: &FreshDb,
@@ -963,22 +892,21 @@ async fn debugger_secrets_stay_out_of_the_log(postgres: bool) -> anyhow::Result<
         ],
         &db,
     )?;
-    let echo = echo_api()?;
+    // An API that answers every request with the request itself.
+    let echo = Mock::echo()?;
     let config = db.dir.join("patchbay.toml");
     std::fs::write(
         &config,
         format!(
-            "[sandbox]\nallow_private_networks = true\nhost_overrides = {{ \"api.echo.test\" = \"{echo}\" }}\n"
+            "[sandbox]\nallow_private_networks = true\nhost_overrides = {{ \"api.echo.test\" = \"{}\" }}\n",
+            echo.addr
         ),
     )?;
     let (child, addr, log) = serve_logging(&db, &config)?;
-    let client = reqwest::Client::new();
+    let api = Endpoint::new(format!("http://{addr}"));
     let gql = |query: &'static str, variables: serde_json::Value| {
-        let request = client
-            .post(format!("http://{addr}/graphql"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "query": query, "variables": variables }));
-        async move { anyhow::Ok(request.send().await?.json::<serde_json::Value>().await?) }
+        let (api, token) = (&api, &token);
+        async move { api.graphql(Some(token), query, variables).await }
     };
     let source = r#"export default {
   title: "Echo",

@@ -6,167 +6,26 @@
 //! mock's port, the server's port and a scratch folder for `/tmp/` swapped in) and prints what
 //! the guide says it prints.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde_json::{Value, json};
+use testkit::examples::{example_slugs, newest_version, repo_root};
+use testkit::{Mock, Recorded, Reply};
 
 const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+// ---- A mock API (testkit's), and running the binary. ----
 
-// ---- A mock HTTP API: canned JSON per method and path, every request recorded. ----
-
-/// A route body that makes the mock answer with the request itself: `{ method, target, headers,
-/// body }`, and the request's `Authorization` in an `X-Echo-Authorization` header.
-fn echo_route() -> Value {
-    json!({ "$echo": true })
-}
-
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+/// A mock API answering each of `routes`: method, path, reply.
+fn mock_api(routes: Vec<(&str, &str, Reply)>) -> anyhow::Result<Mock> {
+    let mock = Mock::start()?;
+    for (method, path, reply) in routes {
+        mock.route(method, path, reply);
     }
+    Ok(mock)
 }
-
-type Routes = Vec<(String, String, u16, Value)>;
-
-struct Mock {
-    addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Recorded>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Mock {
-    /// Serve `routes` (method, path as sent, status, JSON body; `Null` is an empty body).
-    fn start(routes: Routes) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let routes = Arc::new(routes);
-        let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
-        let seen = Arc::clone(&requests);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (routes, seen) = (Arc::clone(&routes), Arc::clone(&seen));
-                std::thread::spawn(move || serve(stream, &routes, &seen));
-            }
-        });
-        Ok(Self { addr, requests })
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        lock(&self.requests).clone()
-    }
-}
-
-fn serve(stream: TcpStream, routes: &Routes, seen: &Mutex<Vec<Recorded>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(read_half) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(read_half);
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_owned();
-    let target = parts.next().unwrap_or_default().to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    let length = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length.min(1 << 20)];
-    let _ = reader.read_exact(&mut body);
-    let path = target.split('?').next().unwrap_or_default().to_owned();
-    let (status, reply) = routes
-        .iter()
-        .find(|(m, p, ..)| *m == method && *p == path)
-        .map(|(.., status, body)| (*status, body.clone()))
-        .unwrap_or_else(|| {
-            (
-                404,
-                json!({ "error": format!("no route for {method} {path}") }),
-            )
-        });
-    let recorded = Recorded {
-        method,
-        target,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    };
-    let echoed = reply == echo_route();
-    let reply = if echoed {
-        let headers: serde_json::Map<String, Value> = recorded
-            .headers
-            .iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), json!(value)))
-            .collect();
-        json!({ "method": recorded.method, "target": recorded.target, "headers": headers,
-                "body": recorded.body })
-        .to_string()
-    } else if reply.is_null() {
-        String::new()
-    } else {
-        reply.to_string()
-    };
-    let echo_header = if echoed {
-        format!(
-            "X-Echo-Authorization: {}\r\n",
-            recorded.header("authorization").unwrap_or_default()
-        )
-    } else {
-        String::new()
-    };
-    lock(seen).push(recorded);
-    let mut stream = stream;
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} Mock\r\nContent-Type: application/json\r\n{echo_header}Content-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-        reply.len()
-    );
-    let _ = stream.flush();
-}
-
-// ---- Running the binary. ----
 
 fn patchbay(args: &[&str]) -> anyhow::Result<Output> {
     Ok(Command::new(BIN)
@@ -235,39 +94,14 @@ impl Drop for TempDir {
 
 /// Every example connector's newest version, as a path relative to the repository.
 fn newest_examples() -> anyhow::Result<Vec<(String, String)>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(repo_root().join("examples/connectors"))? {
-        let dir = entry?.path();
-        if !dir.is_dir() {
-            continue;
-        }
-        let slug = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        // A version is a JavaScript file named after its version number: `<version>.js`.
-        let mut versions = Vec::new();
-        for file in std::fs::read_dir(dir.join("versions"))? {
-            let file = file?.path();
-            if file.extension().and_then(|e| e.to_str()) != Some("js") {
-                continue;
-            }
-            if let Some(stem) = file.file_stem().and_then(|s| s.to_str()) {
-                versions.push(semver::Version::parse(stem)?);
-            }
-        }
-        let newest = versions
-            .into_iter()
-            .max()
-            .ok_or_else(|| anyhow::anyhow!("{slug} has no versions/<version>.js"))?;
-        found.push((
-            slug.clone(),
-            format!("examples/connectors/{slug}/versions/{newest}.js"),
-        ));
-    }
-    found.sort();
-    Ok(found)
+    example_slugs()?
+        .into_iter()
+        .map(|slug| {
+            let newest = newest_version(&slug)?;
+            let path = format!("examples/connectors/{slug}/versions/{newest}.js");
+            Ok((slug, path))
+        })
+        .collect()
 }
 
 #[test]
@@ -389,18 +223,16 @@ fn issue() -> Value {
 
 #[test]
 fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyhow::Result<()> {
-    let mock = Mock::start(vec![
+    let mock = mock_api(vec![
         (
-            "GET".into(),
-            "/user".into(),
-            200,
-            json!({ "login": "octocat", "id": 1 }),
+            "GET",
+            "/user",
+            Reply::Json(200, json!({ "login": "octocat", "id": 1 })),
         ),
         (
-            "GET".into(),
-            "/repos/octo-labs/patchbay/issues/42".into(),
-            200,
-            issue(),
+            "GET",
+            "/repos/octo-labs/patchbay/issues/42",
+            Reply::Json(200, issue()),
         ),
     ])?;
     let override_arg = format!("api.github.com={}", mock.addr);
@@ -544,9 +376,9 @@ fn exec_shows_no_secret_an_api_echoes_back() -> anyhow::Result<()> {
     use base64::Engine as _;
     const PASSWORD: &str = "cli S3CRET/+?&=";
     const TOKEN: &str = "tok_cli_echo_5e4d3c";
-    let mock = Mock::start(vec![
-        ("GET".into(), "/echo".into(), 200, echo_route()),
-        ("POST".into(), "/echo".into(), 200, echo_route()),
+    let mock = mock_api(vec![
+        ("GET", "/echo", Reply::Echo(200)),
+        ("POST", "/echo", Reply::Echo(200)),
     ])?;
     let dir = TempDir::new("echo")?;
     let file = dir.0.join("echo.js");
@@ -654,45 +486,45 @@ fn todo_mock() -> anyhow::Result<Mock> {
         json!({ "id": id, "title": title, "done": done, "priority": "high", "due_on": null,
                 "tags": ["docs"], "created_at": "2026-03-02T09:00:00Z" })
     };
-    Mock::start(vec![
+    mock_api(vec![
         (
-            "GET".into(),
-            "/v1/me".into(),
-            200,
-            json!({ "id": 7, "name": "Ada Lovelace", "email": "ada@example.com" }),
+            "GET",
+            "/v1/me",
+            Reply::Json(
+                200,
+                json!({ "id": 7, "name": "Ada Lovelace", "email": "ada@example.com" }),
+            ),
         ),
         (
-            "POST".into(),
-            "/v1/todos".into(),
-            201,
-            todo(12, "Write the guide", false),
+            "POST",
+            "/v1/todos",
+            Reply::Json(201, todo(12, "Write the guide", false)),
         ),
         (
-            "GET".into(),
-            "/v1/todos/12".into(),
-            200,
-            todo(12, "Write the guide", false),
+            "GET",
+            "/v1/todos/12",
+            Reply::Json(200, todo(12, "Write the guide", false)),
         ),
         (
-            "PATCH".into(),
-            "/v1/todos/12".into(),
-            200,
-            todo(12, "Write the guide", true),
+            "PATCH",
+            "/v1/todos/12",
+            Reply::Json(200, todo(12, "Write the guide", true)),
         ),
-        ("DELETE".into(), "/v1/todos/12".into(), 204, Value::Null),
+        ("DELETE", "/v1/todos/12", Reply::Json(204, Value::Null)),
         (
-            "GET".into(),
-            "/v1/tags/home%2Fgarden/todos".into(),
-            200,
-            json!({ "todos": [todo(9, "Mow the lawn", false)] }),
+            "GET",
+            "/v1/tags/home%2Fgarden/todos",
+            Reply::Json(200, json!({ "todos": [todo(9, "Mow the lawn", false)] })),
         ),
         // Todo 12 twice: the trigger's dedup drops the second.
         (
-            "GET".into(),
-            "/v1/todos".into(),
-            200,
-            json!({ "todos": [todo(11, "Read the SDK README", false), todo(12, "Write the guide", false),
+            "GET",
+            "/v1/todos",
+            Reply::Json(
+                200,
+                json!({ "todos": [todo(11, "Read the SDK README", false), todo(12, "Write the guide", false),
                               todo(12, "Write the guide", false)] }),
+            ),
         ),
     ])
 }
