@@ -5,6 +5,7 @@
 //!   with a status, an echo of the request, a redirect, a stall, bodies too long to read), every
 //!   request [`Recorded`]. [`Tripwire`]: a listener that only counts connections.
 //! - [`examples`]: where the example connectors and their run fixtures are.
+//! - [`spellings`]: the ways a secret can come back from an API, for redaction tests.
 //! - With the feature `client`: [`Endpoint`] (a running server's base URL and the requests the
 //!   tests make of it) and [`WsClient`] (graphql-ws).
 //!
@@ -17,6 +18,7 @@ mod client;
 pub mod examples;
 mod mock;
 mod reply;
+mod secrets;
 mod tripwire;
 #[cfg(feature = "client")]
 mod ws;
@@ -25,6 +27,7 @@ mod ws;
 pub use client::Endpoint;
 pub use mock::{Mock, Recorded};
 pub use reply::Reply;
+pub use secrets::spellings;
 pub use tripwire::Tripwire;
 #[cfg(feature = "client")]
 pub use ws::WsClient;

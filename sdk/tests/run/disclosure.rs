@@ -88,27 +88,11 @@ fn echo_mock() -> (Mock, RuntimeConfig) {
     (mock, config)
 }
 
-/// Every spelling of a secret an API could send back.
+/// Every spelling of a secret an API could send back: testkit's, and its base64.
 fn spellings(secret: &str) -> Vec<String> {
-    let percent = |upper: bool| -> String {
-        secret
-            .bytes()
-            .map(|b| match (b.is_ascii_alphanumeric(), upper) {
-                (true, _) => char::from(b).to_string(),
-                (false, true) => format!("%{b:02X}"),
-                (false, false) => format!("%{b:02x}"),
-            })
-            .collect()
-    };
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    vec![
-        secret.to_string(),
-        percent(true),
-        percent(false),
-        percent(true).replace("%20", "+"),
-        json.trim_matches('"').to_string(),
-        STANDARD.encode(secret),
-    ]
+    let mut all = testkit::spellings(secret);
+    all.push(STANDARD.encode(secret));
+    all
 }
 
 /// The serialized report and the error's message, with no secret in any spelling; returns the

@@ -1,5 +1,7 @@
 //! An API that echoes the credentials back (`Mock::echo`) gets none of them into any answer.
 
+use testkit::spellings;
+
 use super::*;
 
 /// Basic-auth user name and password, and an API token sent in the query and the body. Their
@@ -50,28 +52,6 @@ const ECHO_CONNECTOR: &str = r#"export default {
   },
 };
 "#;
-
-/// Every spelling of `secret` an API could send it back in.
-fn spellings(secret: &str) -> Vec<String> {
-    let percent = |upper: bool| -> String {
-        secret
-            .bytes()
-            .map(|b| match (b.is_ascii_alphanumeric(), upper) {
-                (true, _) => char::from(b).to_string(),
-                (false, true) => format!("%{b:02X}"),
-                (false, false) => format!("%{b:02x}"),
-            })
-            .collect()
-    };
-    let escaped = serde_json::to_string(secret).unwrap_or_default();
-    vec![
-        secret.to_owned(),
-        percent(true),
-        percent(false),
-        percent(true).replace("%20", "+"),
-        escaped.trim_matches('"').to_owned(),
-    ]
-}
 
 /// The base64 of `user:password`, as a basic `Authorization` header carries it.
 fn basic_credentials() -> String {
