@@ -1,6 +1,7 @@
 //! The package commands against a real server, and their output for people and machines.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::json;
@@ -14,6 +15,41 @@ use crate::{BIN, FreshDb, run, serve, sigterm_and_wait};
 async fn package_commands_drive_a_server() -> anyhow::Result<()> {
     let db = FreshDb::new(false).await?;
     run(&["seed", "--demo"], &db)?;
+    let token = releaser_with_two_workspaces(&db)?;
+    let (child, addr) = serve(&db, &[])?;
+    a_released_copy_and_a_recipe(&Endpoint::new(format!("http://{addr}")), &token).await?;
+    let server = format!("http://{addr}");
+    let p = Pipeline {
+        server: &server,
+        token: &token,
+    };
+    let archive = db.dir.join("pkg.zip");
+    export_inspect_and_verify(&p, &archive)?;
+    import_as_a_dry_run_then_apply(&p, &archive)?;
+    import_exit_codes(&p, &archive, &db.dir)?;
+    sigterm_and_wait(child)?;
+    db.drop_db().await
+}
+
+/// The `patchbay` binary as a pipeline runs it: against one server, with a token in its
+/// environment.
+struct Pipeline<'a> {
+    server: &'a str,
+    token: &'a str,
+}
+
+impl Pipeline<'_> {
+    fn cli(&self, args: &[&str]) -> std::io::Result<std::process::Output> {
+        Command::new(BIN)
+            .args(args)
+            .env("PATCHBAY_TOKEN", self.token)
+            .output()
+    }
+}
+
+/// A user `rel` with a token, administering the workspaces `dev` and `prod` (production);
+/// returns the token.
+fn releaser_with_two_workspaces(db: &FreshDb) -> anyhow::Result<String> {
     run(
         &[
             "user",
@@ -25,9 +61,9 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
             "--email",
             "rel@example.test",
         ],
-        &db,
+        db,
     )?;
-    let (token, _) = run(&["token", "create", "--user", "rel"], &db)?;
+    let (token, _) = run(&["token", "create", "--user", "rel"], db)?;
     let token = token.trim().to_owned();
     run(
         &[
@@ -40,7 +76,7 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
             "--admin",
             "rel",
         ],
-        &db,
+        db,
     )?;
     run(
         &[
@@ -55,15 +91,15 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
             "--admin",
             "rel",
         ],
-        &db,
+        db,
     )?;
-    let (child, addr) = serve(&db, &[])?;
-    let api = Endpoint::new(format!("http://{addr}"));
-    let gql = |query: String| {
-        let (api, token) = (&api, &token);
-        async move { api.data(Some(token), &query, json!({})).await }
-    };
-    let installed = gql(r#"mutation { installConnector(input: {workspace: "dev", connector: "github-issues"}) { workspaceConnector { id } } }"#.to_owned()).await?;
+    Ok(token)
+}
+
+/// In `dev`: github-issues installed and released, and a recipe `ops/Triage` that uses it.
+async fn a_released_copy_and_a_recipe(api: &Endpoint, token: &str) -> anyhow::Result<()> {
+    const INSTALL: &str = r#"mutation { installConnector(input: {workspace: "dev", connector: "github-issues"}) { workspaceConnector { id } } }"#;
+    let installed = api.data(Some(token), INSTALL, json!({})).await?;
     let copy = installed["installConnector"]["workspaceConnector"]["id"]
         .as_str()
         .unwrap_or_default()
@@ -71,35 +107,33 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
     let release = format!(
         r#"mutation {{ releaseWorkspaceConnector(input: {{workspaceConnectorId: "{copy}"}}) {{ changed }} }}"#
     );
-    let body = gql(release).await?;
+    let body = api.data(Some(token), &release, json!({})).await?;
     assert_eq!(body["releaseWorkspaceConnector"]["changed"], true, "{body}");
-    let recipe = gql(
-        r#"mutation { createRecipe(input: {workspace: "dev", folder: "ops", name: "Triage",
+    let recipe = api
+        .data(
+            Some(token),
+            r#"mutation { createRecipe(input: {workspace: "dev", folder: "ops", name: "Triage",
         definition: {trigger: {connector: "github-issues", trigger: "new_issue", input: {}},
                      steps: [{connector: "github-issues", action: "add_comment", input: {}}]}}) {
-        recipe { assetId } userErrors { message } } }"#
-            .to_owned(),
-    )
-    .await?;
+        recipe { assetId } userErrors { message } } }"#,
+            json!({}),
+        )
+        .await?;
     assert!(
         recipe["createRecipe"]["recipe"]["assetId"].is_string(),
         "{recipe}"
     );
+    Ok(())
+}
 
-    let server = format!("http://{addr}");
-    let archive = db.dir.join("pkg.zip");
+/// `package export` of the folder `ops` of `dev` to `archive`, then `inspect` and `verify`.
+fn export_inspect_and_verify(p: &Pipeline, archive: &Path) -> anyhow::Result<()> {
     let archive_arg = archive.to_str().unwrap_or_default();
-    let cli = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("PATCHBAY_TOKEN", &token)
-            .output()
-    };
-    let out = cli(&[
+    let out = p.cli(&[
         "package",
         "export",
         "--server",
-        &server,
+        p.server,
         "--workspace",
         "dev",
         "--folder",
@@ -113,7 +147,7 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = cli(&["package", "inspect", archive_arg])?;
+    let out = p.cli(&["package", "inspect", archive_arg])?;
     let text = String::from_utf8(out.stdout)?;
     assert!(
         text.contains("recipe     ops/Triage uses github-issues"),
@@ -124,21 +158,28 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
         "{text}"
     );
     assert_eq!(
-        cli(&["package", "verify", archive_arg])?.status.code(),
+        p.cli(&["package", "verify", archive_arg])?.status.code(),
         Some(0)
     );
     assert_eq!(
-        cli(&["package", "verify", archive_arg, "--require-signature"])?
+        p.cli(&["package", "verify", archive_arg, "--require-signature"])?
             .status
             .code(),
         Some(2)
     );
 
-    let out = cli(&[
+    Ok(())
+}
+
+/// `package import` into `prod`: a dry run with its plan and fingerprint, the apply with that
+/// fingerprint, and an apply that changes nothing.
+fn import_as_a_dry_run_then_apply(p: &Pipeline, archive: &Path) -> anyhow::Result<()> {
+    let archive_arg = archive.to_str().unwrap_or_default();
+    let out = p.cli(&[
         "package",
         "import",
         "--server",
-        &server,
+        p.server,
         "--workspace",
         "prod",
         archive_arg,
@@ -155,11 +196,11 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
         .find_map(|l| l.strip_prefix("fingerprint: "))
         .unwrap_or_default()
         .to_owned();
-    let out = cli(&[
+    let out = p.cli(&[
         "package",
         "import",
         "--server",
-        &server,
+        p.server,
         "--workspace",
         "prod",
         archive_arg,
@@ -170,11 +211,11 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
     let text = String::from_utf8(out.stdout)?;
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("\napplied\n"), "{text}");
-    let out = cli(&[
+    let out = p.cli(&[
         "package",
         "import",
         "--server",
-        &server,
+        p.server,
         "--workspace",
         "prod",
         archive_arg,
@@ -182,16 +223,21 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
     ])?;
     assert!(String::from_utf8(out.stdout)?.contains("applied (nothing changed)"));
 
-    // A damaged archive is exit code 2; a stale fingerprint 3; a bad token 4.
-    let mut bytes = std::fs::read(&archive)?;
+    Ok(())
+}
+
+/// A damaged archive is exit code 2; a stale fingerprint 3; a bad token 4.
+fn import_exit_codes(p: &Pipeline, archive: &Path, dir: &Path) -> anyhow::Result<()> {
+    let archive_arg = archive.to_str().unwrap_or_default();
+    let mut bytes = std::fs::read(archive)?;
     bytes.truncate(bytes.len() / 2);
-    let broken = db.dir.join("broken.zip");
+    let broken = dir.join("broken.zip");
     std::fs::write(&broken, bytes)?;
-    let out = cli(&[
+    let out = p.cli(&[
         "package",
         "import",
         "--server",
-        &server,
+        p.server,
         "--workspace",
         "prod",
         broken.to_str().unwrap_or_default(),
@@ -202,11 +248,11 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = cli(&[
+    let out = p.cli(&[
         "package",
         "import",
         "--server",
-        &server,
+        p.server,
         "--workspace",
         "prod",
         archive_arg,
@@ -225,7 +271,7 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
             "package",
             "import",
             "--server",
-            &server,
+            p.server,
             "--workspace",
             "prod",
             archive_arg,
@@ -239,8 +285,7 @@ async fn package_commands_drive_a_server() -> anyhow::Result<()> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    sigterm_and_wait(child)?;
-    db.drop_db().await
+    Ok(())
 }
 
 // ---- Output for people and machines, and a closed stdout. ----

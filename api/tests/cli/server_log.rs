@@ -50,11 +50,23 @@ fn serve_logging(
     }
 }
 
-/// A debugger run whose connection values the API echoes back writes none of them to the
-/// server's log, even at debug level.
-async fn debugger_secrets_stay_out_of_the_log(postgres: bool) -> anyhow::Result<()> {
-    const TOKEN: &str = "tok_LOG_secret_31415";
-    let db = FreshDb::new(postgres).await?;
+/// A connector whose action GETs the echo API with the token in the query, logs the answer and
+/// throws it.
+const ECHO_SOURCE: &str = r#"export default {
+  title: "Echo",
+  allowed_hosts: ["api.echo.test"],
+  connection: {
+    fields: [{ name: "token", control_type: "password" }],
+    authorization: { type: "bearer", token: (connection) => connection.token },
+  },
+  actions: {
+    echo: { title: "Echo", execute: (connection, input) => { const r = get("http://api.echo.test/e", { t: connection.token }); console.log(r); throw r; } },
+  },
+};
+"#;
+
+/// A user `dev` with a token and a workspace `lab` they administer; returns the token.
+fn developer_with_a_workspace(db: &FreshDb) -> anyhow::Result<String> {
     run(
         &[
             "user",
@@ -66,9 +78,9 @@ async fn debugger_secrets_stay_out_of_the_log(postgres: bool) -> anyhow::Result<
             "--email",
             "dev@example.test",
         ],
-        &db,
+        db,
     )?;
-    let (token, _) = run(&["token", "create", "--user", "dev"], &db)?;
+    let (token, _) = run(&["token", "create", "--user", "dev"], db)?;
     let token = token.trim().to_owned();
     run(
         &[
@@ -81,8 +93,17 @@ async fn debugger_secrets_stay_out_of_the_log(postgres: bool) -> anyhow::Result<
             "--admin",
             "dev",
         ],
-        &db,
+        db,
     )?;
+    Ok(token)
+}
+
+/// A debugger run whose connection values the API echoes back writes none of them to the
+/// server's log, even at debug level.
+async fn debugger_secrets_stay_out_of_the_log(postgres: bool) -> anyhow::Result<()> {
+    const TOKEN: &str = "tok_LOG_secret_31415";
+    let db = FreshDb::new(postgres).await?;
+    let token = developer_with_a_workspace(&db)?;
     // An API that answers every request with the request itself.
     let echo = Mock::echo()?;
     let config = db.dir.join("patchbay.toml");
@@ -99,22 +120,10 @@ async fn debugger_secrets_stay_out_of_the_log(postgres: bool) -> anyhow::Result<
         let (api, token) = (&api, &token);
         async move { api.graphql(Some(token), query, variables).await }
     };
-    let source = r#"export default {
-  title: "Echo",
-  allowed_hosts: ["api.echo.test"],
-  connection: {
-    fields: [{ name: "token", control_type: "password" }],
-    authorization: { type: "bearer", token: (connection) => connection.token },
-  },
-  actions: {
-    echo: { title: "Echo", execute: (connection, input) => { const r = get("http://api.echo.test/e", { t: connection.token }); console.log(r); throw r; } },
-  },
-};
-"#;
     let created = gql(
         "mutation($input: CreateConnectorInput!) { createConnector(input: $input) { userErrors { message } } }",
         serde_json::json!({ "input": { "slug": "echo", "name": "Echo", "summary": "Echoes.",
-            "category": "developer-tools", "version": "1.0.0", "source": source } }),
+            "category": "developer-tools", "version": "1.0.0", "source": ECHO_SOURCE } }),
     )
     .await?;
     assert_eq!(

@@ -2,7 +2,7 @@
 //! the explanation of bad arguments.
 
 use serde_json::{Value, json};
-use testkit::Reply;
+use testkit::{Mock, Reply};
 
 use crate::{TempDir, failure_of, json_of, mock_api, patchbay, text};
 
@@ -31,36 +31,7 @@ fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyh
     let override_arg = format!("api.github.com={}", mock.addr);
     let connection = json!({ "token": GITHUB_TOKEN }).to_string();
 
-    // --test, verbose: the output on stdout, the trace on stderr with the header redacted.
-    let (output, stderr) = json_of(&[
-        "connector",
-        "exec",
-        GITHUB,
-        "--test",
-        "--connection",
-        &connection,
-        "--allow-private-networks",
-        "--host-override",
-        &override_arg,
-        "--verbose",
-    ])?;
-    assert_eq!(output, json!({ "login": "octocat", "id": 1 }));
-    let first = stderr.lines().next().unwrap_or_default();
-    assert!(
-        first.starts_with("GET https://api.github.com/user -> 200 ("),
-        "{stderr}"
-    );
-    assert!(stderr.contains("  > Authorization: [REDACTED]"), "{stderr}");
-    assert!(
-        stderr.contains("  > X-GitHub-Api-Version: 2022-11-28"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("  < {\"id\":1,\"login\":\"octocat\"}")
-            || stderr.contains("  < {\"login\":\"octocat\",\"id\":1}"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains(GITHUB_TOKEN), "{stderr}");
+    test_with_a_redacted_trace(&connection, &override_arg)?;
 
     // An action with input: the output is the issue, and the mock saw the real token on the
     // declared host.
@@ -99,6 +70,48 @@ fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyh
         assert_eq!(request.body, "");
     }
 
+    refusals_reach_nothing(&mock, &connection, &override_arg)?;
+    Ok(())
+}
+
+/// `--test --verbose`: the output on stdout, the trace on stderr with the header redacted.
+fn test_with_a_redacted_trace(connection: &str, override_arg: &str) -> anyhow::Result<()> {
+    let (output, stderr) = json_of(&[
+        "connector",
+        "exec",
+        GITHUB,
+        "--test",
+        "--connection",
+        connection,
+        "--allow-private-networks",
+        "--host-override",
+        override_arg,
+        "--verbose",
+    ])?;
+    assert_eq!(output, json!({ "login": "octocat", "id": 1 }));
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("GET https://api.github.com/user -> 200 ("),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  > Authorization: [REDACTED]"), "{stderr}");
+    assert!(
+        stderr.contains("  > X-GitHub-Api-Version: 2022-11-28"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  < {\"id\":1,\"login\":\"octocat\"}")
+            || stderr.contains("  < {\"login\":\"octocat\",\"id\":1}"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(GITHUB_TOKEN), "{stderr}");
+
+    Ok(())
+}
+
+/// A refused run exits non-zero with its code and reaches nothing: a loopback override without
+/// `--allow-private-networks`, and invalid input.
+fn refusals_reach_nothing(mock: &Mock, connection: &str, override_arg: &str) -> anyhow::Result<()> {
     // Without --allow-private-networks the override's loopback address is refused, and the
     // mock sees nothing.
     let stderr = failure_of(&[
@@ -107,9 +120,9 @@ fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyh
         GITHUB,
         "--test",
         "--connection",
-        &connection,
+        connection,
         "--host-override",
-        &override_arg,
+        override_arg,
     ])?;
     assert!(stderr.contains("(EGRESS_DENIED)"), "{stderr}");
     assert!(!stderr.contains(GITHUB_TOKEN), "{stderr}");
@@ -125,10 +138,10 @@ fn exec_runs_a_test_and_an_action_against_a_mock_with_a_redacted_trace() -> anyh
         "--input",
         r#"{"owner": "octo-labs", "repository": "patchbay", "number": "42"}"#,
         "--connection",
-        &connection,
+        connection,
         "--allow-private-networks",
         "--host-override",
-        &override_arg,
+        override_arg,
     ])?;
     assert!(stderr.contains("(INVALID_INPUT)"), "{stderr}");
     assert!(stderr.contains("number"), "{stderr}");

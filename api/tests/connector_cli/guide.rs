@@ -133,15 +133,7 @@ fn last_json(stdout: &str) -> Option<Value> {
 
 #[test]
 fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
-    for tool in ["bash", "curl", "jq"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()?;
-        anyhow::ensure!(
-            found.status.success(),
-            "the guide's commands need {tool} on PATH"
-        );
-    }
+    require_tools(&["bash", "curl", "jq"])?;
     let guide = std::fs::read_to_string(repo_root().join("docs/sdk.md"))?;
     let mock = todo_mock()?;
     let server_port = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
@@ -197,58 +189,90 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
             .env_remove("PATCHBAY_DATABASE_URL")
             .env_remove("PATCHBAY_CONFIG")
             .output()?;
-        let stdout = text(&out.stdout);
-        let stderr = text(&out.stderr);
-        // Every command's output is documented: the block after it says what it prints.
-        let expected = blocks
-            .get(index + 1)
-            .filter(|e| e.info == "json" || e.info == "text")
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "docs/sdk.md line {}: no ```json or ```text block says what this prints",
-                    block.line
-                )
-            })?;
-        let wants_failure =
-            expected.info == "text" && expected.text.lines().any(|l| l.starts_with("error: "));
-        assert_eq!(
-            out.status.success(),
-            !wants_failure,
-            "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
-            block.line,
-            block.text
-        );
-        if expected.info == "json" {
-            let want: Value = serde_json::from_str(&expected.text).map_err(|err| {
-                anyhow::anyhow!("docs/sdk.md line {}: not JSON: {err}", expected.line)
-            })?;
-            assert_eq!(
-                last_json(&stdout),
-                Some(want),
-                "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
-                block.line,
-                block.text
-            );
-        } else {
-            let printed = without_timings(&format!("{stdout}{stderr}"));
-            let printed: Vec<&str> = printed.lines().collect();
-            for want in without_timings(&localize(&expected.text)).lines() {
-                assert!(
-                    printed.contains(&want),
-                    "docs/sdk.md line {}: `{want}` was not printed by\n{}\nstdout: {stdout}\nstderr: {stderr}",
-                    expected.line,
-                    block.text
-                );
-            }
-        }
+        assert_prints_what_the_guide_says(&blocks, index, &out, &localize)?;
         ran += 1;
     }
     assert!(ran >= 15, "only {ran} shell blocks in docs/sdk.md");
     for command in ["patchbay", "jq"] {
         assert!(commands.iter().any(|c| c == command), "{commands:?}");
     }
-    // The exec commands and the server's debugger runs reached the mock, with the key they were
-    // given.
+    assert_the_mock_got_the_guides_requests(&mock)
+}
+
+/// The guide's commands need these programs on PATH.
+fn require_tools(tools: &[&str]) -> anyhow::Result<()> {
+    for tool in tools {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()?;
+        anyhow::ensure!(
+            found.status.success(),
+            "the guide's commands need {tool} on PATH"
+        );
+    }
+    Ok(())
+}
+
+/// The shell block `blocks[index]` printed `out`: what the block after it says (a ```json block:
+/// the last JSON printed; a ```text block: every line of it), and failed if and only if that
+/// block shows an `error: `.
+fn assert_prints_what_the_guide_says(
+    blocks: &[Block],
+    index: usize,
+    out: &std::process::Output,
+    localize: &dyn Fn(&str) -> String,
+) -> anyhow::Result<()> {
+    let block = &blocks[index];
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    // Every command's output is documented: the block after it says what it prints.
+    let expected = blocks
+        .get(index + 1)
+        .filter(|e| e.info == "json" || e.info == "text")
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "docs/sdk.md line {}: no ```json or ```text block says what this prints",
+                block.line
+            )
+        })?;
+    let wants_failure =
+        expected.info == "text" && expected.text.lines().any(|l| l.starts_with("error: "));
+    assert_eq!(
+        out.status.success(),
+        !wants_failure,
+        "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
+        block.line,
+        block.text
+    );
+    if expected.info == "json" {
+        let want: Value = serde_json::from_str(&expected.text).map_err(|err| {
+            anyhow::anyhow!("docs/sdk.md line {}: not JSON: {err}", expected.line)
+        })?;
+        assert_eq!(
+            last_json(&stdout),
+            Some(want),
+            "docs/sdk.md line {}: {}\nstdout: {stdout}\nstderr: {stderr}",
+            block.line,
+            block.text
+        );
+    } else {
+        let printed = without_timings(&format!("{stdout}{stderr}"));
+        let printed: Vec<&str> = printed.lines().collect();
+        for want in without_timings(&localize(&expected.text)).lines() {
+            assert!(
+                printed.contains(&want),
+                "docs/sdk.md line {}: `{want}` was not printed by\n{}\nstdout: {stdout}\nstderr: {stderr}",
+                expected.line,
+                block.text
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The exec commands and the server's debugger runs reached the mock, with the key they were
+/// given; one todo was created by each.
+fn assert_the_mock_got_the_guides_requests(mock: &Mock) -> anyhow::Result<()> {
     let seen = mock.requests();
     assert!(!seen.is_empty());
     assert!(
