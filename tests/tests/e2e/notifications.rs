@@ -234,43 +234,20 @@ async fn publish_through(
     Ok(())
 }
 
-/// The graphql-ws subscription: notices of versions published through this server and through a
-/// second one sharing the database arrive on both servers' subscriptions within 10 s; a
-/// non-member (and an anonymous caller) is refused.
-async fn subscription(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
-    let second = app.spawn_second().await?;
-    let author = app.user_with_token("author").await?;
-    let admin = app.user_with_token("admin").await?;
-    let dev = app.user_with_token("dev").await?;
-    let outsider = app.user_with_token("outsider").await?;
-    create_listing(
-        &app,
-        &author,
-        "weather",
-        "Weather",
-        &connector_source("Weather", &[("forecast", "Forecast")]),
-    )
-    .await?;
-    create_workspace(&app, &admin, "ops").await?;
-    set_member(&app, &admin, "ops", "dev", "developer").await?;
-    let installed = app
-        .graphql(
-            Some(&dev),
-            INSTALL,
-            json!({ "input": { "workspace": "ops", "connector": "weather" } }),
-        )
-        .await?;
-    assert_installed(&installed)?;
-    let (a, b) = (Server(&app), Server(&second));
-
-    let mut on_a = subscribe_live(a, &dev).await?;
-    let mut on_b = subscribe_live(b, &dev).await?;
+/// Published through either server, a notice reaches the subscribers on both, once.
+async fn notices_reach_both_servers(
+    a: Server<'_>,
+    b: Server<'_>,
+    author: &str,
+    dev: &str,
+) -> anyhow::Result<()> {
+    let mut on_a = subscribe_live(a, dev).await?;
+    let mut on_b = subscribe_live(b, dev).await?;
 
     // Published through A: A's subscriber is woken at once, B's finds it by polling.
     publish_through(
         a,
-        &author,
+        author,
         "1.1.0",
         "Published through A",
         &[("forecast", "Forecast"), ("alerts", "Alerts")],
@@ -288,7 +265,7 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
     // Published through B: both subscribers hear of it too.
     publish_through(
         b,
-        &author,
+        author,
         "1.2.0",
         "Published through B",
         &[
@@ -316,8 +293,13 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
     on_a.close().await?;
     on_b.close().await?;
 
-    // A non-member is told the workspace does not exist, exactly as for a missing one.
-    for (token, slug) in [(&outsider, "ops"), (&dev, "no-such-workspace")] {
+    Ok(())
+}
+
+/// A non-member is told the workspace does not exist, exactly as for a missing one; a caller
+/// without a token is UNAUTHENTICATED.
+async fn refusals(app: &TestApp, outsider: &str, dev: &str) -> anyhow::Result<()> {
+    for (token, slug) in [(outsider, "ops"), (dev, "no-such-workspace")] {
         let mut ws = app.ws(Some(token)).await?;
         ws.subscribe("n", SUBSCRIPTION, json!({ "ws": slug }))
             .await?;
@@ -354,6 +336,42 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
         "{refused}"
     );
     anonymous.close().await?;
+
+    Ok(())
+}
+
+/// The graphql-ws subscription: notices of versions published through this server and through a
+/// second one sharing the database arrive on both servers' subscriptions within 10 s; a
+/// non-member (and an anonymous caller) is refused.
+async fn subscription(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let second = app.spawn_second().await?;
+    let author = app.user_with_token("author").await?;
+    let admin = app.user_with_token("admin").await?;
+    let dev = app.user_with_token("dev").await?;
+    let outsider = app.user_with_token("outsider").await?;
+    create_listing(
+        &app,
+        &author,
+        "weather",
+        "Weather",
+        &connector_source("Weather", &[("forecast", "Forecast")]),
+    )
+    .await?;
+    create_workspace(&app, &admin, "ops").await?;
+    set_member(&app, &admin, "ops", "dev", "developer").await?;
+    let installed = app
+        .graphql(
+            Some(&dev),
+            INSTALL,
+            json!({ "input": { "workspace": "ops", "connector": "weather" } }),
+        )
+        .await?;
+    assert_installed(&installed)?;
+    let (a, b) = (Server(&app), Server(&second));
+
+    notices_reach_both_servers(a, b, &author, &dev).await?;
+    refusals(&app, &outsider, &dev).await?;
 
     // The notices are stored once each, unread.
     let stored = app

@@ -3,31 +3,38 @@
 
 use super::*;
 
-async fn console_story(backend: Backend) -> anyhow::Result<()> {
-    let mock = mock_apis()?;
-    let app = TestApp::spawn_with(
-        backend,
-        point_at(&[
-            ("api.github.com", mock.addr),
-            ("api.open-meteo.com", mock.addr),
-        ]),
-    )
-    .await?;
+/// What the story's steps share: the server and the mock, the tokens, the two installed copies
+/// and the stored connection of github-issues.
+struct Console<'a> {
+    app: &'a TestApp,
+    mock: &'a Mock,
+    admin: String,
+    dev: String,
+    analyst: String,
+    outsider: String,
+    github: Value,
+    meteo: Value,
+    connection: Value,
+    stored: Value,
+}
+
+/// Publish github-issues and Open-Meteo, install both into `ops`, and store a connection with
+/// the secret token: stored write-only.
+async fn arrange<'a>(app: &'a TestApp, mock: &'a Mock) -> anyhow::Result<Console<'a>> {
     let author = app.user_with_token("author").await?;
     let admin = app.user_with_token("admin").await?;
     let dev = app.user_with_token("dev").await?;
     let analyst = app.user_with_token("analyst").await?;
     let outsider = app.user_with_token("outsider").await?;
 
-    publish_example(&app, &author, "github-issues", "1.2.0", "2.0.0").await?;
-    publish_example(&app, &author, "open-meteo", "2.0.0", "2.1.0").await?;
-    create_workspace(&app, &admin, "ops").await?;
-    set_member(&app, &admin, "ops", "dev", "developer").await?;
-    set_member(&app, &admin, "ops", "analyst", "analyst").await?;
-    let github = install(&app, &dev, "ops", "github-issues").await?;
-    let meteo = install(&app, &dev, "ops", "open-meteo").await?;
+    publish_example(app, &author, "github-issues", "1.2.0", "2.0.0").await?;
+    publish_example(app, &author, "open-meteo", "2.0.0", "2.1.0").await?;
+    create_workspace(app, &admin, "ops").await?;
+    set_member(app, &admin, "ops", "dev", "developer").await?;
+    set_member(app, &admin, "ops", "analyst", "analyst").await?;
+    let github = install(app, &dev, "ops", "github-issues").await?;
+    let meteo = install(app, &dev, "ops", "open-meteo").await?;
 
-    // A connection with the secret token: stored write-only.
     let body = app
         .graphql(
             Some(&dev),
@@ -41,13 +48,54 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(p["connection"]["secretsSet"], json!(["token"]), "{body}");
     let connection = p["connection"]["id"].clone();
     let stored = json!({ "workspaceConnectorId": github, "connectionId": connection });
-    let mut runs = 0;
 
+    Ok(Console {
+        app,
+        mock,
+        admin,
+        dev,
+        analyst,
+        outsider,
+        github,
+        meteo,
+        connection,
+        stored,
+    })
+}
+
+async fn console_story(backend: Backend) -> anyhow::Result<()> {
+    let mock = mock_apis()?;
+    let app = TestApp::spawn_with(
+        backend,
+        point_at(&[
+            ("api.github.com", mock.addr),
+            ("api.open-meteo.com", mock.addr),
+        ]),
+    )
+    .await?;
+    let console = arrange(&app, &mock).await?;
+    let mut runs = 0;
+    runs += test_connection(&console).await?;
+    runs += github_actions(&console).await?;
+    runs += polls(&console).await?;
+    runs += connection_values(&console).await?;
+    runs += invalid_input(&console).await?;
+    runs += open_meteo(&console).await?;
+    runs += older_version(&console).await?;
+    who_may_run(&console).await?;
+    audit_log(&console, runs).await?;
+    app.stop().await
+}
+
+/// testConnection with the stored token: the trace shows it redacted, the mock got it.
+async fn test_connection(c: &Console<'_>) -> anyhow::Result<usize> {
+    let (app, mock, dev, stored) = (c.app, c.mock, &c.dev, &c.stored);
+    let mut runs = 0;
     // testConnection: GET /user with the stored token; the trace shows it redacted, and the
     // secret is nowhere in the response.
     let body = debug(
-        &app,
-        &dev,
+        app,
+        dev,
         "testConnection",
         json!({ "target": stored.clone() }),
     )
@@ -93,11 +141,18 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     );
     mock.clear();
 
+    Ok(runs)
+}
+
+/// runAction: create_issue and get_issue, exact to the method, URL, status and body.
+async fn github_actions(c: &Console<'_>) -> anyhow::Result<usize> {
+    let (app, mock, dev, stored) = (c.app, c.mock, &c.dev, &c.stored);
+    let mut runs = 0;
     // runAction: the output is the created issue; method, URL and status are exact, and the
     // request body is what the connector built from the input.
     let create = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "runAction",
         json!({ "target": stored.clone(), "action": "create_issue",
                 "input": { "owner": "octo-labs", "repository": "patchbay", "title": "Crash on start",
@@ -135,8 +190,8 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     mock.clear();
 
     let get = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "runAction",
         json!({ "target": stored.clone(), "action": "get_issue",
                 "input": { "owner": "octo-labs", "repository": "patchbay", "number": 42 } }),
@@ -154,11 +209,18 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
         ])]
     );
 
+    Ok(runs)
+}
+
+/// pollTrigger three times, each given the cursor of the one before.
+async fn polls(c: &Console<'_>) -> anyhow::Result<usize> {
+    let (app, mock, dev, stored) = (c.app, c.mock, &c.dev, &c.stored);
+    let mut runs = 0;
     // pollTrigger twice: the first poll skips the pull request and drops the duplicate, oldest
     // first; the second, given the cursor, returns only what is new since.
     let first = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "pollTrigger",
         json!({ "target": stored.clone(), "trigger": "new_issue",
                 "input": { "owner": "octo-labs", "repository": "patchbay" } }),
@@ -194,8 +256,8 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
         ),
     );
     let second = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "pollTrigger",
         json!({ "target": stored.clone(), "trigger": "new_issue",
                 "input": { "owner": "octo-labs", "repository": "patchbay" },
@@ -208,8 +270,8 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
         json!({ "events": [issue(2003, 44, "New one")], "next_cursor": 44 })
     );
     let third = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "pollTrigger",
         json!({ "target": stored.clone(), "trigger": "new_issue",
                 "input": { "owner": "octo-labs", "repository": "patchbay" },
@@ -219,11 +281,18 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     runs += 1;
     assert_eq!(third["output"], json!({ "events": [], "next_cursor": 44 }));
 
+    Ok(runs)
+}
+
+/// connectionValues instead of a stored connection; both at once is a user error.
+async fn connection_values(c: &Console<'_>) -> anyhow::Result<usize> {
+    let (app, mock, dev, github, connection) = (c.app, c.mock, &c.dev, &c.github, &c.connection);
+    let mut runs = 0;
     // connectionValues instead of a stored connection: these values are used for this run.
     mock.clear();
     let adhoc = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "runAction",
         json!({ "target": { "workspaceConnectorId": github, "connectionValues": { "token": "ghp_adhocVALUE" } },
                 "action": "get_issue",
@@ -242,8 +311,8 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     );
     // Both at once is a user error, and nothing runs.
     let both = debug(
-        &app,
-        &dev,
+        app,
+        dev,
         "testConnection",
         json!({ "target": { "workspaceConnectorId": github, "connectionId": connection,
                             "connectionValues": { "token": "x" } } }),
@@ -253,11 +322,18 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(p["run"], Value::Null, "{both}");
     assert_eq!(p["userErrors"][0]["field"], json!(["input", "target"]));
 
+    Ok(runs)
+}
+
+/// Invalid input is INVALID_INPUT naming the field, before any request.
+async fn invalid_input(c: &Console<'_>) -> anyhow::Result<usize> {
+    let (app, mock, dev, stored) = (c.app, c.mock, &c.dev, &c.stored);
+    let mut runs = 0;
     // Invalid input: INVALID_INPUT naming the field, before any request is made.
     mock.clear();
     let invalid = run(
-        &app,
-        &dev,
+        app,
+        dev,
         "runAction",
         json!({ "target": stored.clone(), "action": "get_issue",
                 "input": { "owner": "octo-labs", "repository": "patchbay", "number": "forty-two" } }),
@@ -275,8 +351,8 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     );
     assert_eq!(invalid["trace"], json!([]));
     let missing = run(
-        &app,
-        &dev,
+        app,
+        dev,
         "runAction",
         json!({ "target": stored.clone(), "action": "get_issue", "input": { "owner": "octo-labs" } }),
     )
@@ -285,12 +361,19 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(missing["error"]["code"], "INVALID_INPUT", "{missing}");
     assert!(mock.requests().is_empty());
 
+    Ok(runs)
+}
+
+/// Open-Meteo's action and trigger; another connector's connection is not found.
+async fn open_meteo(c: &Console<'_>) -> anyhow::Result<usize> {
+    let (app, mock, dev, meteo, connection) = (c.app, c.mock, &c.dev, &c.meteo, &c.connection);
+    let mut runs = 0;
     // Open-Meteo: the output is the API's answer as the connector shapes it (a description of
     // the weather code added), from a URL built from the input.
     mock.clear();
     let weather = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "runAction",
         json!({ "target": { "workspaceConnectorId": meteo }, "action": "get_current_weather",
                 "input": { "latitude": 52.52, "longitude": 13.41 } }),
@@ -317,8 +400,8 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(received[0].header("authorization"), None);
     // Its trigger: the two days below 0 °C, one event each.
     let frost = run_ok(
-        &app,
-        &dev,
+        app,
+        dev,
         "pollTrigger",
         json!({ "target": { "workspaceConnectorId": meteo }, "trigger": "frost_warning",
                 "input": { "latitude": 52.52, "longitude": 13.41 } }),
@@ -334,14 +417,21 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     );
     // A stored connection of another connector is not found for this one.
     let foreign = debug(
-        &app,
-        &dev,
+        app,
+        dev,
         "testConnection",
         json!({ "target": { "workspaceConnectorId": meteo, "connectionId": connection } }),
     )
     .await?;
     assert_eq!(error_code(&foreign), Some("NOT_FOUND"), "{foreign}");
 
+    Ok(runs)
+}
+
+/// An older workspace version by number still runs as installed.
+async fn older_version(c: &Console<'_>) -> anyhow::Result<usize> {
+    let (app, dev, github, connection) = (c.app, &c.dev, &c.github, &c.connection);
+    let mut runs = 0;
     // An older workspace version by number: edit the copy (version 2 breaks get_issue), and
     // version 1 still runs as installed.
     let source = example_source("github-issues", "2.0.0")?;
@@ -350,20 +440,20 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
         "execute: (connection, input) => { throw new Error(\"edited away\"); },",
     );
     anyhow::ensure!(broken != source, "the edit did not apply");
-    assert_eq!(edit(&app, &dev, &github, &broken).await?, 2);
+    assert_eq!(edit(app, dev, github, &broken).await?, 2);
     let get_issue = |number: Option<i64>| {
         json!({ "target": { "workspaceConnectorId": github, "connectionId": connection, "number": number },
                 "action": "get_issue",
                 "input": { "owner": "octo-labs", "repository": "patchbay", "number": 42 } })
     };
-    let latest = run(&app, &dev, "runAction", get_issue(None)).await?;
+    let latest = run(app, dev, "runAction", get_issue(None)).await?;
     runs += 1;
     assert_eq!(latest["error"]["code"], "RUNTIME", "{latest}");
     assert!(latest["error"]["line"].is_number(), "{latest}");
-    let older = run_ok(&app, &dev, "runAction", get_issue(Some(1))).await?;
+    let older = run_ok(app, dev, "runAction", get_issue(Some(1))).await?;
     runs += 1;
     assert_eq!(older["output"], issue(2001, 42, "Crash on start"));
-    let nonexistent = debug(&app, &dev, "runAction", get_issue(Some(9))).await?;
+    let nonexistent = debug(app, dev, "runAction", get_issue(Some(9))).await?;
     let p = payload(&nonexistent, "runAction")?;
     assert_eq!(p["run"], Value::Null, "{nonexistent}");
     assert_eq!(
@@ -371,6 +461,13 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
         json!([{ "field": ["input", "number"], "message": "there is no version 9", "code": "BAD_USER_INPUT" }])
     );
 
+    Ok(runs)
+}
+
+/// Who may run: an analyst is FORBIDDEN, an outsider gets NOT_FOUND, neither reaches the API.
+async fn who_may_run(c: &Console<'_>) -> anyhow::Result<()> {
+    let (app, mock, stored, analyst, outsider) =
+        (c.app, c.mock, &c.stored, &c.analyst, &c.outsider);
     // Who may run: an analyst is FORBIDDEN, someone outside the workspace gets NOT_FOUND, and
     // neither reaches the API.
     mock.clear();
@@ -387,20 +484,24 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
         ),
     ];
     for (field, input) in attempts {
-        let denied = debug(&app, &analyst, field, input.clone()).await?;
+        let denied = debug(app, analyst, field, input.clone()).await?;
         assert_eq!(error_code(&denied), Some("FORBIDDEN"), "{field}: {denied}");
         assert_eq!(denied["data"], Value::Null, "{denied}");
-        let hidden = debug(&app, &outsider, field, input).await?;
+        let hidden = debug(app, outsider, field, input).await?;
         assert_eq!(error_code(&hidden), Some("NOT_FOUND"), "{field}: {hidden}");
         assert!(!hidden.to_string().contains(SECRET));
     }
     assert!(mock.requests().is_empty());
 
+    Ok(())
+}
+
+/// The audit log: one `connector.test` entry per run, and the analyst's refusals.
+async fn audit_log(c: &Console<'_>, runs: usize) -> anyhow::Result<()> {
+    let (app, admin) = (c.app, &c.admin);
     // The audit log has one `connector.test` entry per run, with what ran and how it ended,
     // and no secret.
-    let audit = app
-        .data(Some(&admin), AUDIT, json!({ "ws": "ops" }))
-        .await?;
+    let audit = app.data(Some(admin), AUDIT, json!({ "ws": "ops" })).await?;
     assert!(!audit.to_string().contains(SECRET));
     assert!(!audit.to_string().contains("ghp_adhocVALUE"));
     let all = audit["workspace"]["auditEvents"]
@@ -445,7 +546,7 @@ async fn console_story(backend: Backend) -> anyhow::Result<()> {
     assert!(details.contains(
         &json!({ "run": "action get_issue", "number": 1, "result": "INVALID_INPUT", "requests": 0 })
     ));
-    app.stop().await
+    Ok(())
 }
 
 tests::on_both_backends!(

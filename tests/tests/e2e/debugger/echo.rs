@@ -89,6 +89,90 @@ fn assert_no_secret(label: &str, body: &Value) {
     }
 }
 
+/// Every debugger run on `target` (a stored connection, or the values given) answers with the
+/// echo redacted: runAction (output, logs, trace, thrown and HTTP errors), testConnection and
+/// pollTrigger.
+async fn no_secret_in_any_answer(app: &TestApp, dev: &str, target: &Value) -> anyhow::Result<()> {
+    // runAction: the echo is the output, the logs quote it, and the trace records it.
+    let body = debug(
+        app,
+        dev,
+        "runAction",
+        json!({ "target": target.clone(), "action": "echo" }),
+    )
+    .await?;
+    assert_no_secret("runAction echo", &body);
+    let run = &payload(&body, "runAction")?["run"];
+    assert_eq!(run["ok"], true, "{body}");
+    let output = &run["output"];
+    // The API did get the credentials and sent them back: the output keeps its shape.
+    assert_eq!(output["headers"]["authorization"], "Basic [REDACTED]");
+    assert_eq!(output["target"], "/echo?key=[REDACTED]");
+    assert_eq!(
+        serde_json::from_str::<Value>(output["body"].as_str().unwrap_or_default())?,
+        json!({ "password": "[REDACTED]", "token": "[REDACTED]" })
+    );
+    assert_eq!(run["logs"][1], "token [REDACTED], password [REDACTED]");
+    assert_eq!(
+        header(&run["trace"][0]["responseHeaders"], "x-echo-authorization"),
+        Some("Basic [REDACTED]")
+    );
+    assert_eq!(run["truncated"], false, "{body}");
+
+    // The error message: a thrown echo, and an HTTP error quoting the request.
+    let body = debug(
+        app,
+        dev,
+        "runAction",
+        json!({ "target": target.clone(), "action": "throw_echo" }),
+    )
+    .await?;
+    assert_no_secret("runAction throw", &body);
+    let run = &payload(&body, "runAction")?["run"];
+    assert_eq!(run["error"]["code"], "RUNTIME", "{body}");
+    let message = run["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("Basic [REDACTED]"), "{body}");
+    let body = debug(
+        app,
+        dev,
+        "runAction",
+        json!({ "target": target.clone(), "action": "refused" }),
+    )
+    .await?;
+    assert_no_secret("runAction refused", &body);
+    assert_eq!(payload(&body, "runAction")?["run"]["error"]["code"], "HTTP");
+
+    // testConnection and pollTrigger.
+    let body = debug(
+        app,
+        dev,
+        "testConnection",
+        json!({ "target": target.clone() }),
+    )
+    .await?;
+    assert_no_secret("testConnection", &body);
+    let run = &payload(&body, "testConnection")?["run"];
+    assert_eq!(
+        run["output"]["headers"]["authorization"], "Basic [REDACTED]",
+        "{body}"
+    );
+    let body = debug(
+        app,
+        dev,
+        "pollTrigger",
+        json!({ "target": target.clone(), "trigger": "echoes" }),
+    )
+    .await?;
+    assert_no_secret("pollTrigger", &body);
+    let run = &payload(&body, "pollTrigger")?["run"];
+    assert_eq!(run["output"]["next_cursor"], "[REDACTED]", "{body}");
+    assert_eq!(
+        run["output"]["events"][0]["headers"]["authorization"], "Basic [REDACTED]",
+        "{body}"
+    );
+    Ok(())
+}
+
 async fn echoed_secrets(backend: Backend) -> anyhow::Result<()> {
     let api = Mock::echo()?;
     let app = TestApp::spawn_with(backend, point_at(&[("api.echo.test", api.addr)])).await?;
@@ -111,83 +195,7 @@ async fn echoed_secrets(backend: Backend) -> anyhow::Result<()> {
     let given = json!({ "workspaceConnectorId": copy, "connectionValues": values });
 
     for target in [stored, given] {
-        // runAction: the echo is the output, the logs quote it, and the trace records it.
-        let body = debug(
-            &app,
-            &dev,
-            "runAction",
-            json!({ "target": target.clone(), "action": "echo" }),
-        )
-        .await?;
-        assert_no_secret("runAction echo", &body);
-        let run = &payload(&body, "runAction")?["run"];
-        assert_eq!(run["ok"], true, "{body}");
-        let output = &run["output"];
-        // The API did get the credentials and sent them back: the output keeps its shape.
-        assert_eq!(output["headers"]["authorization"], "Basic [REDACTED]");
-        assert_eq!(output["target"], "/echo?key=[REDACTED]");
-        assert_eq!(
-            serde_json::from_str::<Value>(output["body"].as_str().unwrap_or_default())?,
-            json!({ "password": "[REDACTED]", "token": "[REDACTED]" })
-        );
-        assert_eq!(run["logs"][1], "token [REDACTED], password [REDACTED]");
-        assert_eq!(
-            header(&run["trace"][0]["responseHeaders"], "x-echo-authorization"),
-            Some("Basic [REDACTED]")
-        );
-        assert_eq!(run["truncated"], false, "{body}");
-
-        // The error message: a thrown echo, and an HTTP error quoting the request.
-        let body = debug(
-            &app,
-            &dev,
-            "runAction",
-            json!({ "target": target.clone(), "action": "throw_echo" }),
-        )
-        .await?;
-        assert_no_secret("runAction throw", &body);
-        let run = &payload(&body, "runAction")?["run"];
-        assert_eq!(run["error"]["code"], "RUNTIME", "{body}");
-        let message = run["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains("Basic [REDACTED]"), "{body}");
-        let body = debug(
-            &app,
-            &dev,
-            "runAction",
-            json!({ "target": target.clone(), "action": "refused" }),
-        )
-        .await?;
-        assert_no_secret("runAction refused", &body);
-        assert_eq!(payload(&body, "runAction")?["run"]["error"]["code"], "HTTP");
-
-        // testConnection and pollTrigger.
-        let body = debug(
-            &app,
-            &dev,
-            "testConnection",
-            json!({ "target": target.clone() }),
-        )
-        .await?;
-        assert_no_secret("testConnection", &body);
-        let run = &payload(&body, "testConnection")?["run"];
-        assert_eq!(
-            run["output"]["headers"]["authorization"], "Basic [REDACTED]",
-            "{body}"
-        );
-        let body = debug(
-            &app,
-            &dev,
-            "pollTrigger",
-            json!({ "target": target.clone(), "trigger": "echoes" }),
-        )
-        .await?;
-        assert_no_secret("pollTrigger", &body);
-        let run = &payload(&body, "pollTrigger")?["run"];
-        assert_eq!(run["output"]["next_cursor"], "[REDACTED]", "{body}");
-        assert_eq!(
-            run["output"]["events"][0]["headers"]["authorization"], "Basic [REDACTED]",
-            "{body}"
-        );
+        no_secret_in_any_answer(&app, &dev, &target).await?;
     }
     app.stop().await
 }

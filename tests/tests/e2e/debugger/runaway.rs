@@ -27,19 +27,10 @@ async fn runaway_script(backend: Backend) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut spinning = Vec::new();
     for _ in 0..3 {
-        let client = app.client.clone();
-        let url = format!("{}/graphql", app.base_url);
-        let token = dev.clone();
-        let body = json!({ "query": format!("{RUN_ACTION}{RUN}"), "variables": input });
+        let (server, token, input) = (app.endpoint.clone(), dev.clone(), input.clone());
         spinning.push(tokio::spawn(async move {
-            let response: Value = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await?
-                .json()
-                .await?;
+            let query = format!("{RUN_ACTION}{RUN}");
+            let response = server.graphql(Some(&token), &query, input).await?;
             anyhow::Ok((response, started.elapsed()))
         }));
     }
