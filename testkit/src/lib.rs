@@ -6,6 +6,7 @@
 //!   request [`Recorded`]. [`Tripwire`]: a listener that only counts connections.
 //! - [`examples`]: where the example connectors and their run fixtures are.
 //! - [`spellings`]: the ways a secret can come back from an API, for redaction tests.
+//! - [`TempDir`]: a scratch directory removed with the value.
 //! - With the feature `client`: [`Endpoint`] (a running server's base URL and the requests the
 //!   tests make of it) and [`WsClient`] (graphql-ws).
 //!
@@ -19,6 +20,7 @@ pub mod examples;
 mod mock;
 mod reply;
 mod secrets;
+mod temp;
 mod tripwire;
 #[cfg(feature = "client")]
 mod ws;
@@ -28,6 +30,7 @@ pub use client::Endpoint;
 pub use mock::{Mock, Recorded};
 pub use reply::Reply;
 pub use secrets::spellings;
+pub use temp::TempDir;
 pub use tripwire::Tripwire;
 #[cfg(feature = "client")]
 pub use ws::WsClient;

@@ -10,7 +10,7 @@ use api::config::Config;
 use api::server::{self, RunningServer};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
-pub use testkit::{Endpoint, WsClient};
+pub use testkit::{Endpoint, TempDir, WsClient};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl TestDatabase {
         let name = unique_name();
         match backend {
             Backend::Sqlite => {
-                let dir = TempDir::new(&name)?;
+                let dir = TempDir::new("patchbay_sqlite")?;
                 let url = format!("sqlite://{}/patchbay.db?mode=rwc", dir.path.display());
                 Ok(Self {
                     url,
@@ -111,25 +111,6 @@ impl Drop for TestDatabase {
             })
             .join();
         }
-    }
-}
-
-/// A temporary directory removed on drop.
-pub struct TempDir {
-    pub path: std::path::PathBuf,
-}
-
-impl TempDir {
-    pub fn new(name: &str) -> anyhow::Result<Self> {
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path)?;
-        Ok(Self { path })
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

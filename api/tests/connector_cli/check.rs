@@ -1,9 +1,10 @@
 //! `connector check`: every example checks, and a broken file is refused with its place.
 
 use serde_json::json;
+use testkit::TempDir;
 use testkit::examples::{example_slugs, newest_version};
 
-use crate::{TempDir, failure_of, json_of};
+use crate::{failure_of, json_of};
 
 /// Every example connector's newest version, as a path relative to the repository.
 fn newest_examples() -> anyhow::Result<Vec<(String, String)>> {
@@ -68,7 +69,7 @@ fn check_accepts_every_example_and_prints_its_capabilities() -> anyhow::Result<(
 
 #[test]
 fn check_refuses_a_broken_file_with_its_code_and_place() -> anyhow::Result<()> {
-    let dir = TempDir::new("broken")?;
+    let dir = TempDir::new("patchbay_connector_cli_broken")?;
     // (file, source, code, what the message says, where: `Some("line N")` when it has a place).
     let cases = [
         // A syntax error: the call in `execute` is never closed.
@@ -105,7 +106,7 @@ fn check_refuses_a_broken_file_with_its_code_and_place() -> anyhow::Result<()> {
         ),
     ];
     for (name, source, code, says, place) in cases {
-        let path = dir.0.join(name);
+        let path = dir.path.join(name);
         std::fs::write(&path, source)?;
         let path = path.to_string_lossy().into_owned();
         let stderr = failure_of(&["connector", "check", &path])?;

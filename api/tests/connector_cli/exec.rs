@@ -2,9 +2,9 @@
 //! the explanation of bad arguments.
 
 use serde_json::{Value, json};
-use testkit::{Mock, Reply};
+use testkit::{Mock, Reply, TempDir};
 
-use crate::{TempDir, failure_of, json_of, mock_api, patchbay, text};
+use crate::{failure_of, json_of, mock_api, patchbay, text};
 
 const GITHUB: &str = "examples/connectors/github-issues/versions/2.0.0.js";
 const GITHUB_TOKEN: &str = "ghp_cliSECRET0123456789";
@@ -186,8 +186,8 @@ fn exec_shows_no_secret_an_api_echoes_back() -> anyhow::Result<()> {
         ("GET", "/echo", Reply::Echo(200)),
         ("POST", "/echo", Reply::Echo(200)),
     ])?;
-    let dir = TempDir::new("echo")?;
-    let file = dir.0.join("echo.js");
+    let dir = TempDir::new("patchbay_connector_cli_echo")?;
+    let file = dir.path.join("echo.js");
     std::fs::write(&file, ECHO_CONNECTOR)?;
     let file = file.to_string_lossy().into_owned();
     let override_arg = format!("api.echo.test={}", mock.addr);

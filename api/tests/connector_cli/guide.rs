@@ -6,9 +6,9 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use testkit::examples::repo_root;
-use testkit::{Mock, Recorded, Reply};
+use testkit::{Mock, Recorded, Reply, TempDir};
 
-use crate::{BIN, TempDir, mock_api, text};
+use crate::{BIN, mock_api, text};
 
 /// Where the guide says its mock Todo API and its server listen, and where it writes files.
 const GUIDE_MOCK: &str = "127.0.0.1:4010";
@@ -137,8 +137,8 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
     let guide = std::fs::read_to_string(repo_root().join("docs/sdk.md"))?;
     let mock = todo_mock()?;
     let server_port = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-    let data = TempDir::new("guide")?;
-    let scratch = TempDir::new("guide_tmp")?;
+    let data = TempDir::new("patchbay_connector_cli_guide")?;
+    let scratch = TempDir::new("patchbay_connector_cli_guide_tmp")?;
     let bin_dir = Path::new(BIN)
         .parent()
         .ok_or_else(|| anyhow::anyhow!("no directory for {BIN}"))?
@@ -151,7 +151,7 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
     let localize = |text: &str| {
         text.replace(GUIDE_MOCK, &mock.addr.to_string())
             .replace(GUIDE_SERVER, &server_port.to_string())
-            .replace(GUIDE_TMP, &format!("{}/", scratch.0.display()))
+            .replace(GUIDE_TMP, &format!("{}/", scratch.path.display()))
     };
     let blocks = fenced_blocks(&guide);
     // The worked connector in the guide is the file the commands run.
@@ -183,7 +183,7 @@ fn every_command_in_the_guide_works_as_written() -> anyhow::Result<()> {
             .args(["120", "bash", "-c", &script])
             .current_dir(repo_root())
             .env("PATH", &path)
-            .env("PATCHBAY_DATA_DIR", &data.0)
+            .env("PATCHBAY_DATA_DIR", &data.path)
             .env("PATCHBAY_LOG_FORMAT", "json")
             .env_remove("DATABASE_URL")
             .env_remove("PATCHBAY_DATABASE_URL")

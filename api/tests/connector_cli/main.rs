@@ -11,7 +11,6 @@ mod exec;
 mod guide;
 mod init;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -68,28 +67,4 @@ fn failure_of(args: &[&str]) -> anyhow::Result<String> {
         text(&out.stdout)
     );
     Ok(text(&out.stderr))
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> anyhow::Result<Self> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "patchbay_connector_cli_{tag}_{}_{}",
-            std::process::id(),
-            nanos % 1_000_000_000
-        ));
-        std::fs::create_dir_all(&path)?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
