@@ -34,6 +34,30 @@ pub struct AuditEntry<'a> {
     pub detail: Value,
 }
 
+/// Record a change that succeeded, done by the holder of `access` in its workspace: the one
+/// way every service writes its success entries.
+pub async fn success(
+    db: &impl ConnectionTrait,
+    access: &crate::authz::WorkspaceAccess,
+    action: &str,
+    object: (&str, String),
+    detail: Value,
+) -> Result<(), DbErr> {
+    record(
+        db,
+        AuditEntry {
+            workspace_id: Some(access.workspace.id),
+            actor_id: Some(access.user.id),
+            action,
+            object_type: object.0,
+            object_id: object.1,
+            outcome: Outcome::Success,
+            detail,
+        },
+    )
+    .await
+}
+
 /// Record `entry`; call it inside the transaction of the change it describes, so that the log
 /// and the change commit or roll back together.
 pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<(), DbErr> {

@@ -148,13 +148,34 @@ pub async fn create_user(
     Ok(user)
 }
 
-/// Find a user by handle.
-pub async fn find_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
-    user::Entity::find()
-        .filter(user::Column::Handle.eq(handle))
+/// The user with `handle` (blanks around it ignored), if any.
+pub async fn user_by_handle(
+    db: &impl ConnectionTrait,
+    handle: &str,
+) -> ServiceResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Handle.eq(handle.trim()))
         .one(db)
+        .await?)
+}
+
+/// Find a user by handle; `NOT_FOUND` when there is none.
+pub async fn find_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
+    user_by_handle(db, handle)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("user {handle:?}")))
+}
+
+/// The user an input's `handle` names; naming no one is the input's fault (`BAD_USER_INPUT` on
+/// `input.handle`).
+pub async fn input_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
+    user_by_handle(db, handle).await?.ok_or_else(|| {
+        crate::error::UserProblem::bad_input(
+            &["input", "handle"],
+            format!("no user has the handle {handle:?}"),
+        )
+        .into()
+    })
 }
 
 /// Create an API token for `user`; the returned secret is the only copy there will ever be.

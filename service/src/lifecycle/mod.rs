@@ -21,7 +21,7 @@ use sea_orm::{
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit;
 use crate::auth::Principal;
 use crate::authz::source::{self, SourceOf};
 use crate::authz::{Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
@@ -130,19 +130,8 @@ async fn audit_success(
     copy: &workspace_connector::Model,
     detail: serde_json::Value,
 ) -> Result<(), DbErr> {
-    audit::record(
-        txn,
-        AuditEntry {
-            workspace_id: Some(access.workspace.id),
-            actor_id: Some(access.user.id),
-            action: &action.name(),
-            object_type: "workspace_connector",
-            object_id: copy.id.to_string(),
-            outcome: Outcome::Success,
-            detail,
-        },
-    )
-    .await
+    let object = ("workspace_connector", copy.id.to_string());
+    audit::success(txn, access, &action.name(), object, detail).await
 }
 
 struct NewWorkspaceVersion<'a> {
