@@ -2,116 +2,22 @@
 //! file in a temporary directory, or a new PostgreSQL database), and talk HTTP to it.
 
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use api::config::Config;
 use api::server::{self, RunningServer};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 pub use testkit::{Endpoint, TempDir, WsClient};
+
+mod database;
+pub use database::{TestDatabase, postgres_base_url};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// Where the tests find PostgreSQL (without a database name).
-pub fn postgres_base_url() -> String {
-    std::env::var("PATCHBAY_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
-fn unique_name() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "patchbay_test_{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A fresh, empty database; dropped (PostgreSQL) or deleted (SQLite) with the value.
-pub struct TestDatabase {
-    pub url: String,
-    backend: Backend,
-    name: String,
-    _dir: Option<TempDir>,
-}
-
-impl TestDatabase {
-    pub async fn create(backend: Backend) -> anyhow::Result<Self> {
-        let name = unique_name();
-        match backend {
-            Backend::Sqlite => {
-                let dir = TempDir::new("patchbay_sqlite")?;
-                let url = format!("sqlite://{}/patchbay.db?mode=rwc", dir.path.display());
-                Ok(Self {
-                    url,
-                    backend,
-                    name,
-                    _dir: Some(dir),
-                })
-            }
-            Backend::Postgres => {
-                let base = postgres_base_url();
-                let admin = Database::connect(format!("{base}/postgres"))
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "PostgreSQL is not reachable at {base}: start it, or point \
-                             PATCHBAY_TEST_POSTGRES_URL at one"
-                        )
-                    })?;
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await?;
-                admin.close().await?;
-                Ok(Self {
-                    url: format!("{base}/{name}"),
-                    backend,
-                    name,
-                    _dir: None,
-                })
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if self.backend == Backend::Postgres {
-            let url = format!("{}/postgres", postgres_base_url());
-            let name = self.name.clone();
-            // Best effort, on a thread of its own: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                if let Ok(rt) = rt {
-                    rt.block_on(async {
-                        if let Ok(admin) = Database::connect(url).await {
-                            let _ = admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                ))
-                                .await;
-                            let _ = admin.close().await;
-                        }
-                    });
-                }
-            })
-            .join();
-        }
-    }
 }
 
 /// Start a server on port 0 over the database at `url`, with the test worker and `tweak`'s
