@@ -65,6 +65,10 @@ pub struct UserProblem {
     /// Where in a connector's source the problem is, when it is about source.
     pub line: Option<usize>,
     pub column: Option<usize>,
+    /// The finer reason, as a value, when another part of the system named one: the SDK's
+    /// parse error code (`SYNTAX`, `INVALID_DEFINITION`, …) or the packager's (`ZIP_BOMB`,
+    /// `BAD_SIGNATURE`, …). The message says it to people; code matches on this.
+    pub reason: Option<&'static str>,
 }
 
 impl UserProblem {
@@ -75,7 +79,14 @@ impl UserProblem {
             code,
             line: None,
             column: None,
+            reason: None,
         }
+    }
+
+    /// The same problem, with its finer reason named.
+    pub fn because(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     pub fn bad_input(field: &[&str], message: impl Into<String>) -> Self {

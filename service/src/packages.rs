@@ -748,7 +748,9 @@ fn package_problem(err: &packager::ReadError) -> ServiceError {
     if let Some(path) = err.path() {
         message.push_str(&format!(" (path {path:?})"));
     }
-    UserProblem::bad_input(&["input", "archive"], message).into()
+    UserProblem::bad_input(&["input", "archive"], message)
+        .because(err.code())
+        .into()
 }
 
 fn trusted_keys(ws: &entities::workspace::Model) -> ServiceResult<Vec<packager::VerifyingKey>> {
@@ -1280,4 +1282,28 @@ pub async fn history(
         .order_by_desc(package::Column::Id)
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn an_archive_refused_names_the_packagers_code_as_a_value() {
+        let Err(refused) = packager::read(b"not a zip archive", &packager::Limits::default())
+        else {
+            panic!("a text file read as a package");
+        };
+        let ServiceError::User(problems) = package_problem(&refused) else {
+            panic!("an unreadable archive is the user's to fix");
+        };
+        assert_eq!(problems[0].reason, Some(refused.code()));
+        assert_eq!(problems[0].code, ErrorCode::BadUserInput);
+        assert!(
+            problems[0]
+                .message
+                .starts_with(&format!("[{}] ", refused.code()))
+        );
+    }
 }

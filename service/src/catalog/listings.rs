@@ -370,7 +370,8 @@ pub async fn validate_source(source: String) -> ServiceResult<sdk::Capabilities>
         let mut problem = UserProblem::bad_input(
             &["input", "source"],
             format!("invalid connector source ({}): {err}", err.code()),
-        );
+        )
+        .because(err.code());
         if let Some(position) = err.position() {
             problem.line = Some(position.line);
             problem.column = Some(position.column);
