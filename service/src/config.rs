@@ -161,6 +161,16 @@ impl Config {
         Ok(config)
     }
 
+    /// The last layer, command-line flags: a data directory and a database URL, where given.
+    pub fn override_database(&mut self, data_dir: Option<&Path>, database_url: Option<&str>) {
+        if let Some(dir) = data_dir {
+            self.data_dir = dir.to_path_buf();
+        }
+        if let Some(url) = database_url {
+            self.database_url = Some(url.to_owned());
+        }
+    }
+
     /// Overlay `PATCHBAY_*` variables (and the conventional `DATABASE_URL`).
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         if let Some(v) = var("PATCHBAY_BIND") {
