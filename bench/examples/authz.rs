@@ -4,9 +4,9 @@
 //! plus what loading the policy adds to a server's start (time, resident memory).
 //!
 //! ```sh
-//! cargo run --release -p api --example authz-bench                               # SQLite, temp dir
-//! cargo run --release -p api --example authz-bench -- --workspaces 100,1000,5000
-//! cargo run --release -p api --example authz-bench -- --database-url postgres://postgres@127.0.0.1:5432/patchbay_authz_bench
+//! cargo run --release -p bench --example authz-bench                               # SQLite, temp dir
+//! cargo run --release -p bench --example authz-bench -- --workspaces 100,1000,5000
+//! cargo run --release -p bench --example authz-bench -- --database-url postgres://postgres@127.0.0.1:5432/patchbay_authz_bench
 //! ```
 //!
 //! The PostgreSQL database must exist and be empty. Each workspace is made through
@@ -17,14 +17,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use api::auth::Principal;
-use api::authz::{Authorizer, MODEL, Permission, SeaOrmAdapter, WorkspaceRef};
-use api::config::Config;
 use casbin::{CoreApi, DefaultModel, Enforcer};
 use chrono::Utc;
 use entities::{connector, connector_version};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use serde_json::json;
+use service::auth::Principal;
+use service::authz::{Authorizer, MODEL, Permission, SeaOrmAdapter, WorkspaceRef};
+use service::config::Config;
 
 /// The matcher as issue 12 states it, role lookup first (ours compares the strings first).
 const MODEL_ROLE_FIRST: &str = r#"[request_definition]
@@ -177,13 +177,13 @@ async fn run() -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
-    let state = api::server::prepare(Config {
+    let handle = service::Service::connect(Config {
         database_url: Some(url.clone()),
         ..Config::default()
     })
     .await?;
-    let db = state.db.clone();
-    let admin = api::auth::create_user(&db, "bench", "Bench", "bench@example.test", Utc::now())
+    let db = handle.db.clone();
+    let admin = service::auth::create_user(&db, "bench", "Bench", "bench@example.test", Utc::now())
         .await
         .map_err(|e| e.into_anyhow())?;
     let principal = Principal {
@@ -203,7 +203,7 @@ async fn run() -> anyhow::Result<()> {
     for &n in &args.workspaces {
         while made < n {
             made += 1;
-            api::workspaces::create_workspace(
+            service::workspaces::create_workspace(
                 &db,
                 &admin,
                 &format!("ws-{made:05}"),
@@ -353,10 +353,10 @@ async fn run() -> anyhow::Result<()> {
         );
         let install = measure(s, || async {
             let copy =
-                api::lifecycle::install(&db, &authorizer, &principal, &last_slug, &slug, None)
+                service::lifecycle::install(&db, &authorizer, &principal, &last_slug, &slug, None)
                     .await
                     .map_err(|e| e.into_anyhow())?;
-            api::lifecycle::uninstall(&db, &authorizer, &principal, copy.id)
+            service::lifecycle::uninstall(&db, &authorizer, &principal, copy.id)
                 .await
                 .map_err(|e| e.into_anyhow())?;
             Ok(())
@@ -369,7 +369,7 @@ async fn run() -> anyhow::Result<()> {
             200.0 * authorize.1 / install.1
         );
     }
-    drop(state);
+    drop(handle);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -3,9 +3,9 @@
 //! parse/validate time of the largest example connector both ways.
 //!
 //! ```sh
-//! cargo run --release -p sdk --example worker-bench                     # this binary as the worker
-//! cargo run --release -p sdk --example worker-bench -- --worker target/release/patchbay
-//! cargo run --release -p sdk --example worker-bench -- --runs 500 --concurrency 2
+//! cargo run --release -p bench --example worker-bench                     # this binary as the worker
+//! cargo run --release -p bench --example worker-bench -- --worker target/release/patchbay
+//! cargo run --release -p bench --example worker-bench -- --runs 500 --concurrency 2
 //! ```
 //!
 //! With `--worker PATH` the worker is `PATH worker` (the `patchbay` binary's hidden subcommand);
