@@ -253,6 +253,21 @@ mod tests {
     }
 
     #[test]
+    fn flags_override_the_environment_and_absent_flags_keep_it() {
+        let mut config = Config {
+            database_url: Some("postgres://db/from-env".into()),
+            ..Config::default()
+        };
+        config.override_database(None, None);
+        assert_eq!(config.database_url(), "postgres://db/from-env");
+        config.override_database(Some(Path::new("/srv/pb")), None);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/pb"));
+        assert_eq!(config.database_url(), "postgres://db/from-env");
+        config.override_database(None, Some("sqlite://x.db"));
+        assert_eq!(config.database_url(), "sqlite://x.db");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_refused() {
         assert!(toml::from_str::<Config>("bnd = \"x\"").is_err());
         let mut config = Config::default();
