@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::http::MultipartOptions;
-use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use bytes::Bytes;
 use poem::http::{HeaderMap, Method, StatusCode, header};
@@ -100,8 +99,7 @@ async fn principal_of(headers: &HeaderMap, app: &App) -> Result<Principal, Respo
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(auth::bearer_token)
         .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
     match auth::authenticate(&app.state.db, token).await {
         Ok(user) => Ok(Principal { user: Some(user) }),
@@ -251,14 +249,7 @@ fn is_mutation(request: &mut async_graphql::Request, app: &App) -> bool {
     let Ok(doc) = crate::graphql::limits::check(request, &limits) else {
         return false;
     };
-    doc.operations.iter().any(|(name, op)| {
-        let selected = match (&operation_name, name) {
-            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        selected && op.node.ty == OperationType::Mutation
-    })
+    crate::graphql::runs_mutation(doc, operation_name.as_deref())
 }
 
 #[handler]
@@ -362,7 +353,7 @@ fn with_request_data(
 ) -> async_graphql::Request {
     request.data(RequestData {
         principal: Principal::clone(principal),
-        loader: request_loader(app.state.db.clone()),
+        loader: request_loader(app.state.service.clone()),
     })
 }
 

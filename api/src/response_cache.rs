@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
 };
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerResult, Variables};
 use bytes::Bytes;
 
@@ -191,10 +191,9 @@ impl Extension for ForgetOnWriteExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        let writes = document
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty == OperationType::Mutation);
+        // Any operation of the document: the one to run is not known yet, and forgetting once
+        // too often is harmless.
+        let writes = crate::graphql::runs_mutation(&document, None);
         self.writes.store(writes, Ordering::Relaxed);
         Ok(document)
     }

@@ -82,7 +82,7 @@ async fn serve(app: App, socket: WebSocketStream, protocol: GraphQLProtocol) {
             let mut data = async_graphql::Data::default();
             data.insert(RequestData {
                 principal,
-                loader: request_loader(app.state.db.clone()),
+                loader: request_loader(app.state.service.clone()),
             });
             data.insert(session);
             Ok(data)
@@ -141,7 +141,8 @@ async fn principal_of(
     let Some(header) = header else {
         return Ok((Principal::anonymous(), None));
     };
-    let token = header.strip_prefix("Bearer ").unwrap_or(header).trim();
+    let token =
+        auth::bearer_token(header).ok_or_else(|| ServiceError::Unauthenticated.into_graphql())?;
     let user = auth::authenticate(&app.state.db, token)
         .await
         .map_err(IntoGraphql::into_graphql)?;

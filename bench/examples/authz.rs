@@ -364,7 +364,8 @@ impl Bench {
             let copy =
                 lifecycle::install(db, authorizer, principal, &last_slug, &self.listing, None)
                     .await
-                    .map_err(|e| e.into_anyhow())?;
+                    .map_err(|e| e.into_anyhow())?
+                    .copy;
             lifecycle::uninstall(db, authorizer, principal, copy.id)
                 .await
                 .map_err(|e| e.into_anyhow())?;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use semver::Version;
 use serde::Deserialize;
+use testkit::examples::{connectors_dir, example_slugs};
 
 /// The demo catalog must have at least this many connectors.
 const MIN_CONNECTORS: usize = 8;
@@ -25,18 +26,12 @@ struct ListedVersion {
     version: String,
 }
 
-fn connectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/connectors")
-}
-
 fn connector_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(connectors_dir())
+    example_slugs()
         .expect("examples/connectors exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
+        .into_iter()
+        .map(|slug| connectors_dir().join(slug))
+        .collect()
 }
 
 #[test]

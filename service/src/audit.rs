@@ -34,6 +34,30 @@ pub struct AuditEntry<'a> {
     pub detail: Value,
 }
 
+/// Record a change that succeeded, done by the holder of `access` in its workspace: the one
+/// way every service writes its success entries.
+pub async fn success(
+    db: &impl ConnectionTrait,
+    access: &crate::authz::WorkspaceAccess,
+    action: &str,
+    object: (&str, String),
+    detail: Value,
+) -> Result<(), DbErr> {
+    record(
+        db,
+        AuditEntry {
+            workspace_id: Some(access.workspace.id),
+            actor_id: Some(access.user.id),
+            action,
+            object_type: object.0,
+            object_id: object.1,
+            outcome: Outcome::Success,
+            detail,
+        },
+    )
+    .await
+}
+
 /// Record `entry`; call it inside the transaction of the change it describes, so that the log
 /// and the change commit or roll back together.
 pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<(), DbErr> {
@@ -51,4 +75,20 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// The newest `limit` entries of a workspace's log, newest first. Needs `audit.read`.
+pub async fn log(
+    db: &impl ConnectionTrait,
+    access: &crate::authz::WorkspaceAccess,
+    limit: u64,
+) -> crate::error::ServiceResult<Vec<audit_event::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    access.require(crate::authz::Permission::AuditRead)?;
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::WorkspaceId.eq(access.workspace.id))
+        .order_by_desc(audit_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
 }

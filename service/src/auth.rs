@@ -62,6 +62,28 @@ fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The token of an `Authorization` value: `Bearer <token>` (the scheme's case as RFC 9110
+/// allows, blanks around the token ignored); anything else is no token.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod bearer {
+    use super::bearer_token;
+
+    #[test]
+    fn only_the_bearer_scheme_carries_a_token() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        for no in ["abc", "Bearer", "Bearer ", "Basic abc", "Bearerabc", ""] {
+            assert_eq!(bearer_token(no), None, "{no:?}");
+        }
+    }
+}
+
 /// Resolve a bearer token to its user, or `UNAUTHENTICATED` when it is unknown, expired or revoked.
 pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> ServiceResult<user::Model> {
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
@@ -126,13 +148,34 @@ pub async fn create_user(
     Ok(user)
 }
 
-/// Find a user by handle.
-pub async fn find_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
-    user::Entity::find()
-        .filter(user::Column::Handle.eq(handle))
+/// The user with `handle` (blanks around it ignored), if any.
+pub async fn user_by_handle(
+    db: &impl ConnectionTrait,
+    handle: &str,
+) -> ServiceResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Handle.eq(handle.trim()))
         .one(db)
+        .await?)
+}
+
+/// Find a user by handle; `NOT_FOUND` when there is none.
+pub async fn find_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
+    user_by_handle(db, handle)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("user {handle:?}")))
+}
+
+/// The user an input's `handle` names; naming no one is the input's fault (`BAD_USER_INPUT` on
+/// `input.handle`).
+pub async fn input_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
+    user_by_handle(db, handle).await?.ok_or_else(|| {
+        crate::error::UserProblem::bad_input(
+            &["input", "handle"],
+            format!("no user has the handle {handle:?}"),
+        )
+        .into()
+    })
 }
 
 /// Create an API token for `user`; the returned secret is the only copy there will ever be.

@@ -9,7 +9,9 @@ use serde::Deserialize;
 
 /// Everything the server needs to run. `Config::default()` is the embedded, zero-configuration
 /// setup: SQLite under `./data`, GraphiQL on, listening on localhost.
-#[derive(Debug, Clone, Deserialize)]
+/// Not `Debug` by derive: `database_url` may hold a password, which the manual `Debug` below
+/// shows as `***`.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on.
@@ -39,6 +41,28 @@ pub struct Config {
     /// to prove an interrupted import leaves the workspace exactly as it was.
     #[serde(skip)]
     pub fail_import_after_assets: Option<usize>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(crate::db::redact_url),
+            )
+            .field("graphiql", &self.graphiql)
+            .field("introspection", &self.introspection)
+            .field("log_format", &self.log_format)
+            .field("limits", &self.limits)
+            .field("sandbox", &self.sandbox)
+            .field("database_pool_size", &self.database_pool_size)
+            .field("cache", &self.cache)
+            .field("search_rank_candidates", &self.search_rank_candidates)
+            .field("fail_import_after_assets", &self.fail_import_after_assets)
+            .finish()
+    }
 }
 
 /// Settings of the connector sandbox's network access.

@@ -24,6 +24,7 @@ pub mod debugger;
 pub mod domain;
 pub mod error;
 pub mod lifecycle;
+pub mod model;
 pub mod packages;
 pub mod recipes;
 pub mod seed;

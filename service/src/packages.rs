@@ -768,18 +768,18 @@ fn trusted_keys(ws: &entities::workspace::Model) -> ServiceResult<Vec<packager::
         .collect()
 }
 
-/// Import (or dry-run) `archive` into a workspace. Needs `package.import`.
-#[allow(clippy::too_many_arguments)] // the store and its enforcer, the caller, then the request
-pub async fn import(
+/// The right to import into one workspace (`package.import`), settled before an upload is read:
+/// only [`authorize_import`] makes one, and [`import`] takes nothing else.
+pub struct ImportGrant(WorkspaceAccess);
+
+/// May `principal` import into the workspace `workspace_slug`? Ask before reading the upload,
+/// so that a caller without the right has nothing of theirs read.
+pub async fn authorize_import(
     db: &DatabaseConnection,
     authorizer: &Authorizer,
     principal: &Principal,
     workspace_slug: &str,
-    archive: &[u8],
-    dry_run: bool,
-    expected_fingerprint: Option<&str>,
-    fault: FaultInjection,
-) -> ServiceResult<ImportOutcome> {
+) -> ServiceResult<ImportGrant> {
     let access = authorizer
         .authorize(
             db,
@@ -788,6 +788,19 @@ pub async fn import(
             Some(Permission::PackageImport),
         )
         .await?;
+    Ok(ImportGrant(access))
+}
+
+/// Import (or dry-run) `archive` into the workspace of `grant`.
+pub async fn import(
+    db: &DatabaseConnection,
+    grant: &ImportGrant,
+    archive: &[u8],
+    dry_run: bool,
+    expected_fingerprint: Option<&str>,
+    fault: FaultInjection,
+) -> ServiceResult<ImportOutcome> {
+    let access = &grant.0;
     let package =
         packager::read(archive, &packager::Limits::default()).map_err(|e| package_problem(&e))?;
     let keys = trusted_keys(&access.workspace)?;
@@ -823,12 +836,12 @@ pub async fn import(
     let plan_json = serde_json::to_value(&plan).map_err(|e| anyhow::anyhow!("{e}"))?;
     if dry_run {
         let record = insert_record(
-            &txn, &access, &package, archive, manifest, plan_json, "planned",
+            &txn, access, &package, archive, manifest, plan_json, "planned",
         )
         .await?;
         record_audit(
             &txn,
-            &access,
+            access,
             Permission::PackageImport,
             &record,
             json!({ "dry_run": true }),
@@ -858,14 +871,14 @@ pub async fn import(
         )
         .into());
     }
-    apply(&txn, &access, &package, &plan, &validated, fault).await?;
+    apply(&txn, access, &package, &plan, &validated, fault).await?;
     let record = insert_record(
-        &txn, &access, &package, archive, manifest, plan_json, "applied",
+        &txn, access, &package, archive, manifest, plan_json, "applied",
     )
     .await?;
     record_audit(
         &txn,
-        &access,
+        access,
         Permission::PackageImport,
         &record,
         json!({ "dry_run": false, "noop": plan.is_noop() }),

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit;
 use crate::auth::Principal;
 use crate::authz::{Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::db;
@@ -309,20 +309,8 @@ async fn audit_success(
     object_id: &str,
     detail: Value,
 ) -> ServiceResult<()> {
-    audit::record(
-        txn,
-        AuditEntry {
-            workspace_id: Some(access.workspace.id),
-            actor_id: Some(access.user.id),
-            action: &action.name(),
-            object_type,
-            object_id: object_id.to_owned(),
-            outcome: Outcome::Success,
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
+    let object = (object_type, object_id.to_owned());
+    Ok(audit::success(txn, access, &action.name(), object, detail).await?)
 }
 
 /// Record which workspace connectors a recipe uses (package imports share this).

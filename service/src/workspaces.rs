@@ -34,31 +34,6 @@ pub struct RoleView {
     pub permissions: Vec<Permission>,
 }
 
-async fn audit_success(
-    db: &impl ConnectionTrait,
-    access_ws: i64,
-    actor: i64,
-    action: &str,
-    object_type: &str,
-    object_id: String,
-    detail: serde_json::Value,
-) -> ServiceResult<()> {
-    audit::record(
-        db,
-        AuditEntry {
-            workspace_id: Some(access_ws),
-            actor_id: Some(actor),
-            action,
-            object_type,
-            object_id,
-            outcome: Outcome::Success,
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 /// Create a workspace; `admin` becomes its first admin.
 pub async fn create_workspace(
     db: &DatabaseConnection,
@@ -111,14 +86,18 @@ pub async fn create_workspace(
     }
     policy::grant_builtin_roles(&txn, ws.id).await?;
     policy::assign_role(&txn, ws.id, admin.id, BuiltinRole::Admin.name()).await?;
-    audit_success(
+    // The first entry of a workspace: there is no standing in it to record it by yet.
+    audit::record(
         &txn,
-        ws.id,
-        admin.id,
-        "workspace.create",
-        "workspace",
-        ws.slug.clone(),
-        json!({}),
+        AuditEntry {
+            workspace_id: Some(ws.id),
+            actor_id: Some(admin.id),
+            action: "workspace.create",
+            object_type: "workspace",
+            object_id: ws.slug.clone(),
+            outcome: Outcome::Success,
+            detail: json!({}),
+        },
     )
     .await?;
     txn.commit().await?;
@@ -139,20 +118,6 @@ async fn find_role(
             UserProblem::bad_input(
                 &["input", "role"],
                 format!("this workspace has no role {name:?}"),
-            )
-            .into()
-        })
-}
-
-async fn find_user(db: &impl ConnectionTrait, handle: &str) -> ServiceResult<user::Model> {
-    user::Entity::find()
-        .filter(user::Column::Handle.eq(handle.trim()))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            UserProblem::bad_input(
-                &["input", "handle"],
-                format!("no user has the handle {handle:?}"),
             )
             .into()
         })
@@ -324,7 +289,7 @@ pub async fn set_member(
             Some(Permission::WorkspaceManageMembers),
         )
         .await?;
-    let member = find_user(db, handle).await?;
+    let member = crate::auth::input_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
     let access = standing_now(
         &txn,
@@ -366,13 +331,11 @@ pub async fn set_member(
         .into());
     }
     policy::assign_role(&txn, access.workspace.id, member.id, &role.name).await?;
-    audit_success(
+    audit::success(
         &txn,
-        access.workspace.id,
-        access.user.id,
+        &access,
         "workspace.manage_members",
-        "member",
-        member.handle.clone(),
+        ("member", member.handle.clone()),
         json!({ "role": role.name }),
     )
     .await?;
@@ -397,7 +360,7 @@ pub async fn operator_set_member(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("workspace {workspace_slug:?}")))?;
-    let member = find_user(db, handle).await?;
+    let member = crate::auth::input_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
     let role = find_role(&txn, ws.id, role_name).await?;
     if role.name != BuiltinRole::Admin.name() && is_last_admin(&txn, ws.id, member.id).await? {
@@ -442,7 +405,7 @@ pub async fn remove_member(
             Some(Permission::WorkspaceManageMembers),
         )
         .await?;
-    let member = find_user(db, handle).await?;
+    let member = crate::auth::input_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
     let access = standing_now(
         &txn,
@@ -482,13 +445,11 @@ pub async fn remove_member(
         .into());
     }
     policy::remove_member(&txn, access.workspace.id, member.id).await?;
-    audit_success(
+    audit::success(
         &txn,
-        access.workspace.id,
-        access.user.id,
+        &access,
         "workspace.manage_members",
-        "member",
-        member.handle.clone(),
+        ("member", member.handle.clone()),
         json!({ "removed": true }),
     )
     .await?;
@@ -580,13 +541,11 @@ pub async fn set_role(
         }
     };
     policy::set_role_permissions(&txn, access.workspace.id, &name, &permissions).await?;
-    audit_success(
+    audit::success(
         &txn,
-        access.workspace.id,
-        access.user.id,
+        &access,
         "workspace.manage_roles",
-        "role",
-        name.clone(),
+        ("role", name.clone()),
         json!({ "permissions": permissions.iter().map(|p| p.name()).collect::<Vec<_>>() }),
     )
     .await?;

@@ -1,8 +1,7 @@
 //! The end-to-end test harness: start the real server on port 0 over a fresh database (an SQLite
 //! file in a temporary directory, or a new PostgreSQL database), and talk HTTP to it.
 
-pub mod mock;
-
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,7 +9,8 @@ use anyhow::Context;
 use api::config::Config;
 use api::server::{self, RunningServer};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
-use serde_json::{Value, json};
+use serde_json::Value;
+pub use testkit::{Endpoint, TempDir, WsClient};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl TestDatabase {
         let name = unique_name();
         match backend {
             Backend::Sqlite => {
-                let dir = TempDir::new(&name)?;
+                let dir = TempDir::new("patchbay_sqlite")?;
                 let url = format!("sqlite://{}/patchbay.db?mode=rwc", dir.path.display());
                 Ok(Self {
                     url,
@@ -114,32 +114,47 @@ impl Drop for TestDatabase {
     }
 }
 
-/// A temporary directory removed on drop.
-pub struct TempDir {
-    pub path: std::path::PathBuf,
+/// Start a server on port 0 over the database at `url`, with the test worker and `tweak`'s
+/// changes to the configuration; returns a client of it and the server.
+async fn start_server(
+    url: &str,
+    tweak: impl FnOnce(&mut Config),
+) -> anyhow::Result<(Endpoint, RunningServer)> {
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse()?,
+        database_url: Some(url.to_owned()),
+        ..Config::default()
+    };
+    config.sandbox.worker_program = Some(worker_program(WORKER)?);
+    tweak(&mut config);
+    let state = server::prepare(config).await?;
+    let server = server::start(state).await?;
+    Ok((Endpoint::new(format!("http://{}", server.addr)), server))
 }
 
-impl TempDir {
-    pub fn new(name: &str) -> anyhow::Result<Self> {
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path)?;
-        Ok(Self { path })
+/// Stop `server`, unless it was stopped already.
+async fn stop_server(server: Option<RunningServer>) -> anyhow::Result<()> {
+    if let Some(server) = server {
+        server.stop().await?;
     }
+    Ok(())
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-/// A running server over a fresh database, and an HTTP client for it.
+/// A running server over a fresh database, and a client of it: the requests to it
+/// ([`Endpoint::data`], [`Endpoint::ws`], …) are its [`Endpoint`]'s, through `Deref`.
 pub struct TestApp {
     pub backend: Backend,
-    pub base_url: String,
-    pub client: reqwest::Client,
+    pub endpoint: Endpoint,
     pub server: Option<RunningServer>,
     pub db: TestDatabase,
+}
+
+impl Deref for TestApp {
+    type Target = Endpoint;
+
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
+    }
 }
 
 impl TestApp {
@@ -154,19 +169,10 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
     ) -> anyhow::Result<Self> {
         let db = TestDatabase::create(backend).await?;
-        let mut config = Config {
-            bind: "127.0.0.1:0".parse()?,
-            database_url: Some(db.url.clone()),
-            ..Config::default()
-        };
-        config.sandbox.worker_program = Some(worker_program(WORKER)?);
-        tweak(&mut config);
-        let state = server::prepare(config).await?;
-        let server = server::start(state).await?;
+        let (endpoint, server) = start_server(&db.url, tweak).await?;
         Ok(Self {
             backend,
-            base_url: format!("http://{}", server.addr),
-            client: reqwest::Client::new(),
+            endpoint,
             server: Some(server),
             db,
         })
@@ -178,48 +184,6 @@ impl TestApp {
             .as_ref()
             .map(|s| &s.state.db)
             .context("server stopped")
-    }
-
-    /// POST a GraphQL operation; returns the HTTP status and the JSON body.
-    pub async fn graphql_raw(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<(u16, Value)> {
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.base_url))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        let resp = req.send().await?;
-        let status = resp.status().as_u16();
-        let body = resp.json::<Value>().await?;
-        Ok((status, body))
-    }
-
-    /// POST a GraphQL operation and return its JSON body.
-    pub async fn graphql(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<Value> {
-        Ok(self.graphql_raw(token, query, variables).await?.1)
-    }
-
-    /// POST a GraphQL operation that must succeed; returns `data`.
-    pub async fn data(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<Value> {
-        let body = self.graphql(token, query, variables).await?;
-        anyhow::ensure!(body.get("errors").is_none(), "unexpected errors: {body}");
-        Ok(body["data"].clone())
     }
 
     /// Create a user and a token for them; returns the token.
@@ -240,32 +204,11 @@ impl TestApp {
         Ok(secret.reveal().to_owned())
     }
 
-    /// The server's counter of SQL statements, read from `/metrics` over HTTP.
-    pub async fn sql_statements(&self) -> anyhow::Result<u64> {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.base_url))
-            .send()
-            .await?
-            .text()
-            .await?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("patchbay_db_statements_total "))
-            .context("no statement counter in /metrics")?
-            .trim()
-            .parse()
-            .context("statement counter")
-    }
-
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(server) = self.server.take() {
-            server.stop().await?;
-        }
-        Ok(())
+        stop_server(self.server.take()).await
     }
 }
 
-/// The `code` extension of the first GraphQL error in `body`.
 /// The connector worker the test servers start (`src/bin/patchbay-worker.rs`): the real
 /// worker's code, since a test binary has no `patchbay worker` subcommand.
 pub const WORKER: &str = "patchbay-worker";
@@ -300,6 +243,7 @@ pub fn niceness_of(pid: &str) -> Option<i64> {
     after_name.split_whitespace().nth(16)?.parse().ok()
 }
 
+/// The `code` extension of the first GraphQL error in `body`.
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }
@@ -322,253 +266,36 @@ macro_rules! on_both_backends {
     };
 }
 
-/// POST a GraphQL operation to the server at `base_url`; returns the HTTP status and the body.
-async fn post_graphql(
-    client: &reqwest::Client,
-    base_url: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> anyhow::Result<(u16, Value)> {
-    let mut req = client
-        .post(format!("{base_url}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    let resp = req.send().await?;
-    let status = resp.status().as_u16();
-    let body = resp.json::<Value>().await?;
-    Ok((status, body))
-}
-
-/// The statement counter of the server at `base_url`, read from its `/metrics`.
-async fn statement_counter(client: &reqwest::Client, base_url: &str) -> anyhow::Result<u64> {
-    let text = client
-        .get(format!("{base_url}/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("patchbay_db_statements_total "))
-        .context("no statement counter in /metrics")?
-        .trim()
-        .parse()
-        .context("statement counter")
-}
-
 impl TestApp {
     /// Start a second server over this app's database (the same PostgreSQL database, or the same
     /// SQLite file): as far as the service can tell another process, with its own connection
     /// pool, its own in-process wake-ups and its own counters.
     pub async fn spawn_second(&self) -> anyhow::Result<SecondServer> {
-        let mut config = Config {
-            bind: "127.0.0.1:0".parse()?,
-            database_url: Some(self.db.url.clone()),
-            ..Config::default()
-        };
-        config.sandbox.worker_program = Some(worker_program(WORKER)?);
-        let state = server::prepare(config).await?;
-        let server = server::start(state).await?;
+        let (endpoint, server) = start_server(&self.db.url, |_| {}).await?;
         Ok(SecondServer {
-            base_url: format!("http://{}", server.addr),
-            client: reqwest::Client::new(),
+            endpoint,
             server: Some(server),
         })
     }
-
-    /// Open a graphql-ws connection (`graphql-transport-ws`) to `/graphql/ws`, initialised with
-    /// `token` (none: anonymous) and acknowledged by the server.
-    pub async fn ws(&self, token: Option<&str>) -> anyhow::Result<WsClient> {
-        WsClient::connect(&self.base_url, token).await
-    }
 }
 
-/// A second server sharing a `TestApp`'s database; see [`TestApp::spawn_second`].
+/// A second server sharing a `TestApp`'s database; see [`TestApp::spawn_second`]. Its requests
+/// are its [`Endpoint`]'s, as a `TestApp`'s are.
 pub struct SecondServer {
-    pub base_url: String,
-    pub client: reqwest::Client,
+    pub endpoint: Endpoint,
     pub server: Option<RunningServer>,
 }
 
+impl Deref for SecondServer {
+    type Target = Endpoint;
+
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
 impl SecondServer {
-    /// POST a GraphQL operation; returns the HTTP status and the JSON body.
-    pub async fn graphql_raw(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<(u16, Value)> {
-        post_graphql(&self.client, &self.base_url, token, query, variables).await
-    }
-
-    /// POST a GraphQL operation and return its JSON body.
-    pub async fn graphql(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<Value> {
-        Ok(self.graphql_raw(token, query, variables).await?.1)
-    }
-
-    /// POST a GraphQL operation that must succeed; returns `data`.
-    pub async fn data(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<Value> {
-        let body = self.graphql(token, query, variables).await?;
-        anyhow::ensure!(body.get("errors").is_none(), "unexpected errors: {body}");
-        Ok(body["data"].clone())
-    }
-
-    /// This server's counter of SQL statements, read from its `/metrics`.
-    pub async fn sql_statements(&self) -> anyhow::Result<u64> {
-        statement_counter(&self.client, &self.base_url).await
-    }
-
-    /// Open a graphql-ws connection to this server; see [`TestApp::ws`].
-    pub async fn ws(&self, token: Option<&str>) -> anyhow::Result<WsClient> {
-        WsClient::connect(&self.base_url, token).await
-    }
-
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(server) = self.server.take() {
-            server.stop().await?;
-        }
-        Ok(())
-    }
-}
-
-type WsStream =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A graphql-ws client speaking the `graphql-transport-ws` protocol.
-pub struct WsClient {
-    socket: WsStream,
-}
-
-impl WsClient {
-    /// Connect to `<base_url>/graphql/ws`, send `connection_init` with the token as
-    /// `{"authorization": "Bearer …"}` and wait for `connection_ack`.
-    pub async fn connect(base_url: &str, token: Option<&str>) -> anyhow::Result<Self> {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-        use tokio_tungstenite::tungstenite::http::HeaderValue;
-
-        let url = format!("{}/graphql/ws", base_url.replacen("http://", "ws://", 1));
-        let mut request = url.as_str().into_client_request()?;
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        let (socket, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .with_context(|| format!("connecting to {url}"))?;
-        let protocol = response
-            .headers()
-            .get("Sec-WebSocket-Protocol")
-            .and_then(|v| v.to_str().ok());
-        anyhow::ensure!(
-            protocol == Some("graphql-transport-ws"),
-            "the server chose the protocol {protocol:?}"
-        );
-        let mut client = Self { socket };
-        let payload = match token {
-            Some(token) => json!({ "authorization": format!("Bearer {token}") }),
-            None => json!({}),
-        };
-        client
-            .send(json!({ "type": "connection_init", "payload": payload }))
-            .await?;
-        let ack = client
-            .next_message(std::time::Duration::from_secs(10))
-            .await?;
-        anyhow::ensure!(
-            ack == json!({ "type": "connection_ack" }),
-            "expected connection_ack, got {ack}"
-        );
-        Ok(client)
-    }
-
-    /// Send one protocol message.
-    pub async fn send(&mut self, message: Value) -> anyhow::Result<()> {
-        use futures_util::SinkExt as _;
-        use tokio_tungstenite::tungstenite::Message;
-        self.socket
-            .send(Message::Text(message.to_string().into()))
-            .await?;
-        Ok(())
-    }
-
-    /// Start the subscription `id`.
-    pub async fn subscribe(
-        &mut self,
-        id: &str,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<()> {
-        self.send(json!({
-            "id": id,
-            "type": "subscribe",
-            "payload": { "query": query, "variables": variables },
-        }))
-        .await
-    }
-
-    /// The next protocol message within `wait` (pings are answered and skipped); an error when
-    /// none arrives in time or the server closes the connection.
-    pub async fn next_message(&mut self, wait: std::time::Duration) -> anyhow::Result<Value> {
-        use futures_util::StreamExt as _;
-        use tokio_tungstenite::tungstenite::Message;
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.socket.next())
-                .await
-                .map_err(|_| anyhow::anyhow!("no graphql-ws message within {wait:?}"))?;
-            match next {
-                None => anyhow::bail!("the server closed the graphql-ws connection"),
-                Some(Err(err)) => return Err(err.into()),
-                Some(Ok(Message::Text(text))) => {
-                    let message: Value = serde_json::from_str(text.as_str())?;
-                    if message["type"] == "ping" {
-                        self.send(json!({ "type": "pong" })).await?;
-                        continue;
-                    }
-                    return Ok(message);
-                }
-                Some(Ok(Message::Close(frame))) => {
-                    anyhow::bail!("the server closed the graphql-ws connection: {frame:?}")
-                }
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    /// Wait up to `wait` for the server to close the connection, skipping the messages before
-    /// (a subscription's `complete`, pings); the close code, or an error if it stays open.
-    pub async fn close_code(&mut self, wait: std::time::Duration) -> anyhow::Result<Option<u16>> {
-        use futures_util::StreamExt as _;
-        use tokio_tungstenite::tungstenite::Message;
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.socket.next())
-                .await
-                .map_err(|_| anyhow::anyhow!("the connection was still open after {wait:?}"))?;
-            match next {
-                None => return Ok(None),
-                Some(Ok(Message::Close(frame))) => return Ok(frame.map(|f| u16::from(f.code))),
-                Some(Err(err)) => return Err(err.into()),
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    /// Close the connection.
-    pub async fn close(mut self) -> anyhow::Result<()> {
-        self.socket.close(None).await?;
-        Ok(())
+        stop_server(self.server.take()).await
     }
 }

@@ -2,25 +2,19 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::{connector, connector_version, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use service::catalog::reads;
+use service::model::{Listing, ListingVersion};
 
 use super::capabilities::Capabilities;
 use super::context::{loader, principal, state};
-use super::errors::{GqlError, GqlResult};
+use super::errors::GqlResult;
 use super::ids::{self, Kind};
 use super::loaders::{
     AuthorRecord, CapabilitiesOf, OwnersOf, RecentInstalls, UserById, VersionById,
 };
 use super::pagination::{PageInfo, page_size};
-use crate::authz;
 use crate::catalog::search::CategoryCount as CategoryCountRow;
-use crate::catalog::stats;
 use crate::error::{ErrorCode, ServiceError, graphql_error};
-
-fn db_error(err: impl std::fmt::Display) -> GqlError {
-    ServiceError::Internal(anyhow::anyhow!("{err}")).into()
-}
 
 /// Who can find a listing.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -60,7 +54,7 @@ pub enum ListingStatus {
 }
 
 /// A community connector listing.
-pub struct Connector(pub connector::Model);
+pub struct Connector(pub Listing);
 
 /// A community connector listing.
 #[Object]
@@ -119,10 +113,7 @@ impl Connector {
     }
     /// The authors who maintain it, first owner first.
     async fn owners(&self, ctx: &Context<'_>) -> GqlResult<Vec<User>> {
-        let owners = loader(ctx)?
-            .load_one(OwnersOf(self.0.id))
-            .await
-            .map_err(db_error)?;
+        let owners = loader(ctx)?.load_one(OwnersOf(self.0.id)).await?;
         Ok(owners.unwrap_or_default().into_iter().map(User).collect())
     }
     /// The version new installs get: the newest stable version that is not yanked.
@@ -130,10 +121,7 @@ impl Connector {
         let Some(id) = self.0.latest_version_id else {
             return Ok(None);
         };
-        let version = loader(ctx)?
-            .load_one(VersionById(id))
-            .await
-            .map_err(db_error)?;
+        let version = loader(ctx)?.load_one(VersionById(id)).await?;
         Ok(version.map(ConnectorVersion))
     }
     /// Published versions, newest first.
@@ -147,16 +135,9 @@ impl Connector {
     ) -> GqlResult<ConnectorVersionConnection> {
         let state = state(ctx)?;
         let limit = page_size(first, 20, state.config.limits.max_page_size)?;
-        let offset = match after.as_deref() {
-            Some(cursor) => ids::decode_offset_cursor(cursor)
-                .map(|o| o + 1)
-                .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "invalid `after` cursor"))?,
-            None => 0,
-        };
+        let offset = ids::offset_after(after.as_deref())?;
         let (rows, total) =
-            stats::versions_page(&state.db, self.0.id, include_yanked, offset, limit)
-                .await
-                .map_err(db_error)?;
+            reads::versions_page(state, self.0.id, include_yanked, offset, limit).await?;
         let edges: Vec<ConnectorVersionEdge> = rows
             .into_iter()
             .enumerate()
@@ -182,12 +163,7 @@ impl Connector {
         ctx: &Context<'_>,
         #[graphql(desc = "The semantic version.")] version: String,
     ) -> GqlResult<Option<ConnectorVersion>> {
-        let found = connector_version::Entity::find()
-            .filter(connector_version::Column::ConnectorId.eq(self.0.id))
-            .filter(connector_version::Column::Version.eq(version.trim()))
-            .one(&state(ctx)?.db)
-            .await
-            .map_err(db_error)?;
+        let found = reads::version_named(state(ctx)?, self.0.id, &version).await?;
         Ok(found.map(Into::into))
     }
     /// Install figures, all derived from the install ledger.
@@ -197,7 +173,7 @@ impl Connector {
 }
 
 /// How much a listing is used. Every figure is arithmetic over recorded install events.
-pub struct InstallMetrics(connector::Model);
+pub struct InstallMetrics(Listing);
 
 /// How much a listing is used. Every figure is arithmetic over recorded install events.
 #[Object]
@@ -212,10 +188,7 @@ impl InstallMetrics {
     }
     /// Installs made in the last 30 days, today included.
     async fn installs_last_30_days(&self, ctx: &Context<'_>) -> GqlResult<i64> {
-        let n = loader(ctx)?
-            .load_one(RecentInstalls(self.0.id))
-            .await
-            .map_err(db_error)?;
+        let n = loader(ctx)?.load_one(RecentInstalls(self.0.id)).await?;
         Ok(n.unwrap_or(0))
     }
     /// Installs per day over the last `days` days, oldest first, days without installs included.
@@ -224,15 +197,13 @@ impl InstallMetrics {
         ctx: &Context<'_>,
         #[graphql(desc = "How many days back, 1 to 365.", default = 90)] days: i32,
     ) -> GqlResult<Vec<DailyInstalls>> {
-        if !(1..=365).contains(&days) {
-            return Err(graphql_error(
-                ErrorCode::BadUserInput,
-                "`days` must be between 1 and 365",
-            ));
-        }
-        let rows = stats::daily_installs(&state(ctx)?.db, self.0.id, i64::from(days))
-            .await
-            .map_err(db_error)?;
+        let days = u16::try_from(days)
+            .ok()
+            .filter(|days| (1..=365).contains(days))
+            .ok_or_else(|| {
+                graphql_error(ErrorCode::BadUserInput, "`days` must be between 1 and 365")
+            })?;
+        let rows = reads::daily_installs(state(ctx)?, self.0.id, days).await?;
         Ok(rows
             .into_iter()
             .map(|(date, installs)| DailyInstalls { date, installs })
@@ -240,29 +211,14 @@ impl InstallMetrics {
     }
     /// Active installs per version, newest version first.
     async fn adoption(&self, ctx: &Context<'_>) -> GqlResult<Vec<VersionAdoption>> {
-        let rows: Vec<(String, i64, i64)> = connector_version::Entity::find()
-            .select_only()
-            .column(connector_version::Column::Version)
-            .column(connector_version::Column::ActiveInstalls)
-            .column(connector_version::Column::InstallCount)
-            .filter(connector_version::Column::ConnectorId.eq(self.0.id))
-            .order_by_desc(connector_version::Column::Id)
-            .into_tuple()
-            .all(&state(ctx)?.db)
-            .await
-            .map_err(db_error)?;
-        let active_total: i64 = rows.iter().map(|r| r.1).sum();
+        let rows = reads::adoption(state(ctx)?, self.0.id).await?;
         Ok(rows
             .into_iter()
-            .map(|(version, active, installs)| VersionAdoption {
-                version,
-                active_installs: active,
-                installs,
-                share: if active_total > 0 {
-                    active as f64 / active_total as f64
-                } else {
-                    0.0
-                },
+            .map(|row| VersionAdoption {
+                version: row.version,
+                active_installs: row.active_installs,
+                installs: row.installs,
+                share: row.share,
             })
             .collect())
     }
@@ -291,19 +247,11 @@ pub struct VersionAdoption {
 }
 
 /// One published version of a listing. Immutable, except that it can be yanked.
-pub struct ConnectorVersion(pub std::sync::Arc<connector_version::Model>);
+pub struct ConnectorVersion(pub std::sync::Arc<ListingVersion>);
 
-impl From<connector_version::Model> for ConnectorVersion {
-    fn from(model: connector_version::Model) -> Self {
+impl From<ListingVersion> for ConnectorVersion {
+    fn from(model: ListingVersion) -> Self {
         Self(std::sync::Arc::new(model))
-    }
-}
-
-impl ConnectorVersion {
-    /// Catalog pages load versions without their source (see `stats::versions_shown`); the
-    /// source resolver reads it on its own.
-    async fn read_source(&self, db: &sea_orm::DatabaseConnection) -> GqlResult<String> {
-        stats::version_source(db, self.0.id).await.map_err(db_error)
     }
 }
 
@@ -341,19 +289,16 @@ impl ConnectorVersion {
             // other versions.
             let caps = loader(ctx)?
                 .load_one(CapabilitiesOf(self.0.id))
-                .await
-                .map_err(db_error)?
-                .ok_or_else(|| db_error(format!("no capabilities for version {}", self.0.id)))?;
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::Internal(anyhow::anyhow!(
+                        "no capabilities for version {}",
+                        self.0.id
+                    ))
+                })?;
             return Ok(sdk::Capabilities::clone(&caps).into());
         }
-        let caps: sdk::Capabilities =
-            serde_json::from_value(self.0.capabilities.clone()).map_err(|err| {
-                db_error(format!(
-                    "stored capabilities of version {}: {err}",
-                    self.0.id
-                ))
-            })?;
-        Ok(caps.into())
+        Ok(reads::stored_capabilities(self.0.id, self.0.capabilities.clone())?.into())
     }
     /// When it was published.
     async fn published_at(&self) -> DateTime<Utc> {
@@ -361,10 +306,7 @@ impl ConnectorVersion {
     }
     /// Who published it.
     async fn published_by(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
-        let user = loader(ctx)?
-            .load_one(UserById(self.0.published_by))
-            .await
-            .map_err(db_error)?;
+        let user = loader(ctx)?.load_one(UserById(self.0.published_by)).await?;
         Ok(user.map(User))
     }
     /// Hidden from new installs; existing installs keep working.
@@ -391,56 +333,20 @@ impl ConnectorVersion {
         #[graphql(desc = "The workspace whose permission to read source applies.")]
         workspace: Option<String>,
     ) -> GqlResult<String> {
-        let state = state(ctx)?;
-        let principal = principal(ctx)?;
-        let user = principal.require_user()?;
-        let listing = connector::Entity::find_by_id(self.0.connector_id)
-            .one(&state.db)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
-        if authz::is_owner(&state.db, &listing, user).await? {
-            return self.read_source(&state.db).await;
-        }
-        if let Some(slug) = workspace.as_deref() {
-            state
-                .authz
-                .authorize(
-                    &state.db,
-                    principal,
-                    authz::WorkspaceRef::Slug(slug),
-                    Some(authz::Permission::ConnectorViewSource),
-                )
+        let source =
+            reads::version_source(state(ctx)?, principal(ctx)?, &self.0, workspace.as_deref())
                 .await?;
-        }
-        if listing.source_hidden {
-            return Err(ServiceError::Forbidden(
-                "read the source of a closed-source listing (only its owners can)".into(),
-            )
-            .into());
-        }
-        if workspace.is_none() {
-            return Err(ServiceError::Forbidden(
-                "read source without naming a workspace where you hold CONNECTOR_VIEW_SOURCE"
-                    .into(),
-            )
-            .into());
-        }
-        self.read_source(&state.db).await
+        Ok(source)
     }
     /// The listing this version belongs to.
     async fn connector(&self, ctx: &Context<'_>) -> GqlResult<Connector> {
-        let listing = connector::Entity::find_by_id(self.0.connector_id)
-            .one(&state(ctx)?.db)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
+        let listing = reads::existing_listing(state(ctx)?, self.0.connector_id).await?;
         Ok(Connector(listing))
     }
 }
 
 /// A person: an author of listings, a member of workspaces.
-pub struct User(pub user::Model);
+pub struct User(pub service::model::User);
 
 /// A person: an author of listings, a member of workspaces.
 #[Object]
@@ -470,8 +376,7 @@ impl User {
     async fn author_stats(&self, ctx: &Context<'_>) -> GqlResult<AuthorStats> {
         let stats = loader(ctx)?
             .load_one(AuthorRecord(self.0.id))
-            .await
-            .map_err(db_error)?
+            .await?
             .unwrap_or_default();
         Ok(AuthorStats {
             connectors_published: stats.connectors_published,

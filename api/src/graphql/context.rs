@@ -19,9 +19,9 @@ pub struct RequestData {
 pub type RequestLoader = DataLoader<CatalogLoader, HashMapCache>;
 
 /// A fresh loader for one request.
-pub fn request_loader(db: sea_orm::DatabaseConnection) -> RequestLoader {
+pub fn request_loader(service: service::Service) -> RequestLoader {
     DataLoader::with_cache(
-        CatalogLoader::new(db),
+        CatalogLoader::new(service),
         tokio::spawn,
         HashMapCache::default(),
     )

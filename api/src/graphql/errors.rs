@@ -73,12 +73,15 @@ pub trait IntoGraphql {
 
 impl IntoGraphql for ServiceError {
     fn into_graphql(self) -> async_graphql::Error {
-        let code = self.code();
-        if let Self::Internal(err) = &self {
-            tracing::error!(error = format!("{err:#}"), "internal error");
-        }
-        coded(code, self.message())
+        to_graphql(&self)
     }
+}
+
+fn to_graphql(err: &ServiceError) -> async_graphql::Error {
+    if let ServiceError::Internal(inner) = err {
+        tracing::error!(error = format!("{inner:#}"), "internal error");
+    }
+    coded(err.code(), err.message())
 }
 
 fn coded(code: service::error::ErrorCode, message: impl Into<String>) -> async_graphql::Error {
@@ -104,6 +107,13 @@ pub struct GqlError(async_graphql::Error);
 impl From<ServiceError> for GqlError {
     fn from(err: ServiceError) -> Self {
         Self(err.into_graphql())
+    }
+}
+
+/// A batch loader's failure, which every key of the batch shares.
+impl From<std::sync::Arc<ServiceError>> for GqlError {
+    fn from(err: std::sync::Arc<ServiceError>) -> Self {
+        Self(to_graphql(&err))
     }
 }
 

@@ -77,6 +77,22 @@ pub fn decode_offset_cursor(cursor: &str) -> Option<u64> {
     text.strip_prefix("offset:")?.parse().ok()
 }
 
+/// Where the page after the `after` cursor starts (0 without one); a cursor that is not ours is
+/// `BAD_USER_INPUT`.
+pub fn offset_after(after: Option<&str>) -> super::errors::GqlResult<u64> {
+    match after {
+        Some(cursor) => decode_offset_cursor(cursor)
+            .and_then(|offset| offset.checked_add(1))
+            .ok_or_else(|| {
+                super::errors::graphql_error(
+                    service::error::ErrorCode::BadUserInput,
+                    "invalid `after` cursor",
+                )
+            }),
+        None => Ok(0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

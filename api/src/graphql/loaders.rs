@@ -6,19 +6,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entities::{connector_version, user};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
-
-use crate::catalog::stats::{self, AuthorStats};
+use service::Service;
+use service::catalog::reads;
+use service::catalog::stats::AuthorStats;
+use service::error::ServiceError;
+use service::model::{Listing, ListingVersion, User};
 
 /// Loads catalog data in batches for one request.
 pub struct CatalogLoader {
-    db: DatabaseConnection,
+    service: Service,
 }
 
 impl CatalogLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(service: Service) -> Self {
+        Self { service }
     }
 }
 
@@ -41,102 +42,121 @@ pub struct CapabilitiesOf(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserById(pub i64);
 
-type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DbErr>>;
+/// A batch's failure, shared by every key of the batch.
+pub type LoadError = Arc<ServiceError>;
+
+type LoadResult<K, V> = Result<HashMap<K, V>, LoadError>;
+
+/// The keys' ids, and the service's answer keyed back by `key`.
+async fn batch<K, V, F>(
+    keys: &[K],
+    id: impl Fn(K) -> i64,
+    key: impl Fn(i64) -> K,
+    load: F,
+) -> LoadResult<K, V>
+where
+    K: Copy + Eq + std::hash::Hash,
+    F: AsyncFnOnce(Vec<i64>) -> Result<HashMap<i64, V>, ServiceError>,
+{
+    let ids: Vec<i64> = keys.iter().map(|k| id(*k)).collect();
+    let found = load(ids).await.map_err(Arc::new)?;
+    Ok(found.into_iter().map(|(k, v)| (key(k), v)).collect())
+}
 
 impl Loader<OwnersOf> for CatalogLoader {
-    type Value = Vec<user::Model>;
-    type Error = Arc<DbErr>;
+    type Value = Vec<User>;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[OwnersOf]) -> LoadResult<OwnersOf, Self::Value> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let owners = stats::owners(&self.db, &ids).await.map_err(Arc::new)?;
-        Ok(owners.into_iter().map(|(k, v)| (OwnersOf(k), v)).collect())
+        batch(
+            keys,
+            |k| k.0,
+            OwnersOf,
+            async |ids| reads::owners_of(&self.service, &ids).await,
+        )
+        .await
     }
 }
 
 impl Loader<AuthorRecord> for CatalogLoader {
     type Value = AuthorStats;
-    type Error = Arc<DbErr>;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[AuthorRecord]) -> LoadResult<AuthorRecord, Self::Value> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let stats = stats::author_stats(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(stats
-            .into_iter()
-            .map(|(k, v)| (AuthorRecord(k), v))
-            .collect())
+        batch(
+            keys,
+            |k| k.0,
+            AuthorRecord,
+            async |ids| reads::author_records(&self.service, &ids).await,
+        )
+        .await
     }
 }
 
 impl Loader<RecentInstalls> for CatalogLoader {
     type Value = i64;
-    type Error = Arc<DbErr>;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[RecentInstalls]) -> LoadResult<RecentInstalls, Self::Value> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let counts = stats::installs_last_30_days(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(ids
-            .into_iter()
-            .map(|id| (RecentInstalls(id), counts.get(&id).copied().unwrap_or(0)))
-            .collect())
+        batch(
+            keys,
+            |k| k.0,
+            RecentInstalls,
+            async |ids| reads::recent_installs(&self.service, &ids).await,
+        )
+        .await
     }
 }
 
 impl Loader<VersionById> for CatalogLoader {
     /// Shared: a version row carries its capabilities as JSON, costly to copy per reader.
-    type Value = Arc<connector_version::Model>;
-    type Error = Arc<DbErr>;
+    type Value = Arc<ListingVersion>;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[VersionById]) -> LoadResult<VersionById, Self::Value> {
-        let rows = stats::versions_shown(self.db.get_database_backend(), false)
-            .filter(connector_version::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .map(|v| (VersionById(v.id), Arc::new(v)))
-            .collect())
+        batch(
+            keys,
+            |k| k.0,
+            VersionById,
+            async |ids| {
+                let found = reads::versions_by_id(&self.service, &ids).await?;
+                Ok(found.into_iter().map(|(id, v)| (id, Arc::new(v))).collect())
+            },
+        )
+        .await
     }
 }
 
 impl Loader<CapabilitiesOf> for CatalogLoader {
     type Value = Arc<sdk::Capabilities>;
-    type Error = Arc<DbErr>;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[CapabilitiesOf]) -> LoadResult<CapabilitiesOf, Self::Value> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = stats::capabilities(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        rows.into_iter()
-            .map(|(id, json)| {
-                let caps = serde_json::from_value(json).map_err(|err| {
-                    Arc::new(DbErr::Custom(format!(
-                        "stored capabilities of version {id}: {err}"
-                    )))
-                })?;
-                Ok((CapabilitiesOf(id), Arc::new(caps)))
-            })
-            .collect()
+        batch(
+            keys,
+            |k| k.0,
+            CapabilitiesOf,
+            async |ids| {
+                let found = reads::capabilities_of(&self.service, &ids).await?;
+                Ok(found.into_iter().map(|(id, c)| (id, Arc::new(c))).collect())
+            },
+        )
+        .await
     }
 }
 
 impl Loader<UserById> for CatalogLoader {
-    type Value = user::Model;
-    type Error = Arc<DbErr>;
+    type Value = User;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[UserById]) -> LoadResult<UserById, Self::Value> {
-        let rows = user::Entity::find()
-            .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|u| (UserById(u.id), u)).collect())
+        batch(
+            keys,
+            |k| k.0,
+            UserById,
+            async |ids| reads::users_by_id(&self.service, &ids).await,
+        )
+        .await
     }
 }
 
@@ -146,8 +166,8 @@ impl Loader<UserById> for CatalogLoader {
 pub async fn prime_listings(
     loader: &super::context::RequestLoader,
     node: &async_graphql::Lookahead<'_>,
-    listings: &[entities::connector::Model],
-) -> Result<(), Arc<DbErr>> {
+    listings: &[Listing],
+) -> Result<(), LoadError> {
     let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
     let owners = node.field("owners");
     if owners.exists() {

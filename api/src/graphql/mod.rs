@@ -75,6 +75,23 @@ pub fn build_schema(
     builder.finish()
 }
 
+/// Does `document` run a mutation: the operation named `operation`, or any of its operations
+/// when no name is given? (A document with one operation needs no name.)
+pub fn runs_mutation(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    operation: Option<&str>,
+) -> bool {
+    use async_graphql::parser::types::OperationType;
+    document.operations.iter().any(|(name, op)| {
+        let selected = match (operation, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && op.node.ty == OperationType::Mutation
+    })
+}
+
 /// The schema as SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(None, &RequestLimits::default(), true).sdl()

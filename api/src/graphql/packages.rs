@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
-use entities::package;
 use serde_json::Value;
 use std::io::Read;
 
@@ -14,7 +13,7 @@ use crate::error::{ServiceResult, UserProblem};
 use crate::packages::{self as service, FaultInjection, Selection};
 
 /// An export or import, as recorded in the workspace's package history.
-pub struct PackageRecord(pub package::Model);
+pub struct PackageRecord(pub ::service::model::PackageRecord);
 
 /// An export or import, as recorded in the workspace's package history.
 #[Object]
@@ -247,15 +246,9 @@ impl PackageMutationRoot {
     ) -> GqlResult<ImportPackagePayload> {
         let state = state(ctx)?;
         // Who may import is settled before the upload is read.
-        state
-            .authz
-            .authorize(
-                &state.db,
-                principal(ctx)?,
-                crate::authz::WorkspaceRef::Slug(&input.workspace),
-                Some(crate::authz::Permission::PackageImport),
-            )
-            .await?;
+        let grant =
+            service::authorize_import(&state.db, &state.authz, principal(ctx)?, &input.workspace)
+                .await?;
         let mut bytes = Vec::new();
         let read = input
             .archive
@@ -282,9 +275,7 @@ impl PackageMutationRoot {
                 };
                 service::import(
                     &state.db,
-                    &state.authz,
-                    principal(ctx)?,
-                    &input.workspace,
+                    &grant,
                     &bytes,
                     input.dry_run,
                     input.fingerprint.as_deref(),

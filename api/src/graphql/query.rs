@@ -1,8 +1,7 @@
 //! Query roots, one per domain, merged in `schema.rs`.
 
 use async_graphql::{Context, Enum, ID, Interface, Object, SimpleObject};
-use entities::{connector, connector_version, user};
-use sea_orm::EntityTrait;
+use service::catalog::reads;
 
 use super::catalog::{CategoryCount, Connector, ConnectorVersion, User};
 use super::context::{loader, principal, state};
@@ -78,12 +77,7 @@ impl CatalogQueryRoot {
     ) -> GqlResult<ConnectorConnection> {
         let state = state(ctx)?;
         let limit = page_size(first, 20, state.config.limits.max_page_size)?;
-        let offset = match after.as_deref() {
-            Some(cursor) => ids::decode_offset_cursor(cursor)
-                .map(|o| o + 1)
-                .ok_or_else(|| graphql_error(ErrorCode::BadUserInput, "invalid `after` cursor"))?,
-            None => 0,
-        };
+        let offset = ids::offset_after(after.as_deref())?;
         if query.as_ref().is_some_and(|q| q.chars().count() > 500) {
             return Err(graphql_error(
                 ErrorCode::BadUserInput,
@@ -108,9 +102,7 @@ impl CatalogQueryRoot {
             look_ahead.field("nodes"),
         ] {
             if node.exists() {
-                prime_listings(loader(ctx)?, &node, &page.listings)
-                    .await
-                    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
+                prime_listings(loader(ctx)?, &node, &page.listings).await?;
             }
         }
         let edges: Vec<ConnectorEdge> = page
@@ -168,26 +160,18 @@ impl CatalogQueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "A global id.")] id: ID,
     ) -> GqlResult<Option<Node>> {
-        let db = &state(ctx)?.db;
+        let svc = state(ctx)?;
         let Some((kind, raw)) = ids::decode(&id) else {
             return Ok(None);
         };
         let node = match kind {
-            Kind::Connector => connector::Entity::find_by_id(raw)
-                .one(db)
-                .await
-                .map_err(ServiceError::from)?
+            Kind::Connector => reads::listing(svc, raw)
+                .await?
                 .map(|m| Node::Connector(Connector(m))),
-            Kind::ConnectorVersion => connector_version::Entity::find_by_id(raw)
-                .one(db)
-                .await
-                .map_err(ServiceError::from)?
+            Kind::ConnectorVersion => reads::version(svc, raw)
+                .await?
                 .map(|m| Node::ConnectorVersion(m.into())),
-            Kind::User => user::Entity::find_by_id(raw)
-                .one(db)
-                .await
-                .map_err(ServiceError::from)?
-                .map(|m| Node::User(User(m))),
+            Kind::User => reads::user(svc, raw).await?.map(|m| Node::User(User(m))),
             // Workspace objects are reached through `workspace(slug:)`, which checks membership.
             Kind::Workspace
             | Kind::WorkspaceConnector

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use ::service::model::{Connection as ConnectionRecord, Recipe as RecipeRecord};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entities::{connection, recipe};
 use serde_json::Value;
 
 use super::context::{principal, state};
@@ -30,7 +30,7 @@ pub enum RecipeState {
 }
 
 /// An automation: a trigger and ordered steps, each naming a connector and an action.
-pub struct Recipe(pub recipe::Model);
+pub struct Recipe(pub RecipeRecord);
 
 /// An automation: a trigger and ordered steps, each naming a connector and an action.
 #[Object]
@@ -74,7 +74,7 @@ impl Recipe {
 }
 
 /// Credentials and settings for a workspace connector. Secret values are write-only.
-pub struct Connection(pub connection::Model);
+pub struct Connection(pub ConnectionRecord);
 
 /// Credentials and settings for a workspace connector. Secret values are write-only.
 #[Object]

@@ -5,29 +5,21 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entities::{
-    audit_event, connector, connector_version, notification, workspace_connector,
-    workspace_connector_version as wcv,
-};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use service::catalog::reads;
+use service::model::{AuditEvent as AuditRecord, CopyVersion, Notice, WorkspaceCopy};
 
 use super::capabilities::Capabilities;
 use super::catalog::{Connector, ConnectorVersion, User};
 use super::context::{loader, state};
-use super::errors::Permission;
-use super::errors::{GqlError, GqlResult};
+use super::errors::{GqlResult, Permission};
 use super::ids::{self, Kind};
 use super::loaders::UserById;
 use super::pagination::page_size;
+use crate::audit;
 use crate::authz::WorkspaceAccess;
-use crate::catalog::listings::newest_installable;
 use crate::error::{ErrorCode, ServiceError, graphql_error};
 use crate::lifecycle::{self, diff, notifications};
 use crate::workspaces;
-
-fn internal(err: impl std::fmt::Display) -> GqlError {
-    ServiceError::Internal(anyhow::anyhow!("{err}")).into()
-}
 
 /// What a workspace stands for.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -142,7 +134,7 @@ impl Workspace {
     async fn connectors(&self, ctx: &Context<'_>) -> GqlResult<Vec<WorkspaceConnector>> {
         let copies = lifecycle::copies(&state(ctx)?.db, self.0.workspace.id)
             .await
-            .map_err(internal)?;
+            .map_err(ServiceError::from)?;
         Ok(copies
             .into_iter()
             .map(|copy| WorkspaceConnector {
@@ -160,11 +152,7 @@ impl Workspace {
         let Some(raw) = ids::decode_as(Kind::WorkspaceConnector, &id) else {
             return Ok(None);
         };
-        let copy = workspace_connector::Entity::find_by_id(raw)
-            .filter(workspace_connector::Column::WorkspaceId.eq(self.0.workspace.id))
-            .one(&state(ctx)?.db)
-            .await
-            .map_err(internal)?;
+        let copy = lifecycle::reads::copy_in(state(ctx)?, &self.0, raw).await?;
         Ok(copy.map(|copy| WorkspaceConnector {
             copy,
             access: self.0.clone(),
@@ -189,14 +177,16 @@ impl Workspace {
         };
         let rows = notifications::list(&state.db, self.0.workspace.id, unread_only, before, limit)
             .await
-            .map_err(internal)?;
+            .map_err(ServiceError::from)?;
         Ok(rows.into_iter().map(Notification).collect())
     }
     /// How many notices are unread.
     async fn unread_notification_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        notifications::unread_count(&state(ctx)?.db, self.0.workspace.id)
-            .await
-            .map_err(internal)
+        Ok(
+            notifications::unread_count(&state(ctx)?.db, self.0.workspace.id)
+                .await
+                .map_err(ServiceError::from)?,
+        )
     }
     /// The audit log, newest first. Needs `AUDIT_READ`.
     async fn audit_events(
@@ -204,16 +194,9 @@ impl Workspace {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size (default 50).")] first: Option<i32>,
     ) -> GqlResult<Vec<AuditEvent>> {
-        self.0.require(crate::authz::Permission::AuditRead)?;
         let state = state(ctx)?;
         let limit = page_size(first, 50, state.config.limits.max_page_size)?;
-        let rows = audit_event::Entity::find()
-            .filter(audit_event::Column::WorkspaceId.eq(self.0.workspace.id))
-            .order_by_desc(audit_event::Column::Id)
-            .limit(limit)
-            .all(&state.db)
-            .await
-            .map_err(internal)?;
+        let rows = audit::log(&state.db, &self.0, limit).await?;
         Ok(rows.into_iter().map(AuditEvent).collect())
     }
 }
@@ -290,7 +273,7 @@ impl VersionOrigin {
 /// A connector inside a workspace: an editable copy of a community listing that keeps a link to
 /// its parent.
 pub struct WorkspaceConnector {
-    pub copy: workspace_connector::Model,
+    pub copy: WorkspaceCopy,
     pub access: Arc<WorkspaceAccess>,
 }
 
@@ -302,7 +285,7 @@ impl WorkspaceConnector {
     ) -> GqlResult<Option<WorkspaceConnectorVersion>> {
         let found = lifecycle::version(&state(ctx)?.db, self.copy.id, number)
             .await
-            .map_err(internal)?;
+            .map_err(ServiceError::from)?;
         Ok(found.map(|version| WorkspaceConnectorVersion {
             version,
             copy: self.copy.clone(),
@@ -328,10 +311,7 @@ impl WorkspaceConnector {
         let Some(id) = self.copy.connector_id else {
             return Ok(None);
         };
-        let listing = connector::Entity::find_by_id(id)
-            .one(&state(ctx)?.db)
-            .await
-            .map_err(internal)?;
+        let listing = reads::listing(state(ctx)?, id).await?;
         Ok(listing.map(Connector))
     }
     /// The community version it was installed from or last updated to.
@@ -339,10 +319,7 @@ impl WorkspaceConnector {
         let Some(id) = self.copy.parent_version_id else {
             return Ok(None);
         };
-        let version = connector_version::Entity::find_by_id(id)
-            .one(&state(ctx)?.db)
-            .await
-            .map_err(internal)?;
+        let version = reads::version(state(ctx)?, id).await?;
         Ok(version.map(Into::into))
     }
     /// Number of the newest workspace version.
@@ -368,7 +345,7 @@ impl WorkspaceConnector {
     async fn versions(&self, ctx: &Context<'_>) -> GqlResult<Vec<WorkspaceConnectorVersion>> {
         let rows = lifecycle::versions(&state(ctx)?.db, self.copy.id)
             .await
-            .map_err(internal)?;
+            .map_err(ServiceError::from)?;
         Ok(rows
             .into_iter()
             .map(|version| WorkspaceConnectorVersion {
@@ -380,27 +357,8 @@ impl WorkspaceConnector {
     }
     /// The newest installable community version newer than the parent, if any.
     async fn update_available(&self, ctx: &Context<'_>) -> GqlResult<Option<ConnectorVersion>> {
-        let (Some(listing_id), Some(parent_id)) =
-            (self.copy.connector_id, self.copy.parent_version_id)
-        else {
-            return Ok(None);
-        };
-        let versions = connector_version::Entity::find()
-            .filter(connector_version::Column::ConnectorId.eq(listing_id))
-            .all(&state(ctx)?.db)
-            .await
-            .map_err(internal)?;
-        let parent = versions
-            .iter()
-            .find(|v| v.id == parent_id)
-            .and_then(|v| semver::Version::parse(&v.version).ok());
-        let newest = newest_installable(&versions).cloned();
-        Ok(newest
-            .filter(|n| match (&parent, semver::Version::parse(&n.version)) {
-                (Some(p), Ok(n)) => n > *p,
-                _ => false,
-            })
-            .map(Into::into))
+        let newest = lifecycle::reads::update_available(state(ctx)?, &self.copy).await?;
+        Ok(newest.map(Into::into))
     }
     /// What updating to `version` (default: the newest) would change.
     async fn update_preview(
@@ -409,43 +367,29 @@ impl WorkspaceConnector {
         #[graphql(desc = "The community version to preview; default the newest installable.")]
         version: Option<String>,
     ) -> GqlResult<UpdatePreview> {
-        let db = &state(ctx)?.db;
-        let plan = lifecycle::plan_update(db, self.copy.clone(), version.as_deref()).await?;
-        let source_visible = lifecycle::can_read_source(db, &self.access, &self.copy)
-            .await
-            .is_ok();
-        let latest_caps: sdk::Capabilities =
-            serde_json::from_value(plan.latest.capabilities.clone()).map_err(internal)?;
-        let target_caps: sdk::Capabilities =
-            serde_json::from_value(plan.target.capabilities.clone()).map_err(internal)?;
-        let stats = diff::diff_stats(&plan.latest.source, &plan.target.source);
-        let source_diff = source_visible.then(|| {
-            diff::unified_diff(
-                &format!("workspace v{}", plan.latest.number),
-                &plan.latest.source,
-                &format!("community {}", plan.target.version),
-                &plan.target.source,
-            )
-        });
+        let preview = lifecycle::reads::update_preview(
+            state(ctx)?,
+            &self.access,
+            &self.copy,
+            version.as_deref(),
+        )
+        .await?;
         Ok(UpdatePreview {
-            from_number: plan.latest.number,
-            has_local_edits: plan.has_local_edits,
-            source_diff,
-            lines_added: stats.added as i64,
-            lines_removed: stats.removed as i64,
-            capability_diff: CapabilityDiff::from(diff::capability_diff(
-                &latest_caps,
-                &target_caps,
-            )),
-            to_version: plan.target.into(),
+            from_number: preview.from_number,
+            has_local_edits: preview.has_local_edits,
+            source_diff: preview.source_diff,
+            lines_added: preview.lines_added as i64,
+            lines_removed: preview.lines_removed as i64,
+            capability_diff: CapabilityDiff::from(preview.capability_diff),
+            to_version: preview.to_version.into(),
         })
     }
 }
 
 /// One numbered, immutable version of a workspace connector.
 pub struct WorkspaceConnectorVersion {
-    version: wcv::Model,
-    copy: workspace_connector::Model,
+    version: CopyVersion,
+    copy: WorkspaceCopy,
     access: Arc<WorkspaceAccess>,
 }
 
@@ -469,10 +413,7 @@ impl WorkspaceConnectorVersion {
         let Some(id) = self.version.author_id else {
             return Ok(None);
         };
-        let user = loader(ctx)?
-            .load_one(UserById(id))
-            .await
-            .map_err(internal)?;
+        let user = loader(ctx)?.load_one(UserById(id)).await?;
         Ok(user.map(User))
     }
     /// When it was made.
@@ -484,21 +425,23 @@ impl WorkspaceConnectorVersion {
         let Some(id) = self.version.base_version_id else {
             return Ok(None);
         };
-        let found = connector_version::Entity::find_by_id(id)
-            .one(&state(ctx)?.db)
-            .await
-            .map_err(internal)?;
+        let found = reads::version(state(ctx)?, id).await?;
         Ok(found.map(Into::into))
     }
     /// Actions, triggers, connection fields and hosts of this version.
     async fn capabilities(&self) -> GqlResult<Capabilities> {
-        let caps: sdk::Capabilities =
-            serde_json::from_value(self.version.capabilities.clone()).map_err(internal)?;
+        let caps = reads::stored_capabilities(self.version.id, self.version.capabilities.clone())?;
         Ok(caps.into())
     }
     /// The source. Needs `CONNECTOR_VIEW_SOURCE`; closed-source listings show it to owners only.
     async fn source(&self, ctx: &Context<'_>) -> GqlResult<&str> {
-        lifecycle::can_read_source(&state(ctx)?.db, &self.access, &self.copy).await?;
+        lifecycle::require_source(
+            &state(ctx)?.db,
+            &self.access,
+            &self.copy,
+            crate::authz::Permission::ConnectorViewSource,
+        )
+        .await?;
         Ok(&self.version.source)
     }
 }
@@ -607,7 +550,7 @@ impl From<diff::CapabilityDiff> for CapabilityDiff {
 }
 
 /// A notice to a workspace.
-pub struct Notification(pub notification::Model);
+pub struct Notification(pub Notice);
 
 /// A notice to a workspace.
 #[Object]
@@ -643,10 +586,7 @@ impl Notification {
         let Some(id) = self.0.version_id else {
             return Ok(None);
         };
-        let found = connector_version::Entity::find_by_id(id)
-            .one(&state(ctx)?.db)
-            .await
-            .map_err(internal)?;
+        let found = reads::version(state(ctx)?, id).await?;
         Ok(found.map(Into::into))
     }
     /// When it was sent.
@@ -660,7 +600,7 @@ impl Notification {
 }
 
 /// One entry of the audit log.
-pub struct AuditEvent(pub audit_event::Model);
+pub struct AuditEvent(pub AuditRecord);
 
 /// One entry of the audit log.
 #[Object]
@@ -686,10 +626,7 @@ impl AuditEvent {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };
-        let user = loader(ctx)?
-            .load_one(UserById(id))
-            .await
-            .map_err(internal)?;
+        let user = loader(ctx)?.load_one(UserById(id)).await?;
         Ok(user.map(User))
     }
     /// Details, as JSON text.

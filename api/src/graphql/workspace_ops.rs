@@ -229,15 +229,13 @@ pub struct MarkNotificationsReadPayload {
     pub unread_count: u64,
 }
 
-fn copy_payload(
-    result: ServiceResult<(lifecycle::Changed, Arc<crate::authz::WorkspaceAccess>)>,
-) -> GqlResult<WorkspaceConnectorPayload> {
+fn copy_payload(result: ServiceResult<lifecycle::Changed>) -> GqlResult<WorkspaceConnectorPayload> {
     let (value, user_errors) = split(result)?;
     Ok(match value {
-        Some((changed, access)) => WorkspaceConnectorPayload {
+        Some(changed) => WorkspaceConnectorPayload {
             workspace_connector: Some(WorkspaceConnector {
                 copy: changed.copy,
-                access,
+                access: Arc::new(changed.access),
             }),
             changed: changed.changed,
             user_errors,
@@ -248,20 +246,6 @@ fn copy_payload(
             user_errors,
         },
     })
-}
-
-/// Reload the caller's standing in the copy's workspace after a change, for the payload.
-async fn with_access(
-    ctx: &Context<'_>,
-    result: ServiceResult<lifecycle::Changed>,
-) -> ServiceResult<(lifecycle::Changed, Arc<crate::authz::WorkspaceAccess>)> {
-    let changed = result?;
-    let state = state(ctx).map_err(|_| ServiceError::Internal(anyhow::anyhow!("no state")))?;
-    let principal =
-        principal(ctx).map_err(|_| ServiceError::Internal(anyhow::anyhow!("no principal")))?;
-    let (access, _) =
-        lifecycle::open_copy(&state.db, &state.authz, principal, changed.copy.id, None).await?;
-    Ok((changed, Arc::new(access)))
 }
 
 /// Workspaces, their members and roles, and the lifecycle of connectors inside them.
@@ -398,12 +382,8 @@ impl WorkspaceMutationRoot {
             &input.connector,
             input.version.as_deref(),
         )
-        .await
-        .map(|copy| lifecycle::Changed {
-            copy,
-            changed: true,
-        });
-        copy_payload(with_access(ctx, result).await)
+        .await;
+        copy_payload(result)
     }
 
     /// Save new source as the latest version; the released version stays. Needs `CONNECTOR_EDIT`.
@@ -419,7 +399,7 @@ impl WorkspaceMutationRoot {
             }
             Err(e) => Err(e),
         };
-        copy_payload(with_access(ctx, result).await)
+        copy_payload(result)
     }
 
     /// Release the latest version to the workspace's recipes. Needs `CONNECTOR_RELEASE`.
@@ -433,7 +413,7 @@ impl WorkspaceMutationRoot {
             Ok(id) => lifecycle::release(db, &state(ctx)?.authz, principal(ctx)?, id).await,
             Err(e) => Err(e),
         };
-        copy_payload(with_access(ctx, result).await)
+        copy_payload(result)
     }
 
     /// Make a copy of an earlier version the new latest; release it to roll back. Needs `CONNECTOR_EDIT`.
@@ -449,7 +429,7 @@ impl WorkspaceMutationRoot {
             }
             Err(e) => Err(e),
         };
-        copy_payload(with_access(ctx, result).await)
+        copy_payload(result)
     }
 
     /// Update to a newer community version: a new latest, the parent moves, the released
@@ -478,7 +458,7 @@ impl WorkspaceMutationRoot {
             }
             Err(e) => Err(e),
         };
-        copy_payload(with_access(ctx, result).await)
+        copy_payload(result)
     }
 
     /// Remove a workspace connector. Needs `CONNECTOR_UNINSTALL`.

@@ -100,7 +100,8 @@ async fn install_and_release(
     for (l, _) in chosen {
         let copy = lifecycle::install(db, &authorizer, principal, PACKAGE_SOURCE, &l.slug, None)
             .await
-            .map_err(svc)?;
+            .map_err(svc)?
+            .copy;
         lifecycle::release(db, &authorizer, principal, copy.id)
             .await
             .map_err(svc)?;

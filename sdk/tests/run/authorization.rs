@@ -6,8 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::support::{Mock, Recorded, Reply, config_for};
+use crate::support::config_for;
 use sdk::{Invocation, REDACTED, RunReport, run};
+use testkit::{Mock, Recorded, Reply};
 
 /// A connector on `api.auth.test` with `authorization`, whose `test` makes two requests and whose
 /// `all_verbs` action calls every HTTP helper once.
@@ -55,7 +56,7 @@ const USER: &str = "grace";
 const PASSWORD: &str = "pw-SECRET-5678";
 
 fn mock() -> (Mock, sdk::RuntimeConfig) {
-    let mock = Mock::start();
+    let mock = Mock::start().expect("mock");
     for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
         mock.route(method, "/r", Reply::Echo(200));
     }

@@ -6,8 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::support::{Mock, Reply, config_for};
+use crate::support::config_for;
 use sdk::{Invocation, ReportLimits, RunReport, RuntimeConfig, run};
+use testkit::{Mock, Reply};
 
 const TOKEN: &str = "tok_SECRET_abc123";
 /// Characters that every encoding spells differently.
@@ -79,7 +80,7 @@ fn connector(authorization: &str) -> String {
 }
 
 fn echo_mock() -> (Mock, RuntimeConfig) {
-    let mock = Mock::start();
+    let mock = Mock::start().expect("mock");
     mock.route("GET", "/echo", Reply::Echo(200))
         .route("POST", "/echo", Reply::Echo(200))
         .route("GET", "/denied", Reply::Echo(401));
@@ -87,27 +88,11 @@ fn echo_mock() -> (Mock, RuntimeConfig) {
     (mock, config)
 }
 
-/// Every spelling of a secret an API could send back.
+/// Every spelling of a secret an API could send back: testkit's, and its base64.
 fn spellings(secret: &str) -> Vec<String> {
-    let percent = |upper: bool| -> String {
-        secret
-            .bytes()
-            .map(|b| match (b.is_ascii_alphanumeric(), upper) {
-                (true, _) => char::from(b).to_string(),
-                (false, true) => format!("%{b:02X}"),
-                (false, false) => format!("%{b:02x}"),
-            })
-            .collect()
-    };
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    vec![
-        secret.to_string(),
-        percent(true),
-        percent(false),
-        percent(true).replace("%20", "+"),
-        json.trim_matches('"').to_string(),
-        STANDARD.encode(secret),
-    ]
+    let mut all = testkit::spellings(secret);
+    all.push(STANDARD.encode(secret));
+    all
 }
 
 /// The serialized report and the error's message, with no secret in any spelling; returns the
@@ -188,8 +173,14 @@ fn an_echoed_bearer_token_is_hidden_everywhere() {
         assert_nothing_leaks(label, &report, &secrets);
     }
 
+    errors_and_the_cursor_are_redacted(&source, &connection, &config);
+}
+
+/// What an echoed bearer token becomes in errors and cursors: a thrown object or `Error`, an HTTP
+/// error, what the script caught, and the poll's cursor are all redacted.
+fn errors_and_the_cursor_are_redacted(source: &str, connection: &Value, config: &RuntimeConfig) {
     // A thrown plain object is a RUNTIME error quoting its JSON text.
-    let thrown = run(&source, &connection, action("throw_echo"), &config);
+    let thrown = run(source, connection, action("throw_echo"), config);
     let error = thrown.outcome.expect_err("thrown");
     assert_eq!(error.code(), "RUNTIME");
     assert!(error.to_string().contains("Bearer [REDACTED]"), "{error}");
@@ -197,13 +188,13 @@ fn an_echoed_bearer_token_is_hidden_everywhere() {
     // the object becomes JSON text again. Its strings are redacted first: the password is
     // hidden once the message is decoded too (redacting only the text would miss the password
     // escaped twice).
-    let thrown = run(&source, &connection, action("throw_posted"), &config);
+    let thrown = run(source, connection, action("throw_posted"), config);
     let error = thrown.outcome.expect_err("thrown");
     assert_eq!(error.code(), "RUNTIME");
     let message: Value = serde_json::from_str(&error.to_string()).expect("the echo's JSON text");
     assert_eq!(message["body"], json!(r#"{"password":"[REDACTED]"}"#));
     // A thrown `Error` whose message the script built from the secrets.
-    let thrown = run(&source, &connection, action("throw_error"), &config);
+    let thrown = run(source, connection, action("throw_error"), config);
     let error = thrown.outcome.expect_err("thrown");
     assert_eq!(error.code(), "RUNTIME");
     assert!(
@@ -212,11 +203,11 @@ fn an_echoed_bearer_token_is_hidden_everywhere() {
             .contains("failed with [REDACTED] and Bearer [REDACTED] ([REDACTED])"),
         "{error}"
     );
-    let refused = run(&source, &connection, action("refused"), &config);
+    let refused = run(source, connection, action("refused"), config);
     let error = refused.outcome.expect_err("401");
     assert_eq!((error.code(), error.status()), ("HTTP", Some(401)));
     // What the script caught was redacted before it saw it.
-    let caught = run(&source, &connection, action("caught"), &config);
+    let caught = run(source, connection, action("caught"), config);
     let caught = caught.outcome.expect("caught");
     assert_eq!(
         caught["url"],
@@ -228,14 +219,14 @@ fn an_echoed_bearer_token_is_hidden_everywhere() {
     );
     // The poll's cursor is the password: hidden in `next_cursor` too.
     let poll = run(
-        &source,
-        &connection,
+        source,
+        connection,
         Invocation::Trigger {
             name: "echoes".into(),
             input: json!({}),
             cursor: None,
         },
-        &config,
+        config,
     );
     assert_eq!(poll.outcome.expect("polls")["next_cursor"], "[REDACTED]");
 }

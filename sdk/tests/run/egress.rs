@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Mock, Reply, Tripwire, config_for};
+use crate::support::config_for;
 use sdk::{Invocation, RunReport, RuntimeConfig, run};
+use testkit::{Mock, Reply, Tripwire};
 
 const TOKEN: &str = "tok-SECRET-42";
 
@@ -99,8 +100,8 @@ fn refused_with(
 
 #[test]
 fn private_addresses_are_refused_in_every_notation_without_connecting() {
-    let trip = Tripwire::start();
-    let port = trip.port;
+    let trip = Tripwire::start().expect("tripwire");
+    let port = trip.addr.port();
     let literals = [
         "127.0.0.1",
         "127.1",
@@ -174,7 +175,7 @@ fn undeclared_hosts_are_refused() {
 
 #[test]
 fn private_addresses_are_reachable_only_when_allowed() {
-    let mock = Mock::start();
+    let mock = Mock::start().expect("mock");
     mock.route("GET", "/x", Reply::Json(200, json!({ "ok": true })));
     let host = format!("127.0.0.1:{}", mock.addr.port());
     let hosts = [host.clone()];
@@ -203,7 +204,7 @@ fn private_addresses_are_reachable_only_when_allowed() {
 }
 
 fn api_mock() -> (Mock, Vec<String>, RuntimeConfig) {
-    let mock = Mock::start();
+    let mock = Mock::start().expect("mock");
     let hosts = vec!["api.test".to_string()];
     let config = config_for(&hosts, &mock);
     (mock, hosts, config)
@@ -212,7 +213,7 @@ fn api_mock() -> (Mock, Vec<String>, RuntimeConfig) {
 #[test]
 fn redirects_stay_on_the_same_host() {
     let (mock, hosts, config) = api_mock();
-    let trip = Tripwire::start();
+    let trip = Tripwire::start().expect("tripwire");
     mock.route("GET", "/same", Reply::Redirect(302, "/final".into()));
     mock.route("GET", "/final", Reply::Json(200, json!({ "done": true })));
     let report = fetch(&connector(&hosts), "/same", 1, &config);
@@ -222,7 +223,7 @@ fn redirects_stay_on_the_same_host() {
     assert_eq!(report.trace[1].url, "https://api.test/final");
 
     for target in [
-        format!("http://127.0.0.1:{}/", trip.port),
+        format!("http://127.0.0.1:{}/", trip.addr.port()),
         "http://169.254.169.254/latest/meta-data/".to_string(),
         "https://evil.example/".to_string(),
     ] {

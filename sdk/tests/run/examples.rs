@@ -5,8 +5,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::harness::{Harness, report_of, reports_of};
-use super::support::Reply;
 use sdk::{Invocation, REDACTED};
+use testkit::Reply;
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers

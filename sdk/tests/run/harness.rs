@@ -3,8 +3,10 @@
 
 use serde_json::{Value, json};
 
-use super::support::{Mock, Recorded, Reply, config_for, fixture, newest_source};
+use super::support::config_for;
 use sdk::{Capabilities, Invocation, REDACTED, RunReport, RuntimeConfig};
+use testkit::examples::{newest_source, run_fixture};
+use testkit::{Mock, Recorded, Reply};
 
 pub struct Harness {
     pub slug: String,
@@ -20,10 +22,10 @@ impl Harness {
     /// `base_path` is the path of the connector's `base_uri`, which the fixture's relative routes
     /// are under.
     pub fn new(slug: &str, base_path: &str) -> Self {
-        let source = newest_source(slug);
+        let source = newest_source(slug).expect("example source");
         let capabilities = sdk::parse(&source).expect("example parses");
-        let fixture = fixture(slug);
-        let mock = Mock::start();
+        let fixture = run_fixture(slug).expect("run fixture");
+        let mock = Mock::start().expect("mock");
         for route in fixture["routes"].as_array().expect("routes") {
             let method = route[0].as_str().expect("method");
             let path = route[1].as_str().expect("path");

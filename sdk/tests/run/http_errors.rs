@@ -4,8 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Mock, Reply, config_for};
+use crate::support::config_for;
 use sdk::{Invocation, Position, RunError, RunReport, RuntimeConfig, run};
+use testkit::{Mock, Reply};
 
 /// `uncaught`'s `get` is on line 18 of `JS`, `post_uncaught`'s `post` on 21, `rethrown`'s `get`
 /// on 23 and its `throw` on 25, `literal`'s `get` on 28.
@@ -58,7 +59,7 @@ fn act(source: &str, name: &str, url: &str, config: &RuntimeConfig) -> RunReport
 }
 
 fn mock() -> (Mock, RuntimeConfig) {
-    let mock = Mock::start();
+    let mock = Mock::start().expect("mock");
     mock.route(
         "GET",
         "/missing",

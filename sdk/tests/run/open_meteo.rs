@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::harness::Harness;
-use super::support::newest_source;
 use sdk::{Capabilities, Invocation};
+use testkit::examples::newest_source;
 
 /// What the golden file holds.
 #[derive(Debug, Deserialize)]
@@ -64,7 +64,7 @@ fn same_json_compares_numbers_by_value_and_nothing_else() {
 
 #[test]
 fn the_newest_version_declares_the_same_capabilities() {
-    let source = newest_source("open-meteo");
+    let source = newest_source("open-meteo").expect("example source");
     let capabilities = sdk::parse(&source).expect("parses");
     assert_eq!(capabilities, golden().capabilities);
 }

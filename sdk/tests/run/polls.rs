@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Mock, Reply, config_for};
+use crate::support::config_for;
 use sdk::{Invocation, RunReport, RuntimeConfig, run};
+use testkit::{Mock, Reply};
 
 const SOURCE: &str = r#"export default {
   title: "Polls",
@@ -38,7 +39,7 @@ const SOURCE: &str = r#"export default {
 };"#;
 
 fn setup() -> (Mock, RuntimeConfig) {
-    let mock = Mock::start();
+    let mock = Mock::start().expect("mock");
     mock.route(
         "GET",
         "/lists/inbox/items",

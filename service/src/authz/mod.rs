@@ -29,6 +29,7 @@ pub mod enforcer;
 pub mod listing;
 pub mod permission;
 pub mod policy;
+pub mod source;
 
 pub use adapter::SeaOrmAdapter;
 pub use enforce::{WorkspaceAccess, WorkspaceRef};

@@ -283,7 +283,7 @@ pub async fn add_owner(
 ) -> ServiceResult<connector::Model> {
     let listing = find_by_slug(db, slug).await?;
     authz::require_owner(db, &listing, actor, ListingAction::ManageOwners).await?;
-    let owner = find_user_for_input(db, handle).await?;
+    let owner = crate::auth::input_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
     if !authz::is_owner(&txn, &listing, &owner).await? {
         connector_owner::ActiveModel {
@@ -307,7 +307,7 @@ pub async fn remove_owner(
 ) -> ServiceResult<connector::Model> {
     let listing = find_by_slug(db, slug).await?;
     authz::require_owner(db, &listing, actor, ListingAction::ManageOwners).await?;
-    let owner = find_user_for_input(db, handle).await?;
+    let owner = crate::auth::input_user(db, handle).await?;
     let txn = db::begin_write(db).await?;
     let owners = connector_owner::Entity::find()
         .filter(connector_owner::Column::ConnectorId.eq(listing.id))
@@ -334,20 +334,6 @@ pub async fn remove_owner(
         .await?;
     txn.commit().await?;
     Ok(listing)
-}
-
-async fn find_user_for_input(db: &DatabaseConnection, handle: &str) -> ServiceResult<user::Model> {
-    user::Entity::find()
-        .filter(user::Column::Handle.eq(handle.trim()))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            UserProblem::bad_input(
-                &["input", "handle"],
-                format!("no user has the handle {handle:?}"),
-            )
-            .into()
-        })
 }
 
 /// Validate a submitted version outside any transaction: the SDK runs on a blocking thread.

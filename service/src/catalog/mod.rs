@@ -5,6 +5,7 @@
 
 pub mod ledger;
 pub mod listings;
+pub mod reads;
 pub mod search;
 mod search_index;
 pub mod stats;

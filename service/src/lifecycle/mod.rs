@@ -8,6 +8,7 @@
 
 pub mod diff;
 pub mod notifications;
+pub mod reads;
 
 use chrono::Utc;
 use entities::{
@@ -20,9 +21,10 @@ use sea_orm::{
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::audit::{self, AuditEntry, Outcome};
+use crate::audit;
 use crate::auth::Principal;
-use crate::authz::{self, Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
+use crate::authz::source::{self, SourceOf};
+use crate::authz::{Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::catalog::ledger::{self, InstallEvent, InstallKind};
 use crate::catalog::listings::{self, newest_installable, validate_source};
 use crate::db;
@@ -64,6 +66,9 @@ pub enum UpdateStrategy {
 pub struct Changed {
     pub copy: workspace_connector::Model,
     pub changed: bool,
+    /// The caller's standing in the copy's workspace, as the change authorized it (for the
+    /// answer: what the caller may do next).
+    pub access: WorkspaceAccess,
 }
 
 fn sha256(text: &str) -> String {
@@ -125,19 +130,8 @@ async fn audit_success(
     copy: &workspace_connector::Model,
     detail: serde_json::Value,
 ) -> Result<(), DbErr> {
-    audit::record(
-        txn,
-        AuditEntry {
-            workspace_id: Some(access.workspace.id),
-            actor_id: Some(access.user.id),
-            action: &action.name(),
-            object_type: "workspace_connector",
-            object_id: copy.id.to_string(),
-            outcome: Outcome::Success,
-            detail,
-        },
-    )
-    .await
+    let object = ("workspace_connector", copy.id.to_string());
+    audit::success(txn, access, &action.name(), object, detail).await
 }
 
 struct NewWorkspaceVersion<'a> {
@@ -203,7 +197,7 @@ pub async fn install(
     workspace_slug: &str,
     listing_slug: &str,
     version: Option<&str>,
-) -> ServiceResult<workspace_connector::Model> {
+) -> ServiceResult<Changed> {
     let access = authorizer
         .authorize(
             db,
@@ -257,7 +251,11 @@ pub async fn install(
     let detail = json!({ "listing": listing.slug, "version": chosen.version });
     audit_success(&txn, &access, Permission::ConnectorInstall, &copy, detail).await?;
     txn.commit().await?;
-    Ok(copy)
+    Ok(Changed {
+        copy,
+        changed: true,
+        access,
+    })
 }
 
 fn already_installed(listing: &connector::Model) -> ServiceError {
@@ -313,49 +311,48 @@ async fn choose_version(
     }
 }
 
-/// Closed-source listings: only their owners may see (and so edit) the code of a copy.
-async fn require_visible_source(
+/// The source rule (`authz::source`) for a copy's versions: `permission` is
+/// `ConnectorViewSource` to read them, `ConnectorEdit` to change them. A closed-source refusal
+/// is on the audit log.
+pub async fn require_source(
     db: &impl ConnectionTrait,
     access: &WorkspaceAccess,
     copy: &workspace_connector::Model,
+    permission: Permission,
 ) -> ServiceResult<()> {
-    let Some(listing_id) = copy.connector_id else {
-        return Ok(());
+    let listing = source::parent_listing(db, copy).await?;
+    let owner = source::owns(db, listing.as_ref(), &access.user).await?;
+    let of = SourceOf {
+        permission,
+        object_type: "workspace_connector",
+        object_id: copy.id,
     };
-    let listing = connector::Entity::find_by_id(listing_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound("connector".into()))?;
-    if listing.source_hidden && !authz::is_owner(db, &listing, &access.user).await? {
-        audit::record(
-            db,
-            AuditEntry {
-                workspace_id: Some(access.workspace.id),
-                actor_id: Some(access.user.id),
-                action: &Permission::ConnectorViewSource.name(),
-                object_type: "workspace_connector",
-                object_id: copy.id.to_string(),
-                outcome: Outcome::Denied,
-                detail: json!({ "reason": "closed source" }),
-            },
-        )
-        .await?;
-        return Err(ServiceError::Forbidden(
-            "read or edit the source of a closed-source connector".into(),
-        ));
-    }
-    Ok(())
+    source::require_readable(
+        db,
+        (&access.user, owner),
+        listing.as_ref(),
+        Some(access),
+        of,
+    )
+    .await
 }
 
-/// May the caller read this copy's source? (`connector.view_source`, and for closed-source
-/// listings, ownership.)
-pub async fn can_read_source(
+/// Whether the caller may read this copy's source, as [`require_source`] decides it, without an
+/// audit entry: for what only shows or hides a part of an answer (an update's diff).
+pub async fn source_shown(
     db: &impl ConnectionTrait,
     access: &WorkspaceAccess,
     copy: &workspace_connector::Model,
-) -> ServiceResult<()> {
-    access.require(Permission::ConnectorViewSource)?;
-    require_visible_source(db, access, copy).await
+) -> ServiceResult<bool> {
+    let listing = source::parent_listing(db, copy).await?;
+    let owner = source::owns(db, listing.as_ref(), &access.user).await?;
+    Ok(source::decide(
+        owner,
+        listing.as_ref(),
+        Some(access),
+        Permission::ConnectorViewSource,
+    )
+    .is_ok())
 }
 
 /// Save edited source as the new latest version. Released stays where it is.
@@ -374,7 +371,7 @@ pub async fn edit(
         Some(Permission::ConnectorEdit),
     )
     .await?;
-    require_visible_source(db, &access, &copy).await?;
+    require_source(db, &access, &copy, Permission::ConnectorEdit).await?;
     let capabilities = validate_source(source.clone()).await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
@@ -385,6 +382,7 @@ pub async fn edit(
         return Ok(Changed {
             copy,
             changed: false,
+            access,
         });
     }
     let parent = copy.parent_version_id;
@@ -401,6 +399,7 @@ pub async fn edit(
     Ok(Changed {
         copy,
         changed: true,
+        access,
     })
 }
 
@@ -441,6 +440,7 @@ pub async fn release(
         return Ok(Changed {
             copy,
             changed: false,
+            access,
         });
     }
     let from = copy.released_number;
@@ -454,6 +454,7 @@ pub async fn release(
     Ok(Changed {
         copy,
         changed: true,
+        access,
     })
 }
 
@@ -485,6 +486,7 @@ pub async fn restore(
         return Ok(Changed {
             copy,
             changed: false,
+            access,
         });
     }
     let capabilities = stored_capabilities(&old.capabilities)?;
@@ -502,6 +504,7 @@ pub async fn restore(
     Ok(Changed {
         copy,
         changed: true,
+        access,
     })
 }
 
@@ -681,6 +684,7 @@ pub async fn update(
     Ok(Changed {
         copy,
         changed: true,
+        access,
     })
 }
 

@@ -20,6 +20,7 @@ mod readiness;
 mod request_limits;
 mod response_cache;
 mod roles;
+mod source_rule;
 mod statements;
 mod worker;
 mod workspace_input;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::{Backend, SecondServer, TestApp, WsClient, error_code};
+use tests::{Backend, Endpoint, TestApp, WsClient, error_code};
 
 use crate::fixtures::{connector_source, payload};
 use crate::lifecycle::{INSTALL, SET_MEMBER, create_listing, create_workspace, set_member};
@@ -15,33 +15,21 @@ mutation($input: PublishVersionInput!) {
   publishVersion(input: $input) { version { version } userErrors { field message code } }
 }"#;
 
-/// One of the two servers sharing a database.
+/// One of the two servers sharing a database (a `TestApp` or its `SecondServer`).
 #[derive(Clone, Copy)]
-enum Server<'a> {
-    A(&'a TestApp),
-    B(&'a SecondServer),
-}
+struct Server<'a>(&'a Endpoint);
 
 impl Server<'_> {
     async fn graphql(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
-        match self {
-            Self::A(app) => app.graphql(Some(token), query, variables).await,
-            Self::B(second) => second.graphql(Some(token), query, variables).await,
-        }
+        self.0.graphql(Some(token), query, variables).await
     }
 
     async fn sql_statements(&self) -> anyhow::Result<u64> {
-        match self {
-            Self::A(app) => app.sql_statements().await,
-            Self::B(second) => second.sql_statements().await,
-        }
+        self.0.sql_statements().await
     }
 
     async fn ws(&self, token: Option<&str>) -> anyhow::Result<WsClient> {
-        match self {
-            Self::A(app) => app.ws(token).await,
-            Self::B(second) => second.ws(token).await,
-        }
+        self.0.ws(token).await
     }
 
     /// `setWorkspaceMember` through this server; must succeed.
@@ -112,7 +100,7 @@ async fn role_change_next_request(backend: Backend) -> anyhow::Result<()> {
     }
     create_workspace(&app, &admin, "ops").await?;
     set_member(&app, &admin, "ops", "dev", "developer").await?;
-    let a = Server::A(&app);
+    let a = Server(&app);
 
     // One server: a developer installs; demoted to analyst, their next install is FORBIDDEN.
     assert_installed(&a.install(&dev, "alpha").await?)?;
@@ -121,7 +109,7 @@ async fn role_change_next_request(backend: Backend) -> anyhow::Result<()> {
 
     // Two servers over one database: a change through A holds on B's very next request.
     let second = app.spawn_second().await?;
-    let b = Server::B(&second);
+    let b = Server(&second);
     assert_eq!(b.role(&dev).await?, "analyst");
     a.set_role(&admin, "dev", "developer").await?;
     assert_installed(&b.install(&dev, "beta").await?)?;
@@ -246,43 +234,20 @@ async fn publish_through(
     Ok(())
 }
 
-/// The graphql-ws subscription: notices of versions published through this server and through a
-/// second one sharing the database arrive on both servers' subscriptions within 10 s; a
-/// non-member (and an anonymous caller) is refused.
-async fn subscription(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
-    let second = app.spawn_second().await?;
-    let author = app.user_with_token("author").await?;
-    let admin = app.user_with_token("admin").await?;
-    let dev = app.user_with_token("dev").await?;
-    let outsider = app.user_with_token("outsider").await?;
-    create_listing(
-        &app,
-        &author,
-        "weather",
-        "Weather",
-        &connector_source("Weather", &[("forecast", "Forecast")]),
-    )
-    .await?;
-    create_workspace(&app, &admin, "ops").await?;
-    set_member(&app, &admin, "ops", "dev", "developer").await?;
-    let installed = app
-        .graphql(
-            Some(&dev),
-            INSTALL,
-            json!({ "input": { "workspace": "ops", "connector": "weather" } }),
-        )
-        .await?;
-    assert_installed(&installed)?;
-    let (a, b) = (Server::A(&app), Server::B(&second));
-
-    let mut on_a = subscribe_live(a, &dev).await?;
-    let mut on_b = subscribe_live(b, &dev).await?;
+/// Published through either server, a notice reaches the subscribers on both, once.
+async fn notices_reach_both_servers(
+    a: Server<'_>,
+    b: Server<'_>,
+    author: &str,
+    dev: &str,
+) -> anyhow::Result<()> {
+    let mut on_a = subscribe_live(a, dev).await?;
+    let mut on_b = subscribe_live(b, dev).await?;
 
     // Published through A: A's subscriber is woken at once, B's finds it by polling.
     publish_through(
         a,
-        &author,
+        author,
         "1.1.0",
         "Published through A",
         &[("forecast", "Forecast"), ("alerts", "Alerts")],
@@ -300,7 +265,7 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
     // Published through B: both subscribers hear of it too.
     publish_through(
         b,
-        &author,
+        author,
         "1.2.0",
         "Published through B",
         &[
@@ -328,8 +293,13 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
     on_a.close().await?;
     on_b.close().await?;
 
-    // A non-member is told the workspace does not exist, exactly as for a missing one.
-    for (token, slug) in [(&outsider, "ops"), (&dev, "no-such-workspace")] {
+    Ok(())
+}
+
+/// A non-member is told the workspace does not exist, exactly as for a missing one; a caller
+/// without a token is UNAUTHENTICATED.
+async fn refusals(app: &TestApp, outsider: &str, dev: &str) -> anyhow::Result<()> {
+    for (token, slug) in [(outsider, "ops"), (dev, "no-such-workspace")] {
         let mut ws = app.ws(Some(token)).await?;
         ws.subscribe("n", SUBSCRIPTION, json!({ "ws": slug }))
             .await?;
@@ -366,6 +336,42 @@ async fn subscription(backend: Backend) -> anyhow::Result<()> {
         "{refused}"
     );
     anonymous.close().await?;
+
+    Ok(())
+}
+
+/// The graphql-ws subscription: notices of versions published through this server and through a
+/// second one sharing the database arrive on both servers' subscriptions within 10 s; a
+/// non-member (and an anonymous caller) is refused.
+async fn subscription(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let second = app.spawn_second().await?;
+    let author = app.user_with_token("author").await?;
+    let admin = app.user_with_token("admin").await?;
+    let dev = app.user_with_token("dev").await?;
+    let outsider = app.user_with_token("outsider").await?;
+    create_listing(
+        &app,
+        &author,
+        "weather",
+        "Weather",
+        &connector_source("Weather", &[("forecast", "Forecast")]),
+    )
+    .await?;
+    create_workspace(&app, &admin, "ops").await?;
+    set_member(&app, &admin, "ops", "dev", "developer").await?;
+    let installed = app
+        .graphql(
+            Some(&dev),
+            INSTALL,
+            json!({ "input": { "workspace": "ops", "connector": "weather" } }),
+        )
+        .await?;
+    assert_installed(&installed)?;
+    let (a, b) = (Server(&app), Server(&second));
+
+    notices_reach_both_servers(a, b, &author, &dev).await?;
+    refusals(&app, &outsider, &dev).await?;
 
     // The notices are stored once each, unread.
     let stored = app
@@ -412,13 +418,13 @@ async fn revoked_token_closes(backend: Backend) -> anyhow::Result<()> {
     let admin = app.user_with_token("admin").await?;
     create_workspace(&app, &admin, "ops").await?;
     let (token_id, secret) = subscriber(&app, &admin).await?;
-    let mut ws = subscribe_live(Server::A(&app), &secret).await?;
+    let mut ws = subscribe_live(Server(&app), &secret).await?;
     api::auth::revoke_token(app.conn()?, token_id)
         .await
         .map_err(|e| e.into_anyhow())?;
     assert_eq!(ws.close_code(DELIVERY).await?, Some(4403));
     // The admin's own connection is unaffected.
-    let mut other = subscribe_live(Server::A(&app), &admin).await?;
+    let mut other = subscribe_live(Server(&app), &admin).await?;
     assert!(
         other.close_code(Duration::from_secs(5)).await.is_err(),
         "still open"
@@ -437,7 +443,7 @@ async fn removed_member_closes(backend: Backend) -> anyhow::Result<()> {
     let admin = app.user_with_token("admin").await?;
     create_workspace(&app, &admin, "ops").await?;
     let (_, secret) = subscriber(&app, &admin).await?;
-    let mut ws = subscribe_live(Server::A(&app), &secret).await?;
+    let mut ws = subscribe_live(Server(&app), &secret).await?;
     let body = app
         .graphql(
             Some(&admin),

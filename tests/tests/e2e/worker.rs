@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tests::mock::example_source;
+use testkit::examples::example_source;
 use tests::{Backend, FAKE_WORKER, TestApp, worker_program};
 
 use crate::fixtures::{CREATE_CONNECTOR, payload};
