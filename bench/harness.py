@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The Patchbay benchmark harness (run it through `bench/run`; see BENCHMARKS.md).
 
-Builds the release binary, seeds a scale catalog (`patchbay seed --scale N`) on SQLite and/or a
-fresh PostgreSQL database, starts `patchbay serve` pinned to core 0, drives it with wrk pinned to
-core 1 (64 connections, bounded duration per scenario), and prints a table: requests/s,
-p50/p95/p99 latency, error rate (a 200 whose body has "errors" is an error), SQL statements per
-request (from /metrics), server peak RSS (VmHWM), and each scenario as a ratio to the
-`{ __typename }` ceiling of the same run. Standard library only.
+Builds the release server and the bench crate's seeder, seeds a scale catalog
+(`patchbay-bench seed --scale N`) on SQLite and/or a fresh PostgreSQL database, starts
+`patchbay serve` pinned to core 0, drives it with wrk pinned to core 1 (64 connections, bounded
+duration per scenario), and prints a table: requests/s, p50/p95/p99 latency, error rate (a 200
+whose body has "errors" is an error), SQL statements per request (from /metrics), server peak RSS
+(VmHWM), and each scenario as a ratio to the `{ __typename }` ceiling of the same run.
+Standard library only.
 """
 
 import argparse
@@ -25,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 LUA = BENCH / "lua"
 BINARY = ROOT / "target" / "release" / "patchbay"
+# The scale seeder: the bench crate's binary, not the server's.
+SEEDER = ROOT / "target" / "release" / "patchbay-bench"
 
 COMMON_TERM = "nebula"
 RARE_TERM = "quasar"
@@ -281,7 +284,7 @@ def bench_backend(kind, args, out):
     try:
         log(f"== {kind}: seeding {args.scale} listings")
         start = time.monotonic()
-        seed = subprocess.run([str(BINARY), "seed", "--scale", str(args.scale)] + b.args,
+        seed = subprocess.run([str(SEEDER), "seed", "--scale", str(args.scale)] + b.args,
                               capture_output=True, text=True, env={**os.environ,
                                                                    "RUST_LOG": "warn"})
         report["seed_seconds"] = time.monotonic() - start
@@ -468,7 +471,8 @@ def main():
     ensure_taskset()
     ensure_wrk()
     if not args.skip_build:
-        run(["cargo", "build", "--release", "-p", "api", "--bin", "patchbay"], cwd=ROOT)
+        run(["cargo", "build", "--release", "-p", "api", "--bin", "patchbay",
+             "-p", "bench", "--bin", "patchbay-bench"], cwd=ROOT)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     info = machine()

@@ -17,7 +17,6 @@ pub mod cli_package;
 pub mod graphql;
 pub mod http;
 pub mod response_cache;
-pub mod seed_scale;
 pub mod server;
 pub mod state;
 pub mod web;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use api::cli_package::{EXIT_CODES_HELP, say, say_raw, tell};
 use api::config::{Config, LogFormat};
 use api::error::ServiceError;
-use api::{auth, cli_package, seed, seed_scale, server, telemetry, workspaces};
+use api::{auth, cli_package, seed, server, telemetry, workspaces};
 use clap::{Args, Parser, Subcommand};
 
 /// Patchbay: a self-hostable community connector library.
@@ -62,12 +62,9 @@ enum Command {
     /// Load data into the database.
     Seed {
         /// The demo catalog: example connectors, their authors and install history (idempotent).
-        #[arg(long, required_unless_present = "scale", conflicts_with = "scale")]
+        // A benchmark catalog at scale is the bench crate's `patchbay-bench seed --scale N`.
+        #[arg(long, required = true)]
         demo: bool,
-        /// A benchmark catalog of N listings (full size: 100000) with N/10 workspaces, about
-        /// 10×N install events and the benchmark fixtures, written in bulk. Needs an empty catalog.
-        #[arg(long, value_name = "N")]
-        scale: Option<usize>,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -324,12 +321,7 @@ enum TokenCommand {
 
 fn load_config(path: Option<&PathBuf>, db: &DatabaseArgs) -> anyhow::Result<Config> {
     let mut config = Config::load(path.map(PathBuf::as_path))?;
-    if let Some(dir) = &db.data_dir {
-        config.data_dir = dir.clone();
-    }
-    if let Some(url) = &db.database_url {
-        config.database_url = Some(url.clone());
-    }
+    config.override_database(db.data_dir.as_deref(), db.database_url.as_deref());
     Ok(config)
 }
 
@@ -355,28 +347,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             say("migrations applied");
             Ok(())
         }
-        Command::Seed { demo: _, scale, db } => {
+        Command::Seed { demo: _, db } => {
             let config = load_config(cli.config.as_ref(), &db)?;
             telemetry::init_logging(LogFormat::Pretty);
             let state = server::prepare(config).await?;
-            if let Some(n) = scale {
-                say(format_args!("seeding a catalog of {n} listings:"));
-                let r = seed_scale::seed_scale(&state.db, n).await?;
-                say(format_args!(
-                    "scale catalog: {} authors, {} listings, {} versions, {} workspaces, {} install events, {} listing-days; \"{}\" in {} listings, \"{}\" in {}",
-                    r.authors,
-                    r.listings,
-                    r.versions,
-                    r.workspaces,
-                    r.install_events,
-                    r.install_days,
-                    seed_scale::COMMON_TERM,
-                    r.common_listings,
-                    seed_scale::RARE_TERM,
-                    r.rare_listings
-                ));
-                return Ok(());
-            }
             let r = seed::seed_demo(&state.db).await?;
             say(format_args!(
                 "demo catalog: {} authors, {} listings, {} versions, {} workspaces and {} install events added",

@@ -185,6 +185,16 @@ impl Config {
         Ok(config)
     }
 
+    /// The last layer, command-line flags: a data directory and a database URL, where given.
+    pub fn override_database(&mut self, data_dir: Option<&Path>, database_url: Option<&str>) {
+        if let Some(dir) = data_dir {
+            self.data_dir = dir.to_path_buf();
+        }
+        if let Some(url) = database_url {
+            self.database_url = Some(url.to_owned());
+        }
+    }
+
     /// Overlay `PATCHBAY_*` variables (and the conventional `DATABASE_URL`).
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         if let Some(v) = var("PATCHBAY_BIND") {
@@ -264,6 +274,21 @@ mod tests {
         assert!(!config.graphiql);
         assert_eq!(config.database_url(), "postgres://db/x");
         Ok(())
+    }
+
+    #[test]
+    fn flags_override_the_environment_and_absent_flags_keep_it() {
+        let mut config = Config {
+            database_url: Some("postgres://db/from-env".into()),
+            ..Config::default()
+        };
+        config.override_database(None, None);
+        assert_eq!(config.database_url(), "postgres://db/from-env");
+        config.override_database(Some(Path::new("/srv/pb")), None);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/pb"));
+        assert_eq!(config.database_url(), "postgres://db/from-env");
+        config.override_database(None, Some("sqlite://x.db"));
+        assert_eq!(config.database_url(), "sqlite://x.db");
     }
 
     #[test]

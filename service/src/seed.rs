@@ -245,6 +245,35 @@ async fn seed_listing(
     Ok(created)
 }
 
+/// One step of a simulated install history: what workspace `ws` does with a listing when
+/// `available` is the index of its newest version and `held` says which version each workspace
+/// holds. It installs when it holds none, updates (7 times in 10) when it holds an older one,
+/// otherwise uninstalls (3 times in 10) or does nothing (`None`). Returns the kind, the version's
+/// index and the index it updates from. The demo seed and the bench crate's scale seed both
+/// simulate with it.
+pub fn next_install_step<K: std::hash::Hash + Eq>(
+    rng: &mut impl Rng,
+    held: &mut HashMap<K, usize>,
+    ws: K,
+    available: usize,
+) -> Option<(InstallKind, usize, Option<usize>)> {
+    match held.get(&ws).copied() {
+        None => {
+            held.insert(ws, available);
+            Some((InstallKind::Install, available, None))
+        }
+        Some(current) if current < available && rng.random_bool(0.7) => {
+            held.insert(ws, available);
+            Some((InstallKind::Update, available, Some(current)))
+        }
+        Some(current) if rng.random_bool(0.3) => {
+            held.remove(&ws);
+            Some((InstallKind::Uninstall, current, None))
+        }
+        Some(_) => None,
+    }
+}
+
 /// A year of plausible install history for one listing: growth towards the present, a long tail
 /// across listings (`rank`), some uninstalls, and updates to newer versions as they appear.
 /// Deterministic for a given slug and rank.
@@ -290,21 +319,7 @@ async fn seed_history(
             .rposition(|v| v.published_at <= at)
             .unwrap_or(0);
         let ws = workspaces[rng.random_range(0..workspaces.len())];
-        let event = match held.get(&ws).copied() {
-            None => {
-                held.insert(ws, available);
-                Some((InstallKind::Install, available, None))
-            }
-            Some(current) if current < available && rng.random_bool(0.7) => {
-                held.insert(ws, available);
-                Some((InstallKind::Update, available, Some(current)))
-            }
-            Some(current) if rng.random_bool(0.3) => {
-                held.remove(&ws);
-                Some((InstallKind::Uninstall, current, None))
-            }
-            Some(_) => None,
-        };
+        let event = next_install_step(&mut rng, &mut held, ws, available);
         if let Some((kind, index, from)) = event {
             events.push(InstallEvent {
                 connector_id: listing.id,

@@ -5,8 +5,9 @@
 //! filtered load. Why not one enforcer over the whole policy: casbin evaluates its matcher
 //! against every policy line it holds, about 2.5 µs a line, so one enforcer's decision grows with
 //! the installation (32 lines a workspace: 8.6 ms at 100 workspaces, ~100 ms at 1,000, measured
-//! by `bench/authz.rs`); an enforcer per domain decides over one workspace's lines whatever the
-//! installation's size. At most [`DOMAINS_HELD`] are kept; the least recently used goes first.
+//! by `bench/examples/authz.rs`); an enforcer per domain decides over one workspace's lines
+//! whatever the installation's size. At most [`DOMAINS_HELD`] are kept; the least recently used
+//! goes first.
 //!
 //! Every request that touches a workspace first reads that workspace's row of
 //! `casbin_policy_versions` (one indexed read; triggers move it in the same transaction as every

@@ -4,9 +4,9 @@
 //! plus what loading the policy adds to a server's start (time, resident memory).
 //!
 //! ```sh
-//! cargo run --release -p api --example authz-bench                               # SQLite, temp dir
-//! cargo run --release -p api --example authz-bench -- --workspaces 100,1000,5000
-//! cargo run --release -p api --example authz-bench -- --database-url postgres://postgres@127.0.0.1:5432/patchbay_authz_bench
+//! cargo run --release -p bench --example authz-bench                               # SQLite, temp dir
+//! cargo run --release -p bench --example authz-bench -- --workspaces 100,1000,5000
+//! cargo run --release -p bench --example authz-bench -- --database-url postgres://postgres@127.0.0.1:5432/patchbay_authz_bench
 //! ```
 //!
 //! The PostgreSQL database must exist and be empty. Each workspace is made through
@@ -17,14 +17,15 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use api::auth::Principal;
-use api::authz::{Authorizer, MODEL, Permission, SeaOrmAdapter, WorkspaceRef};
-use api::config::Config;
 use casbin::{CoreApi, DefaultModel, Enforcer};
 use chrono::Utc;
 use entities::{connector, connector_version};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use serde_json::json;
+use service::auth::Principal;
+use service::authz::{Authorizer, MODEL, Permission, SeaOrmAdapter, WorkspaceRef};
+use service::config::Config;
+use service::lifecycle;
 
 /// The matcher as issue 12 states it, role lookup first (ours compares the strings first).
 const MODEL_ROLE_FIRST: &str = r#"[request_definition]
@@ -169,6 +170,16 @@ async fn listing(db: &DatabaseConnection, author: i64) -> anyhow::Result<String>
     Ok(slug)
 }
 
+/// What every measurement works on: the database, the admin of every workspace, and the
+/// listing it installs.
+struct Bench {
+    db: DatabaseConnection,
+    admin: Principal,
+    admin_id: i64,
+    listing: String,
+    seconds: f64,
+}
+
 async fn run() -> anyhow::Result<()> {
     let args = parse_args()?;
     let dir = std::env::temp_dir().join(format!("patchbay-authz-bench-{}", std::process::id()));
@@ -177,59 +188,74 @@ async fn run() -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
-    let state = api::server::prepare(Config {
+    let handle = service::Service::connect(Config {
         database_url: Some(url.clone()),
         ..Config::default()
     })
     .await?;
-    let db = state.db.clone();
-    let admin = api::auth::create_user(&db, "bench", "Bench", "bench@example.test", Utc::now())
+    let db = handle.db.clone();
+    let admin = service::auth::create_user(&db, "bench", "Bench", "bench@example.test", Utc::now())
         .await
         .map_err(|e| e.into_anyhow())?;
-    let principal = Principal {
-        user: Some(admin.clone()),
+    let bench = Bench {
+        listing: listing(&db, admin.id).await?,
+        admin_id: admin.id,
+        admin: Principal { user: Some(admin) },
+        db,
+        seconds: args.seconds,
     };
-    let slug = listing(&db, admin.id).await?;
-    println!(
-        "database: {}",
-        if url.starts_with("postgres") {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
-
+    let backend = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("database: {backend}");
     let mut made = 0;
     for &n in &args.workspaces {
         while made < n {
             made += 1;
-            api::workspaces::create_workspace(
-                &db,
-                &admin,
-                &format!("ws-{made:05}"),
-                "Bench",
-                "development",
-            )
+            bench.workspace(made).await?;
+        }
+        bench.at(n, made).await?;
+    }
+    drop(handle);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+impl Bench {
+    /// Workspace `ws-NNNNN`, made as an admin makes one (its roles' policy lines included).
+    async fn workspace(&self, number: usize) -> anyhow::Result<()> {
+        let Some(user) = &self.admin.user else {
+            anyhow::bail!("the admin is a user");
+        };
+        let slug = format!("ws-{number:05}");
+        service::workspaces::create_workspace(&self.db, user, &slug, "Bench", "development")
             .await
             .map_err(|e| e.into_anyhow())?;
-        }
+        Ok(())
+    }
+
+    /// Every table for `n` workspaces, the newest of which is number `last` (workspace ids
+    /// follow creation order).
+    async fn at(&self, n: usize, last: usize) -> anyhow::Result<()> {
         let before = rss_kib();
         let started = Instant::now();
         let authorizer = Authorizer::new().await?;
-        let last = made as i64; // workspace ids follow creation order
+        let last = last as i64;
         // The first decision in a workspace loads its enforcer (a filtered load of its lines).
+        let install = Permission::ConnectorInstall;
         anyhow::ensure!(
             authorizer
-                .enforce(&db, admin.id, last, Permission::ConnectorInstall)
+                .enforce(&self.db, self.admin_id, last, install)
                 .await?
         );
         let load = started.elapsed();
         authorizer
-            .enforce(&db, admin.id, 1, Permission::ConnectorInstall)
+            .enforce(&self.db, self.admin_id, 1, install)
             .await?;
         let grown = rss_kib().saturating_sub(before);
         let (_, lines) = authorizer.held().await;
-        let last_slug = format!("ws-{made:05}");
         println!();
         println!(
             "### {n} workspaces ({lines} lines held for the 2 workspaces asked about): the first decision, loading its workspace, took {:.1} ms; resident memory +{:.1} MiB",
@@ -239,95 +265,82 @@ async fn run() -> anyhow::Result<()> {
         println!();
         println!("| operation | per second | p50 µs | p95 µs |");
         println!("|---|---|---|---|");
-        let s = args.seconds;
-        row(
-            "`enforce`, allowed (newest workspace)",
-            measure(s, || async {
-                anyhow::ensure!(
-                    authorizer
-                        .enforce(&db, admin.id, last, Permission::ConnectorInstall)
-                        .await?
-                );
+        self.enforce_rows(&authorizer, last).await?;
+        self.raw_casbin_rows(last).await?;
+        self.service_rows(&authorizer, last).await
+    }
+
+    /// The process's `Authorizer::enforce`: allowed in the newest and the oldest workspace,
+    /// denied for a non-member.
+    async fn enforce_rows(&self, authorizer: &Authorizer, last: i64) -> anyhow::Result<()> {
+        let (db, admin, s) = (&self.db, self.admin_id, self.seconds);
+        let install = Permission::ConnectorInstall;
+        for (what, user, ws, allowed) in [
+            ("`enforce`, allowed (newest workspace)", admin, last, true),
+            ("`enforce`, allowed (oldest workspace)", admin, 1, true),
+            ("`enforce`, denied (a non-member)", admin + 1, last, false),
+        ] {
+            let times = measure(s, || async {
+                anyhow::ensure!(authorizer.enforce(db, user, ws, install).await? == allowed);
                 Ok(())
             })
-            .await?,
-        );
-        row(
-            "`enforce`, allowed (oldest workspace)",
-            measure(s, || async {
-                anyhow::ensure!(
-                    authorizer
-                        .enforce(&db, admin.id, 1, Permission::ConnectorInstall)
-                        .await?
-                );
-                Ok(())
-            })
-            .await?,
-        );
-        row(
-            "`enforce`, denied (a non-member)",
-            measure(s, || async {
-                anyhow::ensure!(
-                    !authorizer
-                        .enforce(&db, admin.id + 1, last, Permission::ConnectorInstall)
-                        .await?
-                );
-                Ok(())
-            })
-            .await?,
-        );
+            .await?;
+            row(what, times);
+        }
+        Ok(())
+    }
+
+    /// A bare casbin enforcer over the whole policy, with our matcher and with the one issue 12
+    /// states.
+    async fn raw_casbin_rows(&self, last: i64) -> anyhow::Result<()> {
         let role_first = Enforcer::new(
             DefaultModel::from_str(MODEL_ROLE_FIRST).await?,
-            SeaOrmAdapter::new(db.clone()),
+            SeaOrmAdapter::new(self.db.clone()),
         )
         .await?;
         let ours = Enforcer::new(
             DefaultModel::from_str(MODEL).await?,
-            SeaOrmAdapter::new(db.clone()),
+            SeaOrmAdapter::new(self.db.clone()),
         )
         .await?;
-        let (sub, dom) = (format!("user:{}", admin.id), format!("ws:{last}"));
-        let other = format!("user:{}", admin.id + 1);
+        let (sub, dom) = (format!("user:{}", self.admin_id), format!("ws:{last}"));
+        let other = format!("user:{}", self.admin_id + 1);
         for (name, e) in [
             ("strings first (ours)", &ours),
             ("role lookup first (as stated)", &role_first),
         ] {
-            row(
-                &format!("raw casbin `enforce`, matcher {name}, allowed newest"),
-                measure(s, || async {
-                    anyhow::ensure!(e.enforce((
-                        sub.as_str(),
-                        dom.as_str(),
-                        "connector",
-                        "install"
-                    ))?);
+            for (outcome, who, allowed) in
+                [("allowed newest", &sub, true), ("denied", &other, false)]
+            {
+                let request = (who.as_str(), dom.as_str(), "connector", "install");
+                let times = measure(self.seconds, || async {
+                    anyhow::ensure!(e.enforce(request)? == allowed);
                     Ok(())
                 })
-                .await?,
-            );
-            row(
-                &format!("raw casbin `enforce`, matcher {name}, denied"),
-                measure(s, || async {
-                    anyhow::ensure!(!e.enforce((
-                        other.as_str(),
-                        dom.as_str(),
-                        "connector",
-                        "install"
-                    ))?);
-                    Ok(())
-                })
-                .await?,
-            );
+                .await?;
+                row(
+                    &format!("raw casbin `enforce`, matcher {name}, {outcome}"),
+                    times,
+                );
+            }
         }
+        Ok(())
+    }
+
+    /// The version check, a member's standing, a whole `authorize`, and an install + uninstall
+    /// through the services; and authorization's share of the latter.
+    async fn service_rows(&self, authorizer: &Authorizer, last: i64) -> anyhow::Result<()> {
+        let (db, s, principal) = (&self.db, self.seconds, &self.admin);
+        let last_slug = format!("ws-{last:05}");
         row(
             "version check alone (one indexed read, policy current)",
-            measure(s, || async { Ok(authorizer.catch_up(&db, last).await?) }).await?,
+            measure(s, || async { Ok(authorizer.catch_up(db, last).await?) }).await?,
         );
         row(
             "a member's standing (version check + role + 15 `enforce`)",
             measure(s, || async {
                 authorizer
-                    .standing(&db, admin.id, last)
+                    .standing(db, self.admin_id, last)
                     .await?
                     .context("the admin is a member")?;
                 Ok(())
@@ -335,13 +348,9 @@ async fn run() -> anyhow::Result<()> {
             .await?,
         );
         let authorize = measure(s, || async {
+            let ws = WorkspaceRef::Slug(&last_slug);
             authorizer
-                .authorize(
-                    &db,
-                    &principal,
-                    WorkspaceRef::Slug(&last_slug),
-                    Some(Permission::ConnectorInstall),
-                )
+                .authorize(db, principal, ws, Some(Permission::ConnectorInstall))
                 .await
                 .map_err(|e| e.into_anyhow())?;
             Ok(())
@@ -353,11 +362,11 @@ async fn run() -> anyhow::Result<()> {
         );
         let install = measure(s, || async {
             let copy =
-                api::lifecycle::install(&db, &authorizer, &principal, &last_slug, &slug, None)
+                lifecycle::install(db, authorizer, principal, &last_slug, &self.listing, None)
                     .await
                     .map_err(|e| e.into_anyhow())?
                     .copy;
-            api::lifecycle::uninstall(&db, &authorizer, &principal, copy.id)
+            lifecycle::uninstall(db, authorizer, principal, copy.id)
                 .await
                 .map_err(|e| e.into_anyhow())?;
             Ok(())
@@ -369,10 +378,8 @@ async fn run() -> anyhow::Result<()> {
             "Authorization's share of an install + uninstall (two `authorize` calls): {:.1} % at the p50",
             200.0 * authorize.1 / install.1
         );
+        Ok(())
     }
-    drop(state);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

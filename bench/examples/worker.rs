@@ -3,9 +3,9 @@
 //! parse/validate time of the largest example connector both ways.
 //!
 //! ```sh
-//! cargo run --release -p sdk --example worker-bench                     # this binary as the worker
-//! cargo run --release -p sdk --example worker-bench -- --worker target/release/patchbay
-//! cargo run --release -p sdk --example worker-bench -- --runs 500 --concurrency 2
+//! cargo run --release -p bench --example worker-bench                     # this binary as the worker
+//! cargo run --release -p bench --example worker-bench -- --worker target/release/patchbay
+//! cargo run --release -p bench --example worker-bench -- --runs 500 --concurrency 2
 //! ```
 //!
 //! With `--worker PATH` the worker is `PATH worker` (the `patchbay` binary's hidden subcommand);
@@ -106,108 +106,139 @@ fn worker(options: &Options) -> Result<Worker, String> {
     Ok(Worker::new(program, [OsString::from("worker")]))
 }
 
+/// The trivial action both ways: the worker, the invocation and the runtime configuration.
+struct Trivial {
+    worker: Arc<Worker>,
+    invocation: Invocation,
+    config: RuntimeConfig,
+}
+
 async fn bench(options: Options) -> Result<(), String> {
-    let worker = Arc::new(worker(&options)?);
-    let config = RuntimeConfig::default();
-    let invocation = Invocation::Action {
-        name: "ping".into(),
-        input: json!({ "n": 41 }),
+    let trivial = Trivial {
+        worker: Arc::new(worker(&options)?),
+        invocation: Invocation::Action {
+            name: "ping".into(),
+            input: json!({ "n": 41 }),
+        },
+        config: RuntimeConfig::default(),
     };
-    // Check once that both ways give the same answer.
-    let direct = sdk::run(TRIVIAL, &json!({}), invocation.clone(), &config);
-    let isolated = worker
-        .run(
-            TRIVIAL.into(),
-            json!({}),
-            Vec::new(),
-            invocation.clone(),
-            config.clone(),
-        )
-        .await;
-    if direct.outcome != isolated.outcome || direct.outcome != Ok(json!({ "pong": 42 })) {
-        return Err(format!(
-            "the runs differ: {:?} / {:?}",
-            direct.outcome, isolated.outcome
-        ));
+    trivial.same_answer().await?;
+    println!("\ntrivial action, {} runs each", options.runs);
+    trivial.sequential(options.runs).await;
+    trivial.in_process_at_once(&options);
+    trivial.worker_at_once(&options).await?;
+    parses(&trivial.worker, options.runs).await
+}
+
+impl Trivial {
+    /// Check once that both ways give the same answer.
+    async fn same_answer(&self) -> Result<(), String> {
+        let direct = sdk::run(TRIVIAL, &json!({}), self.invocation.clone(), &self.config);
+        let isolated = self.run_in_worker().await;
+        if direct.outcome != isolated.outcome || direct.outcome != Ok(json!({ "pong": 42 })) {
+            return Err(format!(
+                "the runs differ: {:?} / {:?}",
+                direct.outcome, isolated.outcome
+            ));
+        }
+        Ok(())
     }
 
-    println!("\ntrivial action, {} runs each", options.runs);
-    let in_process = time(options.runs, || {
-        let report = sdk::run(TRIVIAL, &json!({}), invocation.clone(), &config);
-        std::hint::black_box(report);
-    });
-    let through_worker = time_async(options.runs, || {
-        let worker = worker.clone();
-        let invocation = invocation.clone();
-        let config = config.clone();
-        async move {
-            let report = worker
-                .run(TRIVIAL.into(), json!({}), Vec::new(), invocation, config)
-                .await;
+    async fn run_in_worker(&self) -> sdk::RunReport {
+        self.worker
+            .run(
+                TRIVIAL.into(),
+                json!({}),
+                Vec::new(),
+                self.invocation.clone(),
+                self.config.clone(),
+            )
+            .await
+    }
+
+    /// One run after another, each way, and the latency the worker adds.
+    async fn sequential(&self, runs: usize) {
+        let in_process = time(runs, || {
+            let report = sdk::run(TRIVIAL, &json!({}), self.invocation.clone(), &self.config);
             std::hint::black_box(report);
-        }
-    })
-    .await;
-    row("in-process (sequential)", &in_process);
-    row("worker (sequential)", &through_worker);
-    println!(
-        "  added latency per run: p50 {:.2} ms, p95 {:.2} ms",
-        ms(percentile(&through_worker, 50)) - ms(percentile(&in_process, 50)),
-        ms(percentile(&through_worker, 95)) - ms(percentile(&in_process, 95)),
-    );
-    let started = Instant::now();
-    std::thread::scope(|scope| {
+        });
+        let through_worker = time_async(runs, || async {
+            std::hint::black_box(self.run_in_worker().await);
+        })
+        .await;
+        row("in-process (sequential)", &in_process);
+        row("worker (sequential)", &through_worker);
+        println!(
+            "  added latency per run: p50 {:.2} ms, p95 {:.2} ms",
+            ms(percentile(&through_worker, 50)) - ms(percentile(&in_process, 50)),
+            ms(percentile(&through_worker, 95)) - ms(percentile(&in_process, 95)),
+        );
+    }
+
+    /// `options.concurrency` threads running in-process at once: runs per second.
+    fn in_process_at_once(&self, options: &Options) {
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for lane in 0..options.concurrency {
+                let share = share(options.runs, options.concurrency, lane);
+                let (invocation, config) = (&self.invocation, &self.config);
+                scope.spawn(move || {
+                    for _ in 0..share {
+                        let report = sdk::run(TRIVIAL, &json!({}), invocation.clone(), config);
+                        std::hint::black_box(report);
+                    }
+                });
+            }
+        });
+        println!(
+            "  in-process, {} at a time: {:.0} runs/s",
+            options.concurrency,
+            options.runs as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+
+    /// `options.concurrency` tasks running through workers at once: runs per second.
+    async fn worker_at_once(&self, options: &Options) -> Result<(), String> {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
         for lane in 0..options.concurrency {
+            let worker = self.worker.clone();
+            let invocation = self.invocation.clone();
+            let config = self.config.clone();
             let share = share(options.runs, options.concurrency, lane);
-            let (invocation, config) = (&invocation, &config);
-            scope.spawn(move || {
+            tasks.push(tokio::spawn(async move {
                 for _ in 0..share {
-                    let report = sdk::run(TRIVIAL, &json!({}), invocation.clone(), config);
+                    let report = worker
+                        .run(
+                            TRIVIAL.into(),
+                            json!({}),
+                            Vec::new(),
+                            invocation.clone(),
+                            config.clone(),
+                        )
+                        .await;
                     std::hint::black_box(report);
                 }
-            });
+            }));
         }
-    });
-    println!(
-        "  in-process, {} at a time: {:.0} runs/s",
-        options.concurrency,
-        options.runs as f64 / started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for lane in 0..options.concurrency {
-        let worker = worker.clone();
-        let invocation = invocation.clone();
-        let config = config.clone();
-        let share = share(options.runs, options.concurrency, lane);
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..share {
-                let report = worker
-                    .run(
-                        TRIVIAL.into(),
-                        json!({}),
-                        Vec::new(),
-                        invocation.clone(),
-                        config.clone(),
-                    )
-                    .await;
-                std::hint::black_box(report);
-            }
-        }));
+        for task in tasks {
+            task.await.map_err(|error| error.to_string())?;
+        }
+        let elapsed = started.elapsed();
+        println!(
+            "  worker, {} at a time: {:.0} runs/s",
+            options.concurrency,
+            options.runs as f64 / elapsed.as_secs_f64()
+        );
+        Ok(())
     }
-    for task in tasks {
-        task.await.map_err(|error| error.to_string())?;
-    }
-    let elapsed = started.elapsed();
-    println!(
-        "  worker, {} at a time: {:.0} runs/s",
-        options.concurrency,
-        options.runs as f64 / elapsed.as_secs_f64()
-    );
+}
 
+/// The parse/validate of the largest example, both ways.
+async fn parses(worker: &Arc<Worker>, runs: usize) -> Result<(), String> {
     let (path, source) = largest_example()?;
     let limits = Limits::default();
-    let parses = (options.runs / 3).max(10);
+    let parses = (runs / 3).max(10);
     println!(
         "\nparse/validate {} ({} bytes), {parses} times each",
         path.display(),
