@@ -9,13 +9,16 @@
 //! - [`TempDir`]: a scratch directory removed with the value.
 //! - With the feature `client`: [`Endpoint`] (a running server's base URL and the requests the
 //!   tests make of it) and [`WsClient`] (graphql-ws).
+//! - With the feature `database`: [`TestDatabase`], a fresh SQLite or PostgreSQL database per
+//!   test, migrated (cloned from a template migrated once) or empty.
 //!
 //! It must not depend on `api`: the `sdk` crate's tests use it, and `api` depends on `sdk`.
-//! Starting a server or a database is the end-to-end harness's business (`tests`), not this
-//! crate's.
+//! Starting a server is the end-to-end harness's business (`tests`), not this crate's.
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "database")]
+mod database;
 pub mod examples;
 mod mock;
 mod reply;
@@ -27,6 +30,8 @@ mod ws;
 
 #[cfg(feature = "client")]
 pub use client::Endpoint;
+#[cfg(feature = "database")]
+pub use database::{Backend, TestDatabase, postgres_base_url};
 pub use mock::{Mock, Recorded};
 pub use reply::Reply;
 pub use secrets::spellings;

@@ -10,15 +10,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 pub use testkit::{Endpoint, TempDir, WsClient};
 
-mod database;
-pub use database::{TestDatabase, postgres_base_url};
-
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use testkit::{Backend, TestDatabase, postgres_base_url};
 
 /// Start a server on port 0 over the database at `url`, with the test worker and `tweak`'s
 /// changes to the configuration; returns a client of it and the server.

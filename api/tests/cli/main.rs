@@ -9,62 +9,39 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Database};
+use testkit::{Backend, TempDir, TestDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
 
 /// A fresh database URL and what to drop afterwards.
+/// An empty database (the CLI migrates it) and a scratch directory for the CLI's files.
 struct FreshDb {
     url: String,
-    pg_name: Option<String>,
     dir: std::path::PathBuf,
+    _db: TestDatabase,
+    _scratch: TempDir,
 }
 
 impl FreshDb {
     async fn new(postgres: bool) -> anyhow::Result<Self> {
-        let name = format!(
-            "patchbay_cli_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_nanos()
-                % 1_000_000_000
-        );
-        let dir = std::env::temp_dir().join(&name);
-        std::fs::create_dir_all(&dir)?;
-        if !postgres {
-            let url = format!("sqlite://{}/p.db?mode=rwc", dir.display());
-            return Ok(Self {
-                url,
-                pg_name: None,
-                dir,
-            });
-        }
-        let base = std::env::var("PATCHBAY_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let admin = Database::connect(format!("{base}/postgres")).await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        admin.close().await?;
+        let backend = if postgres {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let db = TestDatabase::empty(backend).await?;
+        let scratch = TempDir::new("patchbay_cli")?;
         Ok(Self {
-            url: format!("{base}/{name}"),
-            pg_name: Some(name),
-            dir,
+            url: db.url.clone(),
+            dir: scratch.path.clone(),
+            _db: db,
+            _scratch: scratch,
         })
     }
 
+    /// Drop the database and the scratch directory now, at the end of the test's story.
     async fn drop_db(self) -> anyhow::Result<()> {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some(name) = self.pg_name {
-            let base = std::env::var("PATCHBAY_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-            let admin = Database::connect(format!("{base}/postgres")).await?;
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await?;
-            admin.close().await?;
-        }
+        drop(self);
         Ok(())
     }
 }

@@ -18,7 +18,14 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use sha2::{Digest, Sha256};
 
-use crate::{Backend, TempDir};
+use crate::TempDir;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// Where the tests find PostgreSQL (without a database name).
 pub fn postgres_base_url() -> String {
@@ -61,14 +68,26 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A migrated database: a clone of the template.
     pub async fn create(backend: Backend) -> anyhow::Result<Self> {
+        Self::make(backend, true).await
+    }
+
+    /// An empty database, for what must itself migrate one (`patchbay migrate`).
+    pub async fn empty(backend: Backend) -> anyhow::Result<Self> {
+        Self::make(backend, false).await
+    }
+
+    async fn make(backend: Backend, migrated: bool) -> anyhow::Result<Self> {
         let name = unique_name();
         match backend {
             Backend::Sqlite => {
                 let dir = TempDir::new("patchbay_sqlite")?;
                 let file = dir.path.join("patchbay.db");
-                std::fs::copy(sqlite_template().await?, &file)
-                    .context("copying the SQLite template")?;
+                if migrated {
+                    std::fs::copy(sqlite_template().await?, &file)
+                        .context("copying the SQLite template")?;
+                }
                 Ok(Self {
                     url: format!("sqlite://{}?mode=rwc", file.display()),
                     backend,
@@ -79,8 +98,14 @@ impl TestDatabase {
             Backend::Postgres => {
                 let base = postgres_base_url();
                 let admin = admin_connection(&base).await?;
-                let template = postgres_template(&admin, &base).await?;
-                clone_database(&admin, &template, &name).await?;
+                if migrated {
+                    let template = postgres_template(&admin, &base).await?;
+                    clone_database(&admin, &template, &name).await?;
+                } else {
+                    admin
+                        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                        .await?;
+                }
                 // A test's commits need not wait for the disk: what another connection sees is
                 // the same, only a crash of PostgreSQL itself could lose the last ones.
                 admin
