@@ -14,12 +14,14 @@
 //! with an HTTP client limited to the hosts the connector declares, and returns a [`RunReport`]:
 //! the output or a typed [`RunError`], the logs and a redacted trace of every request.
 //! [`worker`] does both in a separate, OS-limited process that the server kills at the deadline
-//! plus a grace: the server's way of calling them.
+//! plus a grace: the server's way of calling them. [`diff`] compares two versions (their source
+//! and their capabilities) and merges three.
 //!
-//! It must not know about the database, GraphQL or HTTP serving: the `api` crate hands it source
-//! text and stores or shows what it returns.
+//! It must not know about the database, GraphQL or HTTP serving: the `service` crate hands it
+//! source text and stores what it returns.
 
 mod capabilities;
+pub mod diff;
 mod error;
 mod js;
 mod limits;

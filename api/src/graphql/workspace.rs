@@ -18,8 +18,9 @@ use super::pagination::page_size;
 use crate::audit;
 use crate::authz::WorkspaceAccess;
 use crate::error::{ErrorCode, ServiceError, graphql_error};
-use crate::lifecycle::{self, diff, notifications};
+use crate::lifecycle::{self, notifications};
 use crate::workspaces;
+use sdk::diff;
 
 /// What a workspace stands for.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,6 @@
 //! `released` changes only through `release`; every change writes its install event and its
 //! audit entry in the same transaction.
 
-pub mod diff;
 pub mod notifications;
 pub mod reads;
 
@@ -619,7 +618,7 @@ pub async fn update(
                 .as_ref()
                 .map(|b| b.source.as_str())
                 .unwrap_or_default();
-            diff::merge(base, &plan.latest.source, &plan.target.source).map_err(|conflicts| {
+            sdk::diff::merge(base, &plan.latest.source, &plan.target.source).map_err(|conflicts| {
                 let problems = conflicts
                     .iter()
                     .map(|c| {

@@ -4,7 +4,6 @@
 use entities::workspace_connector;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::diff::{self, CapabilityDiff};
 use super::{plan_update, source_shown};
 use crate::Service;
 use crate::authz::WorkspaceAccess;
@@ -12,6 +11,7 @@ use crate::catalog::listings::newest_installable;
 use crate::catalog::reads::{stored_capabilities, versions_of};
 use crate::error::ServiceResult;
 use crate::model::{ListingVersion, WorkspaceCopy};
+use sdk::diff::{self, CapabilityDiff};
 
 /// A copy of the workspace `access` is for, by id; `None` for another workspace's.
 pub async fn copy_in(
