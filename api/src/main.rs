@@ -1,323 +1,20 @@
 //! The `patchbay` binary: the server, and the admin commands that run against its database.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use api::cli_package::{EXIT_CODES_HELP, say, say_raw, tell};
+use api::cli_package::{say, say_raw, tell};
 use api::config::{Config, LogFormat};
 use api::error::ServiceError;
 use api::{auth, cli_package, seed, server, telemetry, workspaces};
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 
-/// Patchbay: a self-hostable community connector library.
-///
-/// Configuration comes from defaults, then `--config FILE` (or PATCHBAY_CONFIG), then PATCHBAY_*
-/// environment variables (PATCHBAY_BIND, PATCHBAY_DATA_DIR, DATABASE_URL, PATCHBAY_GRAPHIQL,
-/// PATCHBAY_INTROSPECTION, PATCHBAY_LOG_FORMAT, PATCHBAY_SANDBOX_ALLOW_PRIVATE_NETWORKS), then
-/// command-line flags.
-///
-/// Output is for people; `--json` on the package commands prints JSON for machines. When stdout
-/// is closed before everything was written (`| head -1`), a command stops quietly with exit
-/// status 141, as a process killed by SIGPIPE reports. Bad usage exits with 1. See docs/cli.md.
-#[derive(Parser, Debug)]
-#[command(name = "patchbay", version, about, long_about)]
-struct Cli {
-    /// A TOML configuration file.
-    #[arg(long, global = true, env = "PATCHBAY_CONFIG")]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Args, Debug, Clone, Default)]
-struct DatabaseArgs {
-    /// Directory of the embedded SQLite database (when DATABASE_URL is not set).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Database URL (`postgres://…` or `sqlite://…`); overrides DATABASE_URL.
-    #[arg(long)]
-    database_url: Option<String>,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Run the server.
-    Serve {
-        /// Address to listen on, e.g. 127.0.0.1:8080.
-        #[arg(long)]
-        bind: Option<SocketAddr>,
-        /// Load the demo catalog first if the catalog is empty.
-        #[arg(long)]
-        demo: bool,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-    /// Apply pending database migrations and exit.
-    Migrate {
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-    /// Load data into the database.
-    Seed {
-        /// The demo catalog: example connectors, their authors and install history (idempotent).
-        // A benchmark catalog at scale is the bench crate's `patchbay-bench seed --scale N`.
-        #[arg(long, required = true)]
-        demo: bool,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-    /// Manage users.
-    User {
-        #[command(subcommand)]
-        command: UserCommand,
-    },
-    /// Manage API tokens.
-    Token {
-        #[command(subcommand)]
-        command: TokenCommand,
-    },
-    /// Manage workspaces.
-    Workspace {
-        #[command(subcommand)]
-        command: WorkspaceCommand,
-    },
-    /// Work on a connector's source locally, as an author.
-    Connector {
-        #[command(subcommand)]
-        command: ConnectorCommand,
-    },
-    /// Export, import, inspect and verify packages (for CI pipelines).
-    #[command(after_help = EXIT_CODES_HELP)]
-    Package {
-        #[command(subcommand)]
-        command: PackageCommand,
-    },
-    /// Print the GraphQL schema (SDL).
-    Schema,
-    /// Internal: parse or run one connector for the server, over stdin and stdout, under the
-    /// OS limits given as arguments (see `sdk::worker`). Not for people.
-    #[command(hide = true)]
-    Worker {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        limits: Vec<std::ffi::OsString>,
-    },
-}
-
-#[derive(Args, Debug, Clone)]
-struct ServerArgs {
-    /// The Patchbay server, e.g. https://patchbay.example.com.
-    #[arg(long, env = "PATCHBAY_SERVER")]
-    server: String,
-    /// An API token (see `patchbay token create`).
-    #[arg(long, env = "PATCHBAY_TOKEN", hide_env_values = true)]
-    token: String,
-}
-
-/// The package commands; every one lists the exit codes in its `--help` (`EXIT_CODES_HELP`).
-#[derive(Subcommand, Debug)]
-enum PackageCommand {
-    /// Export recipes (and what they use) from a workspace into an archive.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Export {
-        #[command(flatten)]
-        server: ServerArgs,
-        /// The workspace's slug.
-        #[arg(long)]
-        workspace: String,
-        /// A recipe's global id (repeatable).
-        #[arg(long = "recipe")]
-        recipes: Vec<String>,
-        /// Every recipe under this folder (repeatable; "" for all).
-        #[arg(long = "folder")]
-        folders: Vec<String>,
-        /// Where to write the archive.
-        #[arg(long, short)]
-        output: PathBuf,
-        /// Print one JSON object (package_id, size, sha256, path) instead of a sentence.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Plan an import into a workspace (a dry run), or apply it with --apply.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Import {
-        #[command(flatten)]
-        server: ServerArgs,
-        /// The target workspace's slug.
-        #[arg(long)]
-        workspace: String,
-        /// The archive.
-        file: PathBuf,
-        /// Apply the plan (default: dry run only).
-        #[arg(long)]
-        apply: bool,
-        /// The dry run's fingerprint: refuse to apply if the target changed since.
-        #[arg(long)]
-        fingerprint: Option<String>,
-        /// Print one JSON object (applied, fingerprint, plan) instead of the plan's lines.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print a readable summary of an archive.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Inspect {
-        /// The archive.
-        file: PathBuf,
-        /// Print the summary as one JSON object (fields in docs/cli.md).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check an archive's integrity and signature.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Verify {
-        /// The archive.
-        file: PathBuf,
-        /// A trusted Ed25519 public key, base64 (repeatable).
-        #[arg(long = "trusted-key")]
-        trusted_keys: Vec<String>,
-        /// Fail unless signed by a trusted key.
-        #[arg(long)]
-        require_signature: bool,
-        /// Print one JSON object (file, package_id, integrity, signature, key_id).
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum ConnectorCommand {
-    /// Start a new connector in JavaScript: writes `connector.js` (one connection field, an
-    /// action, a trigger), the SDK's TypeScript declarations and a `jsconfig.json` so that an
-    /// editor completes and checks it. Refuses a folder that exists and is not empty.
-    Init {
-        /// The connector's name; also the folder, unless `--dir` says otherwise.
-        name: String,
-        /// Where to write it.
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Its title (default: the name).
-        #[arg(long)]
-        title: Option<String>,
-    },
-    /// Validate a connector source file and print its capabilities.
-    Check {
-        /// The connector's source file (`connector.js`).
-        file: PathBuf,
-    },
-    /// Run a connector's connection test, an action or one trigger poll, and print the output
-    /// (and with --verbose the logs and every request).
-    Exec {
-        /// The connector's source file (`connector.js`).
-        file: PathBuf,
-        /// The action to run.
-        #[arg(long, conflicts_with_all = ["trigger", "test"])]
-        action: Option<String>,
-        /// The trigger to poll once.
-        #[arg(long, conflicts_with = "test")]
-        trigger: Option<String>,
-        /// Run the connection test.
-        #[arg(long)]
-        test: bool,
-        /// The input, as JSON.
-        #[arg(long, default_value = "{}")]
-        input: String,
-        /// The trigger cursor from a previous poll, as JSON.
-        #[arg(long, requires = "trigger")]
-        cursor: Option<String>,
-        /// The connection values, as JSON.
-        #[arg(long, default_value = "{}")]
-        connection: String,
-        /// Print logs and the request trace too.
-        #[arg(long)]
-        verbose: bool,
-        /// Let the connector reach private and loopback addresses (for local mock servers).
-        #[arg(long)]
-        allow_private_networks: bool,
-        /// Send a declared host's requests to another address: HOST=IP:PORT (plain HTTP).
-        #[arg(long = "host-override", value_name = "HOST=IP:PORT")]
-        host_overrides: Vec<String>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum WorkspaceCommand {
-    /// Create a workspace with a first admin.
-    Create {
-        /// Unique, URL-safe name.
-        #[arg(long)]
-        slug: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
-        /// development, test or production.
-        #[arg(long, default_value = "development")]
-        environment: String,
-        /// Handle of the user who becomes its admin.
-        #[arg(long)]
-        admin: String,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-    /// Add a member with a role, or change a member's role.
-    AddMember {
-        /// The workspace's slug.
-        #[arg(long)]
-        workspace: String,
-        /// The user's handle.
-        #[arg(long)]
-        user: String,
-        /// admin, developer, operator, analyst or a custom role.
-        #[arg(long)]
-        role: String,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum UserCommand {
-    /// Create a user.
-    Create {
-        /// Unique handle: lowercase letters, digits and hyphens.
-        #[arg(long)]
-        handle: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
-        /// E-mail address.
-        #[arg(long)]
-        email: String,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum TokenCommand {
-    /// Create an API token for a user and print it (it is shown only this once).
-    Create {
-        /// The user's handle.
-        #[arg(long)]
-        user: String,
-        /// What the token is for, e.g. "laptop" or "ci".
-        #[arg(long, default_value = "cli")]
-        name: String,
-        /// Expire after this many days.
-        #[arg(long)]
-        expires_in_days: Option<i64>,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-    /// Revoke a token by id.
-    Revoke {
-        /// The token's id (printed at creation).
-        #[arg(long)]
-        id: i64,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
-}
+mod args;
+use args::{
+    Cli, Command, ConnectorCommand, DatabaseArgs, PackageCommand, TokenCommand, UserCommand,
+    WorkspaceCommand,
+};
 
 fn load_config(path: Option<&PathBuf>, db: &DatabaseArgs) -> anyhow::Result<Config> {
     let mut config = Config::load(path.map(PathBuf::as_path))?;
@@ -326,9 +23,35 @@ fn load_config(path: Option<&PathBuf>, db: &DatabaseArgs) -> anyhow::Result<Conf
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
     match cli.command {
+        command @ (Command::Serve { .. } | Command::Migrate { .. } | Command::Seed { .. }) => {
+            server_command(config.as_ref(), command).await
+        }
+        command @ (Command::User { .. } | Command::Token { .. } | Command::Workspace { .. }) => {
+            admin_command(config.as_ref(), command).await
+        }
+        Command::Connector { command } => connector_command(command).await,
+        Command::Package { command } => {
+            if let Err(failure) = package_command(command).await {
+                tell(format_args!("error: {}", failure.message));
+                std::process::exit(i32::from(failure.code));
+            }
+            Ok(())
+        }
+        Command::Schema => {
+            say_raw(api::graphql::sdl());
+            Ok(())
+        }
+        Command::Worker { .. } => anyhow::bail!("`patchbay worker` runs without the async runtime"),
+    }
+}
+
+/// Serve, migrate, or load the demo catalog.
+async fn server_command(config_file: Option<&PathBuf>, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve { bind, demo, db } => {
-            let mut config = load_config(cli.config.as_ref(), &db)?;
+            let mut config = load_config(config_file, &db)?;
             if let Some(bind) = bind {
                 config.bind = bind;
             }
@@ -341,14 +64,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server::serve(state).await
         }
         Command::Migrate { db } => {
-            let config = load_config(cli.config.as_ref(), &db)?;
+            let config = load_config(config_file, &db)?;
             telemetry::init_logging(config.log_format);
             server::prepare(config).await?;
             say("migrations applied");
             Ok(())
         }
         Command::Seed { demo: _, db } => {
-            let config = load_config(cli.config.as_ref(), &db)?;
+            let config = load_config(config_file, &db)?;
             telemetry::init_logging(LogFormat::Pretty);
             let state = server::prepare(config).await?;
             let r = seed::seed_demo(&state.db).await?;
@@ -362,6 +85,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ));
             Ok(())
         }
+        _ => unreachable_command(),
+    }
+}
+
+/// The operator's commands against the database: users, tokens, workspaces.
+async fn admin_command(config_file: Option<&PathBuf>, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::User {
             command:
                 UserCommand::Create {
@@ -371,7 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     db,
                 },
         } => {
-            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let state = server::prepare(load_config(config_file, &db)?).await?;
             let user = auth::create_user(&state.db, &handle, &name, &email, chrono::Utc::now())
                 .await
                 .map_err(ServiceError::into_anyhow)?;
@@ -390,7 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     db,
                 },
         } => {
-            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let state = server::prepare(load_config(config_file, &db)?).await?;
             let owner = auth::find_user(&state.db, &user)
                 .await
                 .map_err(ServiceError::into_anyhow)?;
@@ -412,7 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token {
             command: TokenCommand::Revoke { id, db },
         } => {
-            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let state = server::prepare(load_config(config_file, &db)?).await?;
             auth::revoke_token(&state.db, id)
                 .await
                 .map_err(ServiceError::into_anyhow)?;
@@ -429,7 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     db,
                 },
         } => {
-            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let state = server::prepare(load_config(config_file, &db)?).await?;
             let admin = auth::find_user(&state.db, &admin)
                 .await
                 .map_err(ServiceError::into_anyhow)?;
@@ -452,7 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             // The platform operator acts as the workspace's first admin would.
-            let state = server::prepare(load_config(cli.config.as_ref(), &db)?).await?;
+            let state = server::prepare(load_config(config_file, &db)?).await?;
             let member = workspaces::operator_set_member(&state.db, &workspace, &user, &role)
                 .await
                 .map_err(ServiceError::into_anyhow)?;
@@ -462,56 +192,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ));
             Ok(())
         }
-        Command::Connector { command } => connector_command(command).await,
-        Command::Package { command } => {
-            let result = match command {
-                PackageCommand::Export {
-                    server,
-                    workspace,
-                    recipes,
-                    folders,
-                    output,
-                    json,
-                } => {
-                    let server = cli_package::Server {
-                        url: server.server,
-                        token: server.token,
-                    };
-                    cli_package::export(&server, &workspace, recipes, folders, &output, json).await
-                }
-                PackageCommand::Import {
-                    server,
-                    workspace,
-                    file,
-                    apply,
-                    fingerprint,
-                    json,
-                } => {
-                    let server = cli_package::Server {
-                        url: server.server,
-                        token: server.token,
-                    };
-                    cli_package::import(&server, &workspace, &file, apply, fingerprint, json).await
-                }
-                PackageCommand::Inspect { file, json } => cli_package::inspect(&file, json),
-                PackageCommand::Verify {
-                    file,
-                    trusted_keys,
-                    require_signature,
-                    json,
-                } => cli_package::verify(&file, &trusted_keys, require_signature, json),
+        _ => unreachable_command(),
+    }
+}
+
+fn unreachable_command() -> anyhow::Result<()> {
+    anyhow::bail!("internal: a command reached the wrong handler")
+}
+
+/// The package commands, clients of a running server (export, import) or of a file.
+async fn package_command(command: PackageCommand) -> Result<(), cli_package::CliFailure> {
+    match command {
+        PackageCommand::Export {
+            server,
+            workspace,
+            recipes,
+            folders,
+            output,
+            json,
+        } => {
+            let server = cli_package::Server {
+                url: server.server,
+                token: server.token,
             };
-            if let Err(failure) = result {
-                tell(format_args!("error: {}", failure.message));
-                std::process::exit(i32::from(failure.code));
-            }
-            Ok(())
+            cli_package::export(&server, &workspace, recipes, folders, &output, json).await
         }
-        Command::Schema => {
-            say_raw(api::graphql::sdl());
-            Ok(())
+        PackageCommand::Import {
+            server,
+            workspace,
+            file,
+            apply,
+            fingerprint,
+            json,
+        } => {
+            let server = cli_package::Server {
+                url: server.server,
+                token: server.token,
+            };
+            cli_package::import(&server, &workspace, &file, apply, fingerprint, json).await
         }
-        Command::Worker { .. } => anyhow::bail!("`patchbay worker` runs without the async runtime"),
+        PackageCommand::Inspect { file, json } => cli_package::inspect(&file, json),
+        PackageCommand::Verify {
+            file,
+            trusted_keys,
+            require_signature,
+            json,
+        } => cli_package::verify(&file, &trusted_keys, require_signature, json),
     }
 }
 
@@ -568,32 +294,8 @@ async fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let input = read_json("input", &input)?;
-            let invocation = match (action, trigger, test) {
-                (Some(name), None, false) => sdk::Invocation::Action { name, input },
-                (None, Some(name), false) => sdk::Invocation::Trigger {
-                    name,
-                    input,
-                    cursor: cursor
-                        .as_deref()
-                        .map(|c| read_json("cursor", c))
-                        .transpose()?,
-                },
-                (None, None, true) => sdk::Invocation::TestConnection,
-                _ => anyhow::bail!("choose one of --action NAME, --trigger NAME or --test"),
-            };
-            let mut sandbox = api::config::SandboxConfig {
-                allow_private_networks,
-                ..api::config::SandboxConfig::default()
-            };
-            for entry in host_overrides {
-                let (host, addr) = entry
-                    .split_once('=')
-                    .with_context(|| format!("--host-override {entry}: expected HOST=IP:PORT"))?;
-                let addr = addr
-                    .parse()
-                    .with_context(|| format!("--host-override {entry}: bad address"))?;
-                sandbox.host_overrides.insert(host.to_owned(), addr);
-            }
+            let invocation = invocation(action, trigger, test, input, cursor.as_deref())?;
+            let sandbox = exec_sandbox(allow_private_networks, host_overrides)?;
             let report = cli_runner(sandbox)
                 .run(
                     source,
@@ -604,37 +306,7 @@ async fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|err| anyhow::anyhow!("the worker did not start: {err:?}"))?;
             if verbose {
-                for line in &report.logs {
-                    tell(format_args!("log: {line}"));
-                }
-                for request in &report.trace {
-                    tell(format_args!(
-                        "{} {} -> {} ({:.1} ms){}",
-                        request.method,
-                        request.url,
-                        request
-                            .status
-                            .map_or("no response".to_owned(), |s| s.to_string()),
-                        request.duration.as_secs_f64() * 1000.0,
-                        request
-                            .error
-                            .as_deref()
-                            .map(|e| format!(" error: {e}"))
-                            .unwrap_or_default()
-                    ));
-                    for (name, value) in &request.request_headers {
-                        tell(format_args!("  > {name}: {value}"));
-                    }
-                    if let Some(body) = &request.request_body {
-                        tell(format_args!("  > {body}"));
-                    }
-                    for (name, value) in &request.response_headers {
-                        tell(format_args!("  < {name}: {value}"));
-                    }
-                    if let Some(body) = &request.response_body {
-                        tell(format_args!("  < {body}"));
-                    }
-                }
+                print_logs_and_trace(&report);
             }
             if report.truncation.any() {
                 tell(format_args!(
@@ -649,6 +321,82 @@ async fn connector_command(command: ConnectorCommand) -> anyhow::Result<()> {
                 }
                 Err(err) => anyhow::bail!("{} ({})", err, err.code()),
             }
+        }
+    }
+}
+
+/// What `connector exec` was asked to run: one of `--action`, `--trigger` or `--test`.
+fn invocation(
+    action: Option<String>,
+    trigger: Option<String>,
+    test: bool,
+    input: serde_json::Value,
+    cursor: Option<&str>,
+) -> anyhow::Result<sdk::Invocation> {
+    Ok(match (action, trigger, test) {
+        (Some(name), None, false) => sdk::Invocation::Action { name, input },
+        (None, Some(name), false) => sdk::Invocation::Trigger {
+            name,
+            input,
+            cursor: cursor.map(|c| read_json("cursor", c)).transpose()?,
+        },
+        (None, None, true) => sdk::Invocation::TestConnection,
+        _ => anyhow::bail!("choose one of --action NAME, --trigger NAME or --test"),
+    })
+}
+
+/// The sandbox of `connector exec`: the server's defaults, with its two flags.
+fn exec_sandbox(
+    allow_private_networks: bool,
+    host_overrides: Vec<String>,
+) -> anyhow::Result<api::config::SandboxConfig> {
+    let mut sandbox = api::config::SandboxConfig {
+        allow_private_networks,
+        ..api::config::SandboxConfig::default()
+    };
+    for entry in host_overrides {
+        let (host, addr) = entry
+            .split_once('=')
+            .with_context(|| format!("--host-override {entry}: expected HOST=IP:PORT"))?;
+        let addr = addr
+            .parse()
+            .with_context(|| format!("--host-override {entry}: bad address"))?;
+        sandbox.host_overrides.insert(host.to_owned(), addr);
+    }
+    Ok(sandbox)
+}
+
+/// `--verbose`: the run's log lines and every request of its trace, on stderr.
+fn print_logs_and_trace(report: &sdk::RunReport) {
+    for line in &report.logs {
+        tell(format_args!("log: {line}"));
+    }
+    for request in &report.trace {
+        tell(format_args!(
+            "{} {} -> {} ({:.1} ms){}",
+            request.method,
+            request.url,
+            request
+                .status
+                .map_or("no response".to_owned(), |s| s.to_string()),
+            request.duration.as_secs_f64() * 1000.0,
+            request
+                .error
+                .as_deref()
+                .map(|e| format!(" error: {e}"))
+                .unwrap_or_default()
+        ));
+        for (name, value) in &request.request_headers {
+            tell(format_args!("  > {name}: {value}"));
+        }
+        if let Some(body) = &request.request_body {
+            tell(format_args!("  > {body}"));
+        }
+        for (name, value) in &request.response_headers {
+            tell(format_args!("  < {name}: {value}"));
+        }
+        if let Some(body) = &request.response_body {
+            tell(format_args!("  < {body}"));
         }
     }
 }
