@@ -5,6 +5,7 @@
 pub mod capabilities;
 pub mod catalog;
 pub mod context;
+pub mod copies;
 pub mod debugger;
 pub mod errors;
 pub mod ids;
