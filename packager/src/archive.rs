@@ -5,7 +5,7 @@
 //! to see every entry exactly as written. Only what package format v1 needs is accepted: one disk,
 //! no zip64, no archive comment, and the first local header at byte 0.
 
-use crate::read::ReadError;
+use crate::error::ReadError;
 
 const LOCAL_HEADER_SIGNATURE: u32 = 0x0403_4b50;
 const CENTRAL_HEADER_SIGNATURE: u32 = 0x0201_4b50;

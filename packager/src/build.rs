@@ -224,7 +224,7 @@ fn dependencies(
 
 fn check_input(input: &PackageInput) -> Result<(), BuildError> {
     check_uuid("package id", &input.package_id)?;
-    if !is_rfc3339(&input.created_at) {
+    if !crate::time::is_rfc3339(&input.created_at) {
         return Err(BuildError::BadTimestamp(input.created_at.clone()));
     }
     let mut ids = BTreeSet::new();
@@ -307,59 +307,6 @@ fn check_uuid(what: &'static str, value: &str) -> Result<(), BuildError> {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, checked by shape and field ranges.
-pub(crate) fn is_rfc3339(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = value.get(range)?;
-        if part.bytes().all(|b| b.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let shape = bytes.len() >= 20
-        && bytes[4] == b'-'
-        && bytes[7] == b'-'
-        && matches!(bytes[10], b'T' | b't')
-        && bytes[13] == b':'
-        && bytes[16] == b':';
-    if !shape {
-        return false;
-    }
-    let fields = (
-        digits(0..4),
-        digits(5..7),
-        digits(8..10),
-        digits(11..13),
-        digits(14..16),
-        digits(17..19),
-    );
-    let (Some(_), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = fields else {
-        return false;
-    };
-    let in_range = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second <= 60;
-    let mut rest = &value[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let len = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if len == 0 {
-            return false;
-        }
-        rest = &fraction[len..];
-    }
-    let zone_ok = matches!(rest, "Z" | "z")
-        || (rest.len() == 6
-            && matches!(rest.as_bytes()[0], b'+' | b'-')
-            && rest.as_bytes()[3] == b':'
-            && rest[1..3].bytes().all(|b| b.is_ascii_digit())
-            && rest[4..6].bytes().all(|b| b.is_ascii_digit()));
-    in_range && zone_ok
-}
-
 fn write_zip(files: &[PackageFile]) -> Result<Vec<u8>, BuildError> {
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
@@ -376,24 +323,4 @@ fn write_zip(files: &[PackageFile]) -> Result<Vec<u8>, BuildError> {
             .map_err(zip::result::ZipError::Io)?;
     }
     Ok(writer.finish()?.into_inner())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_rfc3339;
-
-    #[test]
-    fn timestamps() {
-        for good in ["2026-05-01T12:00:00Z", "2026-05-01T12:00:00.123+02:00"] {
-            assert!(is_rfc3339(good), "{good}");
-        }
-        for bad in [
-            "2026-05-01",
-            "2026-13-01T12:00:00Z",
-            "2026-05-01T12:00:00",
-            "2026-05-01 12:00:00Z",
-        ] {
-            assert!(!is_rfc3339(bad), "{bad}");
-        }
-    }
 }

@@ -1,0 +1,222 @@
+//! Steps 1 to 4 of reading: what the central directory declares, then what decompression yields.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Cursor, Read};
+
+use zip::ZipArchive;
+
+use crate::archive::CentralEntry;
+use crate::error::ReadError;
+use crate::limits::Limits;
+use crate::names;
+
+/// Step 2: everything that can be judged from the central directory alone.
+pub(super) fn preflight(
+    entries: &[CentralEntry],
+    limits: &Limits,
+) -> Result<Vec<String>, ReadError> {
+    let mut seen = BTreeSet::new();
+    let mut declared_total: u64 = 0;
+    let mut paths = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let path = check_path(&entry.name)?;
+        check_file_type(&path, entry)?;
+        if !seen.insert(path.to_lowercase()) {
+            return Err(ReadError::DuplicateEntry { path });
+        }
+        if names::classify(&path).is_none() {
+            return Err(ReadError::UnknownFile { path });
+        }
+        check_method(&path, entry)?;
+        check_ratio(
+            &path,
+            entry.uncompressed_size,
+            entry.compressed_size,
+            limits,
+        )?;
+        if entry.uncompressed_size > limits.max_entry_size {
+            return Err(ReadError::EntryTooLarge {
+                path,
+                max: limits.max_entry_size,
+            });
+        }
+        declared_total = declared_total.saturating_add(entry.uncompressed_size);
+        if declared_total > limits.max_total_size {
+            return Err(ReadError::TotalTooLarge {
+                path,
+                max: limits.max_total_size,
+            });
+        }
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// The path rules that hold whatever the layout: see the module doc of `names` for the rest.
+fn check_path(raw: &[u8]) -> Result<String, ReadError> {
+    let unsafe_path = |path: String, reason| Err(ReadError::UnsafePath { path, reason });
+    let Ok(path) = String::from_utf8(raw.to_vec()) else {
+        return unsafe_path(String::from_utf8_lossy(raw).into_owned(), "not UTF-8");
+    };
+    let bytes = path.as_bytes();
+    if path.is_empty() {
+        return unsafe_path(path, "empty");
+    }
+    if path.contains('\\') {
+        return unsafe_path(path, "contains a backslash");
+    }
+    if path.starts_with('/') {
+        return unsafe_path(path, "absolute");
+    }
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return unsafe_path(path, "starts with a drive letter");
+    }
+    if path.contains(':') {
+        return unsafe_path(path, "contains a colon");
+    }
+    if path.chars().any(char::is_control) {
+        return unsafe_path(path, "contains a control character");
+    }
+    if path.ends_with('/') {
+        return Err(ReadError::UnknownFile { path });
+    }
+    for segment in path.split('/') {
+        match segment {
+            "" => return unsafe_path(path, "has an empty segment"),
+            "." | ".." => return unsafe_path(path, "has a `.` or `..` segment"),
+            _ => {}
+        }
+    }
+    Ok(path)
+}
+
+fn check_file_type(path: &str, entry: &CentralEntry) -> Result<(), ReadError> {
+    const FILE_TYPE: u32 = 0o170_000;
+    const SYMLINK: u32 = 0o120_000;
+    const REGULAR: u32 = 0o100_000;
+    if let Some(mode) = entry.unix_mode() {
+        match mode & FILE_TYPE {
+            SYMLINK => {
+                return Err(ReadError::Symlink {
+                    path: path.to_owned(),
+                });
+            }
+            0 | REGULAR => {}
+            _ => {
+                return Err(ReadError::UnknownFile {
+                    path: path.to_owned(),
+                });
+            }
+        }
+    }
+    if entry.is_dos_directory() {
+        return Err(ReadError::UnknownFile {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn check_method(path: &str, entry: &CentralEntry) -> Result<(), ReadError> {
+    const ENCRYPTED: u16 = 1;
+    const STRONG_ENCRYPTION: u16 = 1 << 6;
+    let unsupported = |reason: &str| {
+        Err(ReadError::UnsupportedEntry {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        })
+    };
+    if entry.flags & (ENCRYPTED | STRONG_ENCRYPTION) != 0 {
+        return unsupported("encryption");
+    }
+    match entry.method {
+        0 | 8 => Ok(()),
+        other => unsupported(&format!("compression method {other}")),
+    }
+}
+
+fn check_ratio(
+    path: &str,
+    uncompressed: u64,
+    compressed: u64,
+    limits: &Limits,
+) -> Result<(), ReadError> {
+    let over = uncompressed > limits.ratio_threshold
+        && uncompressed
+            > compressed
+                .max(1)
+                .saturating_mul(limits.max_compression_ratio);
+    if over {
+        return Err(ReadError::CompressionRatio {
+            path: path.to_owned(),
+            max: limits.max_compression_ratio,
+        });
+    }
+    Ok(())
+}
+
+/// Steps 3 and 4: decompress every entry, trusting none of the declared sizes.
+pub(super) fn decompress(
+    bytes: &[u8],
+    entries: &[CentralEntry],
+    paths: &[String],
+    limits: &Limits,
+) -> Result<BTreeMap<String, Vec<u8>>, ReadError> {
+    let malformed = |reason: String| ReadError::MalformedArchive { reason };
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| malformed(e.to_string()))?;
+    if archive.len() != entries.len() || archive.offset() != 0 {
+        return Err(malformed(
+            "the zip reader sees a different archive".to_owned(),
+        ));
+    }
+    archive
+        .validate_header_consistency()
+        .map_err(|e| malformed(e.to_string()))?;
+    let mut files = BTreeMap::new();
+    let mut total: u64 = 0;
+    for (index, (entry, path)) in entries.iter().zip(paths).enumerate() {
+        let corrupt = |reason: String| ReadError::CorruptEntry {
+            path: path.clone(),
+            reason,
+        };
+        let mut file = archive
+            .by_index(index)
+            .map_err(|e| corrupt(e.to_string()))?;
+        if file.name_raw() != entry.name.as_slice() {
+            return Err(malformed(
+                "the zip reader sees a different archive".to_owned(),
+            ));
+        }
+        let mut data = Vec::new();
+        let mut chunk = vec![0_u8; 64 << 10];
+        loop {
+            let n = file.read(&mut chunk).map_err(|e| corrupt(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            data.extend_from_slice(&chunk[..n]);
+            total = total.saturating_add(n as u64);
+            let actual = data.len() as u64;
+            check_ratio(path, actual, entry.compressed_size, limits)?;
+            if actual > limits.max_entry_size {
+                return Err(ReadError::EntryTooLarge {
+                    path: path.clone(),
+                    max: limits.max_entry_size,
+                });
+            }
+            if total > limits.max_total_size {
+                return Err(ReadError::TotalTooLarge {
+                    path: path.clone(),
+                    max: limits.max_total_size,
+                });
+            }
+        }
+        if data.len() as u64 != entry.uncompressed_size {
+            return Err(corrupt(
+                "its size differs from the declared size".to_owned(),
+            ));
+        }
+        files.insert(path.clone(), data);
+    }
+    Ok(files)
+}
