@@ -220,3 +220,118 @@ pub(super) fn decompress(
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Decompression holds the bytes it actually produces to the limits, whatever the central
+    //! directory declared: these call it directly, with limits the declared sizes were never
+    //! checked against, so only its own comparisons can refuse.
+    use std::io::{Cursor, Write};
+
+    use zip::ZipWriter;
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+    use crate::archive::central_directory;
+
+    const FILES: [(&str, usize); 2] = [("a.recipe.json", 3_000), ("b.recipe.json", 5_000)];
+
+    fn archive() -> Vec<u8> {
+        let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, size) in FILES {
+            writer
+                .start_file(name, SimpleFileOptions::default())
+                .expect("entry");
+            writer.write_all(&vec![b'x'; size]).expect("data");
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    fn run(limits: &Limits) -> Result<BTreeMap<String, Vec<u8>>, ReadError> {
+        let bytes = archive();
+        let entries = central_directory(&bytes, 10).expect("a directory");
+        let paths: Vec<String> = FILES.iter().map(|(name, _)| (*name).to_owned()).collect();
+        decompress(&bytes, &entries, &paths, limits)
+    }
+
+    #[test]
+    fn entry_size_at_the_limit_decompresses_and_one_byte_over_is_refused() {
+        let at = |max_entry_size| Limits {
+            max_entry_size,
+            ..Limits::default()
+        };
+        let files = run(&at(5_000)).expect("at the limit");
+        assert_eq!(files["b.recipe.json"].len(), 5_000);
+        assert_eq!(
+            run(&at(4_999)),
+            Err(ReadError::EntryTooLarge {
+                path: "b.recipe.json".to_owned(),
+                max: 4_999
+            })
+        );
+    }
+
+    #[test]
+    fn total_size_at_the_limit_decompresses_and_one_byte_over_is_refused() {
+        let at = |max_total_size| Limits {
+            max_total_size,
+            ..Limits::default()
+        };
+        assert_eq!(run(&at(8_000)).map(|files| files.len()), Ok(2));
+        assert_eq!(
+            run(&at(7_999)),
+            Err(ReadError::TotalTooLarge {
+                path: "b.recipe.json".to_owned(),
+                max: 7_999
+            })
+        );
+    }
+
+    #[test]
+    fn the_ratio_is_checked_on_the_bytes_produced() {
+        let bytes = archive();
+        let entries = central_directory(&bytes, 10).expect("a directory");
+        let compressed = entries[1].compressed_size;
+        // Ratio 1 from the first byte on: refused while decompressing, at the second entry only
+        // if the first keeps to it (it does not: 3 000 bytes of one letter compress well).
+        let limits = Limits {
+            max_compression_ratio: 1,
+            ratio_threshold: 0,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            run(&limits),
+            Err(ReadError::CompressionRatio { path, max: 1 }) if path == "a.recipe.json"
+        ));
+        let generous = Limits {
+            max_compression_ratio: 5_000_u64.div_ceil(compressed),
+            ratio_threshold: 3_000,
+            ..Limits::default()
+        };
+        assert_eq!(run(&generous).map(|files| files.len()), Ok(2));
+    }
+
+    fn ratio(uncompressed: u64, compressed: u64, ratio: u64, threshold: u64) -> bool {
+        let limits = Limits {
+            max_compression_ratio: ratio,
+            ratio_threshold: threshold,
+            ..Limits::default()
+        };
+        check_ratio("p", uncompressed, compressed, &limits).is_ok()
+    }
+
+    #[test]
+    fn ratio_boundaries() {
+        // Exactly at the ratio passes; one byte more is refused.
+        assert!(ratio(1_000, 10, 100, 0));
+        assert!(!ratio(1_001, 10, 100, 0));
+        // Up to the threshold, any ratio passes; past it, the ratio counts.
+        assert!(ratio(1_000, 1, 1, 1_000));
+        assert!(!ratio(1_001, 1, 1, 1_000));
+        // Well within the ratio, past the threshold: passes (both conditions must hold).
+        assert!(ratio(2_000, 1_000, 100, 0));
+        // A declared compressed size of 0 counts as 1.
+        assert!(ratio(100, 0, 100, 0));
+        assert!(!ratio(101, 0, 100, 0));
+    }
+}
