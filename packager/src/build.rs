@@ -253,10 +253,12 @@ fn check_input(input: &PackageInput) -> Result<(), BuildError> {
         claim(&connection.asset_id, path)?;
     }
     for connector in &input.connectors {
-        names::check_slug(&connector.slug).map_err(|problem| BuildError::BadName {
-            what: "connector slug",
-            value: connector.slug.clone(),
-            problem,
+        names::check_slug(&connector.slug, names::MAX_SLUG_LEN).map_err(|problem| {
+            BuildError::BadName {
+                what: "connector slug",
+                value: connector.slug.clone(),
+                problem,
+            }
         })?;
         match &connector.content {
             ConnectorContent::Source(source) => {

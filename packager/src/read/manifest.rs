@@ -110,7 +110,7 @@ fn expected_path(asset: &ManifestAsset) -> Option<String> {
             })
         }
         AssetType::Connector | AssetType::ConnectorSource => {
-            names::check_slug(&asset.asset_id).ok()?;
+            names::check_slug(&asset.asset_id, names::MAX_SLUG_LEN).ok()?;
             if asset.folder != names::connector_folder(&asset.asset_id) {
                 return None;
             }
