@@ -8,8 +8,8 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use crate::canonical::{sha256_hex, to_canonical_bytes};
 use crate::model::{
-    AssetType, ConnectorAsset, ConnectorContent, Dependency, FORMAT_VERSION, Manifest,
-    ManifestAsset, Package, PackageInput,
+    AssetType, Connection, ConnectorAsset, ConnectorContent, Dependency, FORMAT_VERSION, Manifest,
+    ManifestAsset, Package, PackageInput, Recipe,
 };
 use crate::names::{self, NameProblem};
 use crate::signature::PackageSigner;
@@ -83,71 +83,7 @@ fn assemble_files(
     let mut connectors = input.connectors.clone();
     connectors.sort_by_key(|c| names::connector_metadata_path(&c.slug));
 
-    let mut files = Vec::new();
-    let mut assets = Vec::new();
-    let mut add =
-        |asset_type, asset_id: &str, name: &str, folder: &str, path: String, bytes: Vec<u8>| {
-            assets.push(ManifestAsset {
-                asset_type,
-                asset_id: asset_id.to_owned(),
-                name: name.to_owned(),
-                folder: folder.to_owned(),
-                path: path.clone(),
-                sha256: sha256_hex(&bytes),
-                size: bytes.len() as u64,
-            });
-            files.push(PackageFile { path, bytes });
-        };
-    for recipe in &recipes {
-        let path = names::recipe_path(&recipe.folder, &recipe.name);
-        let bytes = json(&path, recipe)?;
-        add(
-            AssetType::Recipe,
-            &recipe.asset_id,
-            &recipe.name,
-            &recipe.folder,
-            path,
-            bytes,
-        );
-    }
-    for connection in &connections {
-        let path = names::connection_path(&connection.folder, &connection.name);
-        let bytes = json(&path, connection)?;
-        let folder = &connection.folder;
-        add(
-            AssetType::Connection,
-            &connection.asset_id,
-            &connection.name,
-            folder,
-            path,
-            bytes,
-        );
-    }
-    for connector in &connectors {
-        let folder = names::connector_folder(&connector.slug);
-        let path = names::connector_metadata_path(&connector.slug);
-        let bytes = json(&path, &connector.metadata())?;
-        add(
-            AssetType::Connector,
-            &connector.slug,
-            &connector.name,
-            &folder,
-            path,
-            bytes,
-        );
-        // A connector that travels by reference has no source entry at all.
-        if let Some(source) = connector.source() {
-            add(
-                AssetType::ConnectorSource,
-                &connector.slug,
-                &connector.name,
-                &folder,
-                names::connector_source_path(&connector.slug),
-                source.as_bytes().to_vec(),
-            );
-        }
-    }
-    assets.sort_by(|a, b| a.path.cmp(&b.path));
+    let (assets, mut files) = asset_files(&recipes, &connections, &connectors)?;
 
     let mut manifest = Manifest {
         format_version: FORMAT_VERSION,
@@ -179,6 +115,80 @@ fn assemble_files(
     Ok((package, files))
 }
 
+/// Every asset's file and manifest entry, entries in path order.
+fn asset_files(
+    recipes: &[Recipe],
+    connections: &[Connection],
+    connectors: &[ConnectorAsset],
+) -> Result<(Vec<ManifestAsset>, Vec<PackageFile>), BuildError> {
+    let mut files = Vec::new();
+    let mut assets = Vec::new();
+    let mut add =
+        |asset_type, asset_id: &str, name: &str, folder: &str, path: String, bytes: Vec<u8>| {
+            assets.push(ManifestAsset {
+                asset_type,
+                asset_id: asset_id.to_owned(),
+                name: name.to_owned(),
+                folder: folder.to_owned(),
+                path: path.clone(),
+                sha256: sha256_hex(&bytes),
+                size: bytes.len() as u64,
+            });
+            files.push(PackageFile { path, bytes });
+        };
+    for recipe in recipes {
+        let path = names::recipe_path(&recipe.folder, &recipe.name);
+        let bytes = json(&path, recipe)?;
+        add(
+            AssetType::Recipe,
+            &recipe.asset_id,
+            &recipe.name,
+            &recipe.folder,
+            path,
+            bytes,
+        );
+    }
+    for connection in connections {
+        let path = names::connection_path(&connection.folder, &connection.name);
+        let bytes = json(&path, connection)?;
+        let folder = &connection.folder;
+        add(
+            AssetType::Connection,
+            &connection.asset_id,
+            &connection.name,
+            folder,
+            path,
+            bytes,
+        );
+    }
+    for connector in connectors {
+        let folder = names::connector_folder(&connector.slug);
+        let path = names::connector_metadata_path(&connector.slug);
+        let bytes = json(&path, &connector.metadata())?;
+        add(
+            AssetType::Connector,
+            &connector.slug,
+            &connector.name,
+            &folder,
+            path,
+            bytes,
+        );
+        // A connector that travels by reference has no source entry at all.
+        if let Some(source) = connector.source() {
+            add(
+                AssetType::ConnectorSource,
+                &connector.slug,
+                &connector.name,
+                &folder,
+                names::connector_source_path(&connector.slug),
+                source.as_bytes().to_vec(),
+            );
+        }
+    }
+    assets.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((assets, files))
+}
+
 fn json<T: serde::Serialize>(path: &str, value: &T) -> Result<Vec<u8>, BuildError> {
     to_canonical_bytes(value).map_err(|source| BuildError::Json {
         path: path.to_owned(),
@@ -188,8 +198,8 @@ fn json<T: serde::Serialize>(path: &str, value: &T) -> Result<Vec<u8>, BuildErro
 
 /// Edges between assets inside the package, sorted and without repeats.
 fn dependencies(
-    recipes: &[crate::Recipe],
-    connections: &[crate::Connection],
+    recipes: &[Recipe],
+    connections: &[Connection],
     connectors: &[ConnectorAsset],
 ) -> Vec<Dependency> {
     let slugs: BTreeSet<&str> = connectors.iter().map(|c| c.slug.as_str()).collect();
