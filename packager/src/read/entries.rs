@@ -334,4 +334,38 @@ mod tests {
         assert!(ratio(100, 0, 100, 0));
         assert!(!ratio(101, 0, 100, 0));
     }
+
+    #[test]
+    fn each_path_rule_gives_its_own_reason() {
+        for (path, reason) in [
+            ("", "empty"),
+            ("a\\b.recipe.json", "contains a backslash"),
+            ("/a.recipe.json", "absolute"),
+            ("C:/a.recipe.json", "starts with a drive letter"),
+            ("c:a.recipe.json", "starts with a drive letter"),
+            ("a:b.recipe.json", "starts with a drive letter"),
+            ("ab:c.recipe.json", "contains a colon"),
+            ("a\u{7}.recipe.json", "contains a control character"),
+            ("a//b.recipe.json", "has an empty segment"),
+            ("a/../b.recipe.json", "has a `.` or `..` segment"),
+            ("./b.recipe.json", "has a `.` or `..` segment"),
+        ] {
+            assert_eq!(
+                check_path(path.as_bytes()),
+                Err(ReadError::UnsafePath {
+                    path: path.to_owned(),
+                    reason
+                }),
+                "{path:?}"
+            );
+        }
+        assert_eq!(check_path(b"a").as_deref(), Ok("a"));
+        assert_eq!(check_path(b"1:").map_err(|e| e.code()), Err("UNSAFE_PATH"));
+        assert_eq!(
+            check_path(b"sales/"),
+            Err(ReadError::UnknownFile {
+                path: "sales/".to_owned()
+            })
+        );
+    }
 }
