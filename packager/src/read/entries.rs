@@ -343,6 +343,7 @@ mod tests {
             ("/a.recipe.json", "absolute"),
             ("C:/a.recipe.json", "starts with a drive letter"),
             ("c:a.recipe.json", "starts with a drive letter"),
+            ("c:", "starts with a drive letter"),
             ("a:b.recipe.json", "starts with a drive letter"),
             ("ab:c.recipe.json", "contains a colon"),
             ("a\u{7}.recipe.json", "contains a control character"),
@@ -366,6 +367,45 @@ mod tests {
             Err(ReadError::UnknownFile {
                 path: "sales/".to_owned()
             })
+        );
+    }
+
+    fn entry(flags: u16, method: u16) -> CentralEntry {
+        CentralEntry {
+            name: b"a.recipe.json".to_vec(),
+            host: 3,
+            flags,
+            method,
+            compressed_size: 10,
+            uncompressed_size: 10,
+            external_attributes: 0o100_644 << 16,
+            local_header_offset: 0,
+        }
+    }
+
+    #[test]
+    fn encryption_of_either_kind_and_unknown_methods_are_refused() {
+        let unsupported = |reason: &str| {
+            Err(ReadError::UnsupportedEntry {
+                path: "a.recipe.json".to_owned(),
+                reason: reason.to_owned(),
+            })
+        };
+        assert_eq!(check_method("a.recipe.json", &entry(0, 0)), Ok(()));
+        assert_eq!(check_method("a.recipe.json", &entry(0, 8)), Ok(()));
+        // Bit 3 (sizes in a data descriptor) is harmless.
+        assert_eq!(check_method("a.recipe.json", &entry(1 << 3, 8)), Ok(()));
+        assert_eq!(
+            check_method("a.recipe.json", &entry(1, 8)),
+            unsupported("encryption")
+        );
+        assert_eq!(
+            check_method("a.recipe.json", &entry(1 << 6, 8)),
+            unsupported("encryption")
+        );
+        assert_eq!(
+            check_method("a.recipe.json", &entry(0, 12)),
+            unsupported("compression method 12")
         );
     }
 }
