@@ -408,4 +408,24 @@ mod tests {
             unsupported("compression method 12")
         );
     }
+
+    #[test]
+    fn an_archive_the_zip_reader_sees_differently_is_refused() {
+        // Two entries named alike: the zip reader keeps one, the strict walk sees both. `read`
+        // refuses the duplicate in step 2; decompressing alone must still not go on.
+        let mut bytes = archive();
+        let (from, to) = (b"b.recipe.json", b"a.recipe.json");
+        while let Some(at) = bytes.windows(from.len()).position(|w| w == from) {
+            bytes[at..at + to.len()].copy_from_slice(to);
+        }
+        let entries = central_directory(&bytes, 10).expect("a directory");
+        let paths = vec!["a.recipe.json".to_owned(); 2];
+        assert_eq!(
+            decompress(&bytes, &entries, &paths, &Limits::default()),
+            Err(ReadError::MalformedArchive {
+                reason: "the zip reader sees a different archive".to_owned()
+            })
+        );
+    }
 }
+
