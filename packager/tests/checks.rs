@@ -252,3 +252,18 @@ fn digests_are_the_sha256_of_the_canonical_bytes() {
         "590b71230e454dae12fa2f8a675421f8354aa796b0b44224c0589d062334a5ff"
     );
 }
+
+#[test]
+fn a_dependency_naming_an_asset_not_in_the_package_is_refused_at_either_end() {
+    const ABSENT: &str = "0b6d2f52-3c1e-4d7a-9f6b-1a2b3c4d5eff";
+    for end in ["from", "to"] {
+        let bytes = edit_manifest(&sample_archive(), |manifest| {
+            let edge = &mut manifest["dependencies"][0];
+            assert!(edge.get(end).is_some(), "an edge has {end}");
+            edge[end] = ABSENT.into();
+        });
+        let error = read(&bytes, &Limits::default()).expect_err(end);
+        assert_eq!(error.code(), "MALFORMED_MANIFEST", "{end}: {error}");
+        assert!(error.to_string().contains(ABSENT), "{end}: {error}");
+    }
+}
