@@ -161,3 +161,65 @@ fn central_record(bytes: &[u8], at: usize, end: usize) -> Result<(CentralEntry, 
     }
     Ok((record, next))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The walk refuses each unsupported shape on its own: one field patched at a time.
+    use std::io::{Cursor, Write};
+
+    use zip::ZipWriter;
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+
+    fn archive() -> Vec<u8> {
+        let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+        for name in ["a.recipe.json", "b.recipe.json"] {
+            writer
+                .start_file(name, SimpleFileOptions::default())
+                .expect("entry");
+            writer.write_all(b"{}").expect("data");
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    /// The archive with the end record's field at `offset` set to `value` (2 or 4 bytes).
+    fn with_end_field(offset: usize, value: &[u8]) -> Vec<u8> {
+        let mut bytes = archive();
+        let at = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN + offset;
+        bytes[at..at + value.len()].copy_from_slice(value);
+        bytes
+    }
+
+    #[track_caller]
+    fn refused(bytes: &[u8], reason: &str) {
+        match central_directory(bytes, 10) {
+            Err(ReadError::MalformedArchive { reason: found }) => assert_eq!(found, reason),
+            other => panic!("expected {reason:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_untouched_archive_walks() {
+        let entries = central_directory(&archive(), 10).expect("walks");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].name, b"b.recipe.json");
+    }
+
+    #[test]
+    fn each_multi_disk_field_is_refused_alone() {
+        let multi_disk = "multi-disk archives are not supported";
+        refused(&with_end_field(4, &1_u16.to_le_bytes()), multi_disk);
+        refused(&with_end_field(6, &1_u16.to_le_bytes()), multi_disk);
+        refused(&with_end_field(8, &1_u16.to_le_bytes()), multi_disk);
+    }
+
+    #[test]
+    fn each_zip64_marker_is_refused_alone() {
+        let zip64 = "zip64 archives are not supported";
+        let both = [u16::MAX.to_le_bytes(), u16::MAX.to_le_bytes()].concat();
+        refused(&with_end_field(8, &both), zip64);
+        refused(&with_end_field(12, &u32::MAX.to_le_bytes()), zip64);
+        refused(&with_end_field(16, &u32::MAX.to_le_bytes()), zip64);
+    }
+}

@@ -427,5 +427,41 @@ mod tests {
             })
         );
     }
-}
 
+    fn typed(host: u8, external_attributes: u32) -> CentralEntry {
+        CentralEntry {
+            host,
+            external_attributes,
+            ..entry(0, 8)
+        }
+    }
+
+    #[test]
+    fn file_types_by_host() {
+        let path = "a.recipe.json";
+        let unknown = Err(ReadError::UnknownFile {
+            path: path.to_owned(),
+        });
+        let symlink = Err(ReadError::Symlink {
+            path: path.to_owned(),
+        });
+        // MS-DOS (host 0): no unix mode, the directory attribute alone decides.
+        assert_eq!(check_file_type(path, &typed(0, 0)), Ok(()));
+        assert_eq!(check_file_type(path, &typed(0, 0x10)), unknown);
+        // Unix (3) and macOS (19) carry a mode in the high half.
+        for host in [3, 19] {
+            assert_eq!(check_file_type(path, &typed(host, 0o100_644 << 16)), Ok(()));
+            assert_eq!(check_file_type(path, &typed(host, 0)), Ok(()));
+            assert_eq!(
+                check_file_type(path, &typed(host, 0o120_777 << 16)),
+                symlink
+            );
+            assert_eq!(
+                check_file_type(path, &typed(host, 0o040_755 << 16)),
+                unknown
+            );
+        }
+        // Another host's high half means nothing: a "symlink" mode there is a file.
+        assert_eq!(check_file_type(path, &typed(10, 0o120_777 << 16)), Ok(()));
+    }
+}
