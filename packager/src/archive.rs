@@ -222,4 +222,76 @@ mod tests {
         refused(&with_end_field(12, &u32::MAX.to_le_bytes()), zip64);
         refused(&with_end_field(16, &u32::MAX.to_le_bytes()), zip64);
     }
+
+    /// Offsets of the central records of `bytes`, in order (the archive is well formed).
+    fn records(bytes: &[u8]) -> Vec<usize> {
+        let end = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN;
+        let mut at = u32_at(bytes, end + 16).expect("offset") as usize;
+        let mut found = Vec::new();
+        while at < end {
+            found.push(at);
+            let len = |field| usize::from(u16_at(bytes, at + field).expect("length"));
+            at += CENTRAL_HEADER_LEN + len(28) + len(30) + len(32);
+        }
+        found
+    }
+
+    /// Insert `data` as record `index`'s extra field (`field` 30) or comment (`field` 32), growing
+    /// the directory size to match.
+    fn with_record_data(bytes: &[u8], index: usize, field: usize, data: &[u8]) -> Vec<u8> {
+        let mut bytes = bytes.to_vec();
+        let at = records(&bytes)[index];
+        let len = |field| usize::from(u16_at(&bytes, at + field).expect("length"));
+        let insert_at =
+            at + CENTRAL_HEADER_LEN + len(28) + len(30) + if field == 32 { len(32) } else { 0 };
+        let grown = (len(field) + data.len()) as u16;
+        bytes[at + field..at + field + 2].copy_from_slice(&grown.to_le_bytes());
+        bytes.splice(insert_at..insert_at, data.iter().copied());
+        let end = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN;
+        let size = u32_at(&bytes, end + 12).expect("size") + data.len() as u32;
+        bytes[end + 12..end + 16].copy_from_slice(&size.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn extra_fields_and_comments_are_stepped_over() {
+        let bytes = with_record_data(&archive(), 0, 30, &[0xfe, 0xca, 0, 0]);
+        let bytes = with_record_data(&bytes, 1, 32, b"hi");
+        let entries = central_directory(&bytes, 10).expect("walks");
+        let names: Vec<&[u8]> = entries.iter().map(|e| e.name.as_slice()).collect();
+        assert_eq!(names, [b"a.recipe.json", b"b.recipe.json"]);
+    }
+
+    #[test]
+    fn an_empty_archive_walks_and_one_not_starting_with_a_local_header_does_not() {
+        let empty = ZipWriter::new(Cursor::new(Vec::new()))
+            .finish()
+            .expect("finish")
+            .into_inner();
+        assert_eq!(central_directory(&empty, 10).map(|e| e.len()), Ok(0));
+        let mut bytes = archive();
+        bytes[0] = b'Q';
+        refused(
+            &bytes,
+            "the archive does not start with a local file header",
+        );
+    }
+
+    #[test]
+    fn a_damaged_record_signature_is_refused() {
+        let mut bytes = archive();
+        let second = records(&bytes)[1];
+        bytes[second] = b'Q';
+        refused(&bytes, "a central directory record is damaged");
+    }
+
+    #[test]
+    fn each_zip64_entry_marker_is_refused_alone() {
+        for field in [20, 24, 42] {
+            let mut bytes = archive();
+            let first = records(&bytes)[0];
+            bytes[first + field..first + field + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+            refused(&bytes, "zip64 entries are not supported");
+        }
+    }
 }

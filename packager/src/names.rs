@@ -353,4 +353,55 @@ mod tests {
             assert_eq!(classify(unknown), None, "{unknown}");
         }
     }
+
+    #[test]
+    fn folder_limits_are_inclusive() {
+        let segment = "s".repeat(MAX_SEGMENT_LEN - 1);
+        let longest = [segment.as_str(); 4].join("/");
+        assert_eq!(longest.len(), MAX_FOLDER_LEN);
+        assert_eq!(check_folder(&longest), Ok(()));
+        assert_eq!(
+            check_folder(&format!("{longest}s")),
+            Err(NameProblem::TooLong {
+                max: MAX_FOLDER_LEN
+            })
+        );
+        assert_eq!(check_folder(&["a"; MAX_FOLDER_DEPTH].join("/")), Ok(()));
+        assert_eq!(check_folder(&"s".repeat(MAX_SEGMENT_LEN)), Ok(()));
+        assert_eq!(
+            check_folder(&"s".repeat(MAX_SEGMENT_LEN + 1)),
+            Err(NameProblem::TooLong {
+                max: MAX_SEGMENT_LEN
+            })
+        );
+    }
+
+    #[test]
+    fn problems_read_as_sentences() {
+        for (problem, text) in [
+            (NameProblem::Empty, "is empty"),
+            (NameProblem::TooLong { max: 9 }, "is longer than 9 bytes"),
+            (
+                NameProblem::BadCharacter('\u{e9}'),
+                "contains the character '\u{e9}'",
+            ),
+            (
+                NameProblem::DotOrSpaceAtEdge,
+                "starts or ends with a dot or a space",
+            ),
+            (NameProblem::ReservedDeviceName, "is a reserved device name"),
+            (NameProblem::EmptySegment, "has an empty segment"),
+            (NameProblem::TooDeep { max: 8 }, "has more than 8 segments"),
+            (
+                NameProblem::ReservedFolder,
+                "starts with the reserved folder `connectors`",
+            ),
+            (
+                NameProblem::BadSlug { max: 32 },
+                "is not 2 to 32 lowercase letters, digits and single hyphens",
+            ),
+        ] {
+            assert_eq!(problem.to_string(), text);
+        }
+    }
 }
