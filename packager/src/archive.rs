@@ -247,9 +247,7 @@ mod tests {
         let grown = (len(field) + data.len()) as u16;
         bytes[at + field..at + field + 2].copy_from_slice(&grown.to_le_bytes());
         bytes.splice(insert_at..insert_at, data.iter().copied());
-        let end = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN;
-        let size = u32_at(&bytes, end + 12).expect("size") + data.len() as u32;
-        bytes[end + 12..end + 16].copy_from_slice(&size.to_le_bytes());
+        grow_directory(&mut bytes, data.len() as u32);
         bytes
     }
 
@@ -293,5 +291,51 @@ mod tests {
             bytes[first + field..first + field + 4].copy_from_slice(&u32::MAX.to_le_bytes());
             refused(&bytes, "zip64 entries are not supported");
         }
+    }
+
+    /// A one-entry archive.
+    fn single() -> Vec<u8> {
+        let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+        writer
+            .start_file("a.recipe.json", SimpleFileOptions::default())
+            .expect("entry");
+        writer.write_all(b"{}").expect("data");
+        writer.finish().expect("finish").into_inner()
+    }
+
+    /// Grow the directory size in the end record by `by` bytes (which the caller inserted).
+    fn grow_directory(bytes: &mut [u8], by: u32) {
+        let end = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN;
+        let size = u32_at(bytes, end + 12).expect("size") + by;
+        bytes[end + 12..end + 16].copy_from_slice(&size.to_le_bytes());
+    }
+
+    #[test]
+    fn a_record_ending_exactly_at_the_end_of_the_directory_is_read() {
+        // The name removed from the central record: a bare 46-byte record, read (and refused later
+        // as an unsafe path by `read`).
+        let mut bytes = single();
+        let at = records(&bytes)[0];
+        let name_len = usize::from(u16_at(&bytes, at + 28).expect("length"));
+        let name_start = at + CENTRAL_HEADER_LEN;
+        bytes.drain(name_start..name_start + name_len);
+        bytes[at + 28..at + 30].copy_from_slice(&0_u16.to_le_bytes());
+        let end = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN;
+        let size = u32_at(&bytes, end + 12).expect("size") - name_len as u32;
+        bytes[end + 12..end + 16].copy_from_slice(&size.to_le_bytes());
+        let entries = central_directory(&bytes, 10).expect("walks");
+        assert_eq!(entries.len(), 1);
+        assert!(entries[0].name.is_empty());
+    }
+
+    #[test]
+    fn a_record_too_short_for_its_header_is_damaged_even_with_its_signature() {
+        let mut bytes = single();
+        let end = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN;
+        bytes.splice(end..end, CENTRAL_HEADER_SIGNATURE.to_le_bytes());
+        grow_directory(&mut bytes, 4);
+        let end = bytes.len() - END_OF_CENTRAL_DIRECTORY_LEN;
+        bytes[end + 8..end + 12].copy_from_slice(&[2, 0, 2, 0]);
+        refused(&bytes, "a central directory record is damaged");
     }
 }
