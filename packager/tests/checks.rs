@@ -267,3 +267,40 @@ fn a_dependency_naming_an_asset_not_in_the_package_is_refused_at_either_end() {
         assert!(error.to_string().contains(ABSENT), "{end}: {error}");
     }
 }
+
+#[test]
+fn a_listed_sha256_must_be_64_lowercase_hex_digits() {
+    let path = "shared/CRM.connection.json";
+    let spellings: [fn(&str) -> String; 3] = [
+        |sha| sha.to_uppercase(),
+        |sha| sha[..63].to_owned(),
+        |sha| format!("{sha}0"),
+    ];
+    for spell in spellings {
+        let bytes = edit_manifest(&sample_archive(), |manifest| {
+            for asset in manifest["assets"].as_array_mut().expect("assets") {
+                if asset["path"] == path {
+                    let sha = asset["sha256"].as_str().expect("a sha256").to_owned();
+                    asset["sha256"] = spell(&sha).into();
+                }
+            }
+        });
+        let error = read(&bytes, &Limits::default()).expect_err("a misspelled sha256");
+        assert_eq!(error.code(), "MALFORMED_MANIFEST", "{error}");
+        assert!(error.to_string().contains("not lowercase hex"), "{error}");
+    }
+}
+
+#[test]
+fn asset_ids_are_built_in_their_one_hyphenated_lowercase_spelling() {
+    for spelling in [LEAD_SYNC.to_uppercase(), LEAD_SYNC.replace('-', "")] {
+        let mut input = sample_input();
+        input.recipes[0].asset_id = spelling.clone();
+        let error = packager::build(&input, &packager::BuildOptions::default())
+            .expect_err("a second spelling of an id");
+        assert!(
+            matches!(error, packager::BuildError::BadId { ref value, .. } if *value == spelling),
+            "{error}"
+        );
+    }
+}
