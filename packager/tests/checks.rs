@@ -304,3 +304,13 @@ fn asset_ids_are_built_in_their_one_hyphenated_lowercase_spelling() {
         );
     }
 }
+
+#[test]
+fn a_signer_prints_its_key_id_and_never_its_secret() {
+    let key = signing_key(7);
+    let secret = hex::encode(key.to_bytes());
+    let signer = packager::PackageSigner::new(key);
+    let printed = format!("{signer:?}");
+    assert!(printed.contains(&signer.key_id()), "{printed}");
+    assert!(!printed.contains(&secret), "{printed}");
+}
