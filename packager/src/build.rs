@@ -8,8 +8,8 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use crate::canonical::{sha256_hex, to_canonical_bytes};
 use crate::model::{
-    AssetType, ConnectorAsset, ConnectorContent, Dependency, FORMAT_VERSION, Manifest,
-    ManifestAsset, Package, PackageInput,
+    AssetType, Connection, ConnectorAsset, ConnectorContent, Dependency, FORMAT_VERSION, Manifest,
+    ManifestAsset, Package, PackageInput, Recipe,
 };
 use crate::names::{self, NameProblem};
 use crate::signature::PackageSigner;
@@ -83,71 +83,7 @@ fn assemble_files(
     let mut connectors = input.connectors.clone();
     connectors.sort_by_key(|c| names::connector_metadata_path(&c.slug));
 
-    let mut files = Vec::new();
-    let mut assets = Vec::new();
-    let mut add =
-        |asset_type, asset_id: &str, name: &str, folder: &str, path: String, bytes: Vec<u8>| {
-            assets.push(ManifestAsset {
-                asset_type,
-                asset_id: asset_id.to_owned(),
-                name: name.to_owned(),
-                folder: folder.to_owned(),
-                path: path.clone(),
-                sha256: sha256_hex(&bytes),
-                size: bytes.len() as u64,
-            });
-            files.push(PackageFile { path, bytes });
-        };
-    for recipe in &recipes {
-        let path = names::recipe_path(&recipe.folder, &recipe.name);
-        let bytes = json(&path, recipe)?;
-        add(
-            AssetType::Recipe,
-            &recipe.asset_id,
-            &recipe.name,
-            &recipe.folder,
-            path,
-            bytes,
-        );
-    }
-    for connection in &connections {
-        let path = names::connection_path(&connection.folder, &connection.name);
-        let bytes = json(&path, connection)?;
-        let folder = &connection.folder;
-        add(
-            AssetType::Connection,
-            &connection.asset_id,
-            &connection.name,
-            folder,
-            path,
-            bytes,
-        );
-    }
-    for connector in &connectors {
-        let folder = names::connector_folder(&connector.slug);
-        let path = names::connector_metadata_path(&connector.slug);
-        let bytes = json(&path, &connector.metadata())?;
-        add(
-            AssetType::Connector,
-            &connector.slug,
-            &connector.name,
-            &folder,
-            path,
-            bytes,
-        );
-        // A connector that travels by reference has no source entry at all.
-        if let Some(source) = connector.source() {
-            add(
-                AssetType::ConnectorSource,
-                &connector.slug,
-                &connector.name,
-                &folder,
-                names::connector_source_path(&connector.slug),
-                source.as_bytes().to_vec(),
-            );
-        }
-    }
-    assets.sort_by(|a, b| a.path.cmp(&b.path));
+    let (assets, mut files) = asset_files(&recipes, &connections, &connectors)?;
 
     let mut manifest = Manifest {
         format_version: FORMAT_VERSION,
@@ -179,6 +115,80 @@ fn assemble_files(
     Ok((package, files))
 }
 
+/// Every asset's file and manifest entry, entries in path order.
+fn asset_files(
+    recipes: &[Recipe],
+    connections: &[Connection],
+    connectors: &[ConnectorAsset],
+) -> Result<(Vec<ManifestAsset>, Vec<PackageFile>), BuildError> {
+    let mut files = Vec::new();
+    let mut assets = Vec::new();
+    let mut add =
+        |asset_type, asset_id: &str, name: &str, folder: &str, path: String, bytes: Vec<u8>| {
+            assets.push(ManifestAsset {
+                asset_type,
+                asset_id: asset_id.to_owned(),
+                name: name.to_owned(),
+                folder: folder.to_owned(),
+                path: path.clone(),
+                sha256: sha256_hex(&bytes),
+                size: bytes.len() as u64,
+            });
+            files.push(PackageFile { path, bytes });
+        };
+    for recipe in recipes {
+        let path = names::recipe_path(&recipe.folder, &recipe.name);
+        let bytes = json(&path, recipe)?;
+        add(
+            AssetType::Recipe,
+            &recipe.asset_id,
+            &recipe.name,
+            &recipe.folder,
+            path,
+            bytes,
+        );
+    }
+    for connection in connections {
+        let path = names::connection_path(&connection.folder, &connection.name);
+        let bytes = json(&path, connection)?;
+        let folder = &connection.folder;
+        add(
+            AssetType::Connection,
+            &connection.asset_id,
+            &connection.name,
+            folder,
+            path,
+            bytes,
+        );
+    }
+    for connector in connectors {
+        let folder = names::connector_folder(&connector.slug);
+        let path = names::connector_metadata_path(&connector.slug);
+        let bytes = json(&path, &connector.metadata())?;
+        add(
+            AssetType::Connector,
+            &connector.slug,
+            &connector.name,
+            &folder,
+            path,
+            bytes,
+        );
+        // A connector that travels by reference has no source entry at all.
+        if let Some(source) = connector.source() {
+            add(
+                AssetType::ConnectorSource,
+                &connector.slug,
+                &connector.name,
+                &folder,
+                names::connector_source_path(&connector.slug),
+                source.as_bytes().to_vec(),
+            );
+        }
+    }
+    assets.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((assets, files))
+}
+
 fn json<T: serde::Serialize>(path: &str, value: &T) -> Result<Vec<u8>, BuildError> {
     to_canonical_bytes(value).map_err(|source| BuildError::Json {
         path: path.to_owned(),
@@ -188,8 +198,8 @@ fn json<T: serde::Serialize>(path: &str, value: &T) -> Result<Vec<u8>, BuildErro
 
 /// Edges between assets inside the package, sorted and without repeats.
 fn dependencies(
-    recipes: &[crate::Recipe],
-    connections: &[crate::Connection],
+    recipes: &[Recipe],
+    connections: &[Connection],
     connectors: &[ConnectorAsset],
 ) -> Vec<Dependency> {
     let slugs: BTreeSet<&str> = connectors.iter().map(|c| c.slug.as_str()).collect();
@@ -224,7 +234,7 @@ fn dependencies(
 
 fn check_input(input: &PackageInput) -> Result<(), BuildError> {
     check_uuid("package id", &input.package_id)?;
-    if !is_rfc3339(&input.created_at) {
+    if !crate::time::is_rfc3339(&input.created_at) {
         return Err(BuildError::BadTimestamp(input.created_at.clone()));
     }
     let mut ids = BTreeSet::new();
@@ -253,10 +263,12 @@ fn check_input(input: &PackageInput) -> Result<(), BuildError> {
         claim(&connection.asset_id, path)?;
     }
     for connector in &input.connectors {
-        names::check_slug(&connector.slug).map_err(|problem| BuildError::BadName {
-            what: "connector slug",
-            value: connector.slug.clone(),
-            problem,
+        names::check_slug(&connector.slug, names::MAX_SLUG_LEN).map_err(|problem| {
+            BuildError::BadName {
+                what: "connector slug",
+                value: connector.slug.clone(),
+                problem,
+            }
         })?;
         match &connector.content {
             ConnectorContent::Source(source) => {
@@ -307,59 +319,6 @@ fn check_uuid(what: &'static str, value: &str) -> Result<(), BuildError> {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, checked by shape and field ranges.
-pub(crate) fn is_rfc3339(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = value.get(range)?;
-        if part.bytes().all(|b| b.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let shape = bytes.len() >= 20
-        && bytes[4] == b'-'
-        && bytes[7] == b'-'
-        && matches!(bytes[10], b'T' | b't')
-        && bytes[13] == b':'
-        && bytes[16] == b':';
-    if !shape {
-        return false;
-    }
-    let fields = (
-        digits(0..4),
-        digits(5..7),
-        digits(8..10),
-        digits(11..13),
-        digits(14..16),
-        digits(17..19),
-    );
-    let (Some(_), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = fields else {
-        return false;
-    };
-    let in_range = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second <= 60;
-    let mut rest = &value[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let len = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if len == 0 {
-            return false;
-        }
-        rest = &fraction[len..];
-    }
-    let zone_ok = matches!(rest, "Z" | "z")
-        || (rest.len() == 6
-            && matches!(rest.as_bytes()[0], b'+' | b'-')
-            && rest.as_bytes()[3] == b':'
-            && rest[1..3].bytes().all(|b| b.is_ascii_digit())
-            && rest[4..6].bytes().all(|b| b.is_ascii_digit()));
-    in_range && zone_ok
-}
-
 fn write_zip(files: &[PackageFile]) -> Result<Vec<u8>, BuildError> {
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
@@ -376,24 +335,4 @@ fn write_zip(files: &[PackageFile]) -> Result<Vec<u8>, BuildError> {
             .map_err(zip::result::ZipError::Io)?;
     }
     Ok(writer.finish()?.into_inner())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_rfc3339;
-
-    #[test]
-    fn timestamps() {
-        for good in ["2026-05-01T12:00:00Z", "2026-05-01T12:00:00.123+02:00"] {
-            assert!(is_rfc3339(good), "{good}");
-        }
-        for bad in [
-            "2026-05-01",
-            "2026-13-01T12:00:00Z",
-            "2026-05-01T12:00:00",
-            "2026-05-01 12:00:00Z",
-        ] {
-            assert!(!is_rfc3339(bad), "{bad}");
-        }
-    }
 }

@@ -24,13 +24,18 @@
 mod archive;
 mod build;
 pub mod canonical;
+mod error;
+mod limits;
 mod model;
 pub mod names;
 mod plan;
 mod read;
 mod signature;
+mod time;
 
 pub use build::{BuildError, BuildOptions, assemble, build};
+pub use error::ReadError;
+pub use limits::Limits;
 pub use model::{
     AssetType, CatalogReference, Connection, ConnectorAsset, ConnectorContent, ConnectorParent,
     Dependency, FORMAT_VERSION, Manifest, ManifestAsset, Package, PackageInput, PackageSource,
@@ -41,7 +46,7 @@ pub use plan::{
     Reason, RecipePlan, Restart, TargetConnection, TargetConnector, TargetRecipe, TargetView,
     definition_sha256, fields_sha256, plan,
 };
-pub use read::{Limits, ReadError, read};
+pub use read::read;
 pub use signature::{PackageSigner, Verification, key_id, verify};
 
 /// Re-exported so callers name keys with the same types this crate verifies with.

@@ -2,6 +2,10 @@
 //! its path. The same rules run when building (a bad name is a [`crate::BuildError`]) and when
 //! reading (a bad path is a [`crate::ReadError`]), so every archive we write is one we accept.
 //!
+//! This module is *the* rule for slugs, folders and names in Patchbay: the server checks listing
+//! slugs, handles, recipe and connection names and folders with these same functions (mapping a
+//! [`NameProblem`] to its own error), so whatever a workspace saves can be exported.
+//!
 //! A *name* (recipe or connection) and every *folder segment*:
 //! - ASCII letters, digits, space, `-`, `_`, `.`, `(` and `)` only;
 //! - does not start or end with a space or a `.` (so never `.` or `..`, no hidden files, nothing
@@ -14,8 +18,8 @@
 //! segments and [`MAX_FOLDER_LEN`] bytes, no leading, trailing or doubled `/`, and its first segment
 //! is not `connectors` in any case (that folder belongs to connector sources).
 //!
-//! A connector *slug*: 2 to 64 lowercase letters, digits and single hyphens, not starting or ending
-//! with a hyphen (the same rule as listing slugs).
+//! A *slug*: 2 to `max` lowercase letters, digits and single hyphens, not starting or ending with a
+//! hyphen. Connector slugs in a package (listing slugs) have a `max` of [`MAX_SLUG_LEN`].
 
 use std::fmt;
 
@@ -44,7 +48,7 @@ pub enum NameProblem {
     EmptySegment,
     TooDeep { max: usize },
     ReservedFolder,
-    BadSlug,
+    BadSlug { max: usize },
 }
 
 impl fmt::Display for NameProblem {
@@ -58,9 +62,9 @@ impl fmt::Display for NameProblem {
             Self::EmptySegment => write!(f, "has an empty segment"),
             Self::TooDeep { max } => write!(f, "has more than {max} segments"),
             Self::ReservedFolder => write!(f, "starts with the reserved folder `connectors`"),
-            Self::BadSlug => write!(
+            Self::BadSlug { max } => write!(
                 f,
-                "is not 2 to {MAX_SLUG_LEN} lowercase letters, digits and single hyphens"
+                "is not 2 to {max} lowercase letters, digits and single hyphens"
             ),
         }
     }
@@ -102,14 +106,14 @@ pub fn check_folder(folder: &str) -> Result<(), NameProblem> {
     Ok(())
 }
 
-/// Check a connector slug.
-pub fn check_slug(slug: &str) -> Result<(), NameProblem> {
+/// Check a slug of at most `max` bytes ([`MAX_SLUG_LEN`] for a connector in a package).
+pub fn check_slug(slug: &str, max: usize) -> Result<(), NameProblem> {
     let ok_chars = slug
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     let ok_shape = !slug.starts_with('-') && !slug.ends_with('-') && !slug.contains("--");
-    if slug.len() < 2 || slug.len() > MAX_SLUG_LEN || !ok_chars || !ok_shape {
-        return Err(NameProblem::BadSlug);
+    if slug.len() < 2 || slug.len() > max || !ok_chars || !ok_shape {
+        return Err(NameProblem::BadSlug { max });
     }
     Ok(())
 }
@@ -201,7 +205,7 @@ pub fn classify(path: &str) -> Option<FileKind> {
         None => ("", path),
     };
     if let Some(slug) = folder.strip_prefix("connectors/") {
-        if check_slug(slug).is_err() {
+        if check_slug(slug, MAX_SLUG_LEN).is_err() {
             return None;
         }
         let slug = slug.to_owned();
@@ -293,9 +297,24 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(check_slug("github-issues"), Ok(()));
-        for bad in ["a", "-a", "a-", "a--b", "A", "a_b", "../x"] {
-            assert!(check_slug(bad).is_err(), "{bad}");
+        assert_eq!(check_slug("github-issues", MAX_SLUG_LEN), Ok(()));
+        assert_eq!(check_slug("ab", 2), Ok(()));
+        assert_eq!(check_slug("abc", 2), Err(NameProblem::BadSlug { max: 2 }));
+        assert_eq!(check_slug(&"a".repeat(MAX_SLUG_LEN), MAX_SLUG_LEN), Ok(()));
+        for bad in [
+            "",
+            "a",
+            "-a",
+            "a-",
+            "a--b",
+            "A",
+            "a_b",
+            "a b",
+            "\u{e4}-b",
+            "../x",
+            &"a".repeat(MAX_SLUG_LEN + 1),
+        ] {
+            assert!(check_slug(bad, MAX_SLUG_LEN).is_err(), "{bad}");
         }
     }
 
@@ -332,6 +351,57 @@ mod tests {
             ".recipe.json",
         ] {
             assert_eq!(classify(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn folder_limits_are_inclusive() {
+        let segment = "s".repeat(MAX_SEGMENT_LEN - 1);
+        let longest = [segment.as_str(); 4].join("/");
+        assert_eq!(longest.len(), MAX_FOLDER_LEN);
+        assert_eq!(check_folder(&longest), Ok(()));
+        assert_eq!(
+            check_folder(&format!("{longest}s")),
+            Err(NameProblem::TooLong {
+                max: MAX_FOLDER_LEN
+            })
+        );
+        assert_eq!(check_folder(&["a"; MAX_FOLDER_DEPTH].join("/")), Ok(()));
+        assert_eq!(check_folder(&"s".repeat(MAX_SEGMENT_LEN)), Ok(()));
+        assert_eq!(
+            check_folder(&"s".repeat(MAX_SEGMENT_LEN + 1)),
+            Err(NameProblem::TooLong {
+                max: MAX_SEGMENT_LEN
+            })
+        );
+    }
+
+    #[test]
+    fn problems_read_as_sentences() {
+        for (problem, text) in [
+            (NameProblem::Empty, "is empty"),
+            (NameProblem::TooLong { max: 9 }, "is longer than 9 bytes"),
+            (
+                NameProblem::BadCharacter('\u{e9}'),
+                "contains the character '\u{e9}'",
+            ),
+            (
+                NameProblem::DotOrSpaceAtEdge,
+                "starts or ends with a dot or a space",
+            ),
+            (NameProblem::ReservedDeviceName, "is a reserved device name"),
+            (NameProblem::EmptySegment, "has an empty segment"),
+            (NameProblem::TooDeep { max: 8 }, "has more than 8 segments"),
+            (
+                NameProblem::ReservedFolder,
+                "starts with the reserved folder `connectors`",
+            ),
+            (
+                NameProblem::BadSlug { max: 32 },
+                "is not 2 to 32 lowercase letters, digits and single hyphens",
+            ),
+        ] {
+            assert_eq!(problem.to_string(), text);
         }
     }
 }

@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 use crate::canonical::{sha256_hex, to_canonical_bytes};
+use crate::error::ReadError;
 use crate::model::{Manifest, Package, Signature};
-use crate::read::ReadError;
 
 /// Domain separation, so a package signature can never be replayed as some other signed message.
 pub const SIGNING_CONTEXT: &[u8] = b"patchbay-package-manifest-v1\n";

@@ -5,26 +5,24 @@ use std::fmt;
 use crate::error::UserProblem;
 
 /// A URL-safe identifier: lowercase letters, digits and single hyphens, starting with a letter or
-/// digit. Used for listing slugs, user handles and categories.
+/// digit (the rule is `packager::names::check_slug`). Used for listing slugs, user handles and
+/// categories.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Slug(String);
 
 impl Slug {
     /// Parse `value` as a slug of at most `max` characters, reporting problems against `field`.
     pub fn parse(field: &[&str], value: &str, max: usize) -> Result<Self, UserProblem> {
-        let ok_chars = value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        let ok_shape = !value.starts_with('-') && !value.ends_with('-') && !value.contains("--");
-        if value.len() < 2 || value.len() > max || !ok_chars || !ok_shape {
-            return Err(UserProblem::bad_input(
+        // The one slug rule is the package format's, so every slug here can travel in a package.
+        packager::names::check_slug(value, max).map_err(|_| {
+            UserProblem::bad_input(
                 field,
                 format!(
                     "must be 2 to {max} characters of lowercase letters, digits and single hyphens, \
                      not starting or ending with a hyphen (got {value:?})"
                 ),
-            ));
-        }
+            )
+        })?;
         Ok(Self(value.to_owned()))
     }
 

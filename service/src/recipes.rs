@@ -12,6 +12,7 @@ use entities::{
     connection, connector, recipe, recipe_connector, workspace_connector,
     workspace_connector_version as wcv,
 };
+use packager::names;
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -78,31 +79,28 @@ fn check_asset_id(field: &[&str], id: &str) -> Result<String, UserProblem> {
     }
 }
 
-/// A folder path: segments of letters, digits, spaces, `-`, `_` and `.`, joined by `/`, at most
-/// eight deep; `""` is the root. Segments `.` and `..` are refused.
+/// A folder path, `""` for the root: surrounding spaces and slashes are dropped and each segment is
+/// trimmed, then the result must pass the package format's folder rule (`packager::names`), so
+/// that every folder a workspace saves can be exported.
 pub fn check_folder(field: &[&str], folder: &str) -> Result<String, UserProblem> {
     let trimmed = folder.trim().trim_matches('/');
-    if trimmed.is_empty() {
-        return Ok(String::new());
-    }
-    let segments: Vec<&str> = trimmed.split('/').map(str::trim).collect();
-    let valid = segments.len() <= 8
-        && segments.iter().all(|s| {
-            !s.is_empty()
-                && *s != "."
-                && *s != ".."
-                && s.chars().count() <= 64
-                && s.chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
-        });
-    if valid {
-        Ok(segments.join("/"))
-    } else {
-        Err(UserProblem::bad_input(
+    let folder = trimmed
+        .split('/')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("/");
+    names::check_folder(&folder).map_err(|problem| {
+        UserProblem::bad_input(
             field,
-            "folders are up to 8 segments of letters, digits, spaces, '-', '_' and '.', separated by '/'",
-        ))
-    }
+            format!(
+                "the folder {problem}: folders are up to {} segments of ASCII letters, digits, \
+                 spaces, '-', '_', '.', '(' and ')', separated by '/', and do not start with `{}`",
+                names::MAX_FOLDER_DEPTH,
+                names::CONNECTORS_FOLDER
+            ),
+        )
+    })?;
+    Ok(folder)
 }
 
 /// An asset's id (kept, or a new one), folder and name, checked as recipes and connections share
@@ -121,19 +119,19 @@ fn asset_place(
     Ok((asset_id, folder, name))
 }
 
+/// A recipe or connection name: trimmed, then held to the package format's name rule.
 fn check_name(field: &[&str], name: &str) -> Result<String, UserProblem> {
-    let name = domain::text(field, name, 100, false)?;
-    if name
-        .chars()
-        .any(|c| c == '/' || c == '\\' || c.is_control())
-        || name == "."
-        || name == ".."
-    {
-        return Err(UserProblem::bad_input(
+    let name = domain::text(field, name, names::MAX_NAME_LEN, false)?;
+    names::check_name(&name).map_err(|problem| {
+        UserProblem::bad_input(
             field,
-            "must not contain '/', '\\' or control characters",
-        ));
-    }
+            format!(
+                "the name {problem}: names are ASCII letters, digits, spaces, '-', '_', '.', '(' \
+                 and ')', not starting or ending with a dot or a space, and not a device name \
+                 such as CON"
+            ),
+        )
+    })?;
     Ok(name)
 }
 

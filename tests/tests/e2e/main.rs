@@ -3,6 +3,7 @@
 
 mod fixtures;
 
+mod asset_names;
 mod authz_matrix;
 mod bad_input;
 mod casbin_adapter;
