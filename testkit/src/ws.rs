@@ -126,6 +126,33 @@ impl WsClient {
         }
     }
 
+    /// Nothing but pings arrives within `wait`, and the connection is still open then: a closed
+    /// connection is a failure here, not silence.
+    pub async fn expect_silence(&mut self, wait: std::time::Duration) -> anyhow::Result<()> {
+        use futures_util::StreamExt as _;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let Ok(next) = tokio::time::timeout_at(deadline, self.socket.next()).await else {
+                return Ok(());
+            };
+            match next {
+                None | Some(Ok(Message::Close(_))) => {
+                    anyhow::bail!("the server closed the graphql-ws connection")
+                }
+                Some(Err(err)) => return Err(err.into()),
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(text.as_str())?;
+                    if message["type"] != "ping" {
+                        anyhow::bail!("expected no message, got {message}");
+                    }
+                    self.send(json!({ "type": "pong" })).await?;
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
     /// Close the connection.
     pub async fn close(mut self) -> anyhow::Result<()> {
         self.socket.close(None).await?;
