@@ -3,6 +3,7 @@
 //! error together with the logs and a redacted trace of every request.
 
 pub(crate) mod client;
+mod destination;
 mod error;
 mod http;
 mod input;
