@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use api::cli_package::EXIT_CODES_HELP;
 use clap::{Args, Parser, Subcommand};
+use cli::connector::ConnectorCommand;
+use cli::package::{EXIT_CODES_HELP, PackageCommand};
 
 /// Patchbay: a self-hostable community connector library.
 ///
@@ -98,141 +99,6 @@ pub enum Command {
     Worker {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         limits: Vec<std::ffi::OsString>,
-    },
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ServerArgs {
-    /// The Patchbay server, e.g. https://patchbay.example.com.
-    #[arg(long, env = "PATCHBAY_SERVER")]
-    pub server: String,
-    /// An API token (see `patchbay token create`).
-    #[arg(long, env = "PATCHBAY_TOKEN", hide_env_values = true)]
-    pub token: String,
-}
-
-/// The package commands; every one lists the exit codes in its `--help` (`EXIT_CODES_HELP`).
-#[derive(Subcommand, Debug)]
-pub enum PackageCommand {
-    /// Export recipes (and what they use) from a workspace into an archive.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Export {
-        #[command(flatten)]
-        server: ServerArgs,
-        /// The workspace's slug.
-        #[arg(long)]
-        workspace: String,
-        /// A recipe's global id (repeatable).
-        #[arg(long = "recipe")]
-        recipes: Vec<String>,
-        /// Every recipe under this folder (repeatable; "" for all).
-        #[arg(long = "folder")]
-        folders: Vec<String>,
-        /// Where to write the archive.
-        #[arg(long, short)]
-        output: PathBuf,
-        /// Print one JSON object (package_id, size, sha256, path) instead of a sentence.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Plan an import into a workspace (a dry run), or apply it with --apply.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Import {
-        #[command(flatten)]
-        server: ServerArgs,
-        /// The target workspace's slug.
-        #[arg(long)]
-        workspace: String,
-        /// The archive.
-        file: PathBuf,
-        /// Apply the plan (default: dry run only).
-        #[arg(long)]
-        apply: bool,
-        /// The dry run's fingerprint: refuse to apply if the target changed since.
-        #[arg(long)]
-        fingerprint: Option<String>,
-        /// Print one JSON object (applied, fingerprint, plan) instead of the plan's lines.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print a readable summary of an archive.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Inspect {
-        /// The archive.
-        file: PathBuf,
-        /// Print the summary as one JSON object (fields in docs/cli.md).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check an archive's integrity and signature.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Verify {
-        /// The archive.
-        file: PathBuf,
-        /// A trusted Ed25519 public key, base64 (repeatable).
-        #[arg(long = "trusted-key")]
-        trusted_keys: Vec<String>,
-        /// Fail unless signed by a trusted key.
-        #[arg(long)]
-        require_signature: bool,
-        /// Print one JSON object (file, package_id, integrity, signature, key_id).
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ConnectorCommand {
-    /// Start a new connector in JavaScript: writes `connector.js` (one connection field, an
-    /// action, a trigger), the SDK's TypeScript declarations and a `jsconfig.json` so that an
-    /// editor completes and checks it. Refuses a folder that exists and is not empty.
-    Init {
-        /// The connector's name; also the folder, unless `--dir` says otherwise.
-        name: String,
-        /// Where to write it.
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Its title (default: the name).
-        #[arg(long)]
-        title: Option<String>,
-    },
-    /// Validate a connector source file and print its capabilities.
-    Check {
-        /// The connector's source file (`connector.js`).
-        file: PathBuf,
-    },
-    /// Run a connector's connection test, an action or one trigger poll, and print the output
-    /// (and with --verbose the logs and every request).
-    Exec {
-        /// The connector's source file (`connector.js`).
-        file: PathBuf,
-        /// The action to run.
-        #[arg(long, conflicts_with_all = ["trigger", "test"])]
-        action: Option<String>,
-        /// The trigger to poll once.
-        #[arg(long, conflicts_with = "test")]
-        trigger: Option<String>,
-        /// Run the connection test.
-        #[arg(long)]
-        test: bool,
-        /// The input, as JSON.
-        #[arg(long, default_value = "{}")]
-        input: String,
-        /// The trigger cursor from a previous poll, as JSON.
-        #[arg(long, requires = "trigger")]
-        cursor: Option<String>,
-        /// The connection values, as JSON.
-        #[arg(long, default_value = "{}")]
-        connection: String,
-        /// Print logs and the request trace too.
-        #[arg(long)]
-        verbose: bool,
-        /// Let the connector reach private and loopback addresses (for local mock servers).
-        #[arg(long)]
-        allow_private_networks: bool,
-        /// Send a declared host's requests to another address: HOST=IP:PORT (plain HTTP).
-        #[arg(long = "host-override", value_name = "HOST=IP:PORT")]
-        host_overrides: Vec<String>,
     },
 }
 

@@ -2,7 +2,8 @@
 //!
 //! The GraphQL schema by domain (`graphql`), the poem routes (`http`, `ws`, `web`), the server's
 //! life (`server`), the runtime GraphQL work runs on (`work`), the anonymous response cache
-//! (`response_cache`), and the `patchbay` binary's commands.
+//! (`response_cache`), and the `patchbay` binary, whose package and connector commands are the
+//! `cli` crate's.
 //!
 //! Data flows one way: HTTP (`http`) → GraphQL resolver (`graphql`, thin) → the `service`
 //! crate (authorizes through `service::authz`, then acts in a transaction) → `entities`.
@@ -13,7 +14,6 @@
 //! - the domain: `service` (re-exported below under its module names while resolvers move
 //!   behind it)
 
-pub mod cli_package;
 pub mod graphql;
 pub mod http;
 pub mod response_cache;

@@ -27,22 +27,16 @@ use service::authz::{Authorizer, MODEL, Permission, SeaOrmAdapter, WorkspaceRef}
 use service::config::Config;
 use service::lifecycle;
 
-/// The matcher as issue 12 states it, role lookup first (ours compares the strings first).
-const MODEL_ROLE_FIRST: &str = r#"[request_definition]
-r = sub, dom, obj, act
-
-[policy_definition]
-p = sub, dom, obj, act
-
-[role_definition]
-g = _, _, _
-
-[policy_effect]
-e = some(where (p.eft == allow))
-
-[matchers]
-m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.obj == p.obj && r.act == p.act
-"#;
+/// Our model with the matcher as issue 12 states it, role lookup first (ours compares the
+/// strings first).
+fn model_role_first() -> anyhow::Result<String> {
+    let (sections, _) = MODEL
+        .split_once("[matchers]")
+        .context("the model has a [matchers] section")?;
+    Ok(format!(
+        "{sections}[matchers]\nm = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.obj == p.obj && r.act == p.act\n"
+    ))
+}
 
 struct Args {
     database_url: Option<String>,
@@ -146,14 +140,7 @@ async fn listing(db: &DatabaseConnection, author: i64) -> anyhow::Result<String>
         breaking: Set(false),
         capabilities: Set(serde_json::to_value(sdk::Capabilities {
             title: "Bench".into(),
-            description: String::new(),
-            connection: sdk::ConnectionSpec::default(),
-            actions: Vec::new(),
-            triggers: Vec::new(),
-            allowed_hosts: Vec::new(),
-            methods: Vec::new(),
-            pick_lists: Vec::new(),
-            object_definitions: Vec::new(),
+            ..sdk::Capabilities::default()
         })?),
         published_at: Set(now),
         published_by: Set(author),
@@ -294,7 +281,7 @@ impl Bench {
     /// states.
     async fn raw_casbin_rows(&self, last: i64) -> anyhow::Result<()> {
         let role_first = Enforcer::new(
-            DefaultModel::from_str(MODEL_ROLE_FIRST).await?,
+            DefaultModel::from_str(&model_role_first()?).await?,
             SeaOrmAdapter::new(self.db.clone()),
         )
         .await?;

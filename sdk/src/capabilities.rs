@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The validated definition of a connector, as declared by its source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The validated definition of a connector, as declared by its source. Its default declares
+/// nothing, with an empty title.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Capabilities {
     pub title: String,
     /// Empty when the connector has none.

@@ -11,18 +11,16 @@ fn minimal_connector_needs_only_a_title() {
         capabilities,
         Capabilities {
             title: "Echo".into(),
-            description: String::new(),
-            connection: ConnectionSpec {
-                fields: Vec::new(),
-                authorization: None,
-                base_uri: false,
-            },
-            actions: Vec::new(),
-            triggers: Vec::new(),
-            allowed_hosts: Vec::new(),
-            methods: Vec::new(),
-            pick_lists: Vec::new(),
-            object_definitions: Vec::new(),
+            ..Capabilities::default()
+        }
+    );
+    // Declaring nothing is the empty declaration: no fields, no authorization, no base URI.
+    assert_eq!(
+        capabilities.connection,
+        ConnectionSpec {
+            fields: Vec::new(),
+            authorization: None,
+            base_uri: false,
         }
     );
 }
