@@ -41,6 +41,14 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
+/// An RFC 3339 timestamp of an answer, in UTC.
+pub fn timestamp(value: &serde_json::Value) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("not a timestamp: {value}"))?;
+    Ok(chrono::DateTime::parse_from_rfc3339(text)?.with_timezone(&chrono::Utc))
+}
+
 /// A service result as `anyhow`, for arranging data through the services.
 pub fn service<T>(result: api::error::ServiceResult<T>) -> anyhow::Result<T> {
     result.map_err(api::error::ServiceError::into_anyhow)
