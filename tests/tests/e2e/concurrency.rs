@@ -2,6 +2,8 @@
 //! racing into one workspace, and publishes of the same version number racing each other. The
 //! counters stay exact, exactly one racer wins, and no request fails with an internal error.
 
+use std::future::Future;
+
 use entities::{install_event, workspace_connector};
 use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -35,6 +37,46 @@ fn assert_no_internal_failure(bodies: &[Value]) {
     }
 }
 
+/// Runs the racers at once; each must be answered 200 and none may leak a storage failure.
+/// Returns the bodies, in the racers' order.
+async fn race<R>(racers: impl IntoIterator<Item = R>) -> anyhow::Result<Vec<Value>>
+where
+    R: Future<Output = anyhow::Result<(u16, Value)>>,
+{
+    let mut bodies = Vec::new();
+    for result in join_all(racers).await {
+        let (status, body) = result?;
+        assert_eq!(status, 200, "{body}");
+        bodies.push(body);
+    }
+    assert_no_internal_failure(&bodies);
+    Ok(bodies)
+}
+
+/// A race's payloads, parted into those without user errors (each with its racer's index) and
+/// those with.
+struct Outcome<'a> {
+    winners: Vec<(usize, &'a Value)>,
+    losers: Vec<&'a Value>,
+}
+
+/// The payloads `field` of a race's bodies, parted into winners and losers.
+fn outcome<'a>(bodies: &'a [Value], field: &str) -> anyhow::Result<Outcome<'a>> {
+    let mut parted = Outcome {
+        winners: Vec::new(),
+        losers: Vec::new(),
+    };
+    for (i, body) in bodies.iter().enumerate() {
+        let p = payload(body, field)?;
+        if p["userErrors"] == json!([]) {
+            parted.winners.push((i, p));
+        } else {
+            parted.losers.push(p);
+        }
+    }
+    Ok(parted)
+}
+
 /// The listing's id in the database, looked up by slug.
 async fn listing_id(app: &TestApp, slug: &str) -> anyhow::Result<i64> {
     let listing = entities::connector::Entity::find()
@@ -45,27 +87,45 @@ async fn listing_id(app: &TestApp, slug: &str) -> anyhow::Result<i64> {
     Ok(listing.id)
 }
 
-/// 50 workspaces, each with its own admin, install the same listing at once: 50 installs and 50
-/// active installs exactly, and 50 `install` rows in the ledger.
-async fn fifty_workspaces(backend: Backend) -> anyhow::Result<()> {
-    const N: usize = 50;
-    let app = TestApp::spawn(backend).await?;
-    let author = app.user_with_token("author").await?;
-    create_listing(
-        &app,
-        &author,
-        "popular",
-        "Popular",
-        &connector_source("Popular", &[("ping", "Ping")]),
-    )
-    .await?;
-    let mut admins = Vec::with_capacity(N);
-    for i in 0..N {
+/// The rows of the install ledger for the listing `id`, of `kind` only if one is given.
+async fn ledger_rows(app: &TestApp, id: i64, kind: Option<&str>) -> anyhow::Result<u64> {
+    let mut rows = install_event::Entity::find().filter(install_event::Column::ConnectorId.eq(id));
+    if let Some(kind) = kind {
+        rows = rows.filter(install_event::Column::Kind.eq(kind));
+    }
+    Ok(rows.count(app.conn()?).await?)
+}
+
+/// How many workspace copies of the listing `id` exist.
+async fn copies_of(app: &TestApp, id: i64) -> anyhow::Result<u64> {
+    Ok(workspace_connector::Entity::find()
+        .filter(workspace_connector::Column::ConnectorId.eq(id))
+        .count(app.conn()?)
+        .await?)
+}
+
+/// The listing's install counters, in total and per version.
+async fn metrics(app: &TestApp, slug: &str) -> anyhow::Result<Value> {
+    let data = app.data(None, METRICS, json!({ "slug": slug })).await?;
+    Ok(data["connector"].clone())
+}
+
+/// `n` workspaces `ws-00`, `ws-01`, … each made by an admin of its own; returns their tokens.
+async fn workspaces_each_with_an_admin(app: &TestApp, n: usize) -> anyhow::Result<Vec<String>> {
+    let mut admins = Vec::with_capacity(n);
+    for i in 0..n {
         let token = app.user_with_token(&format!("admin-{i:02}")).await?;
-        create_workspace(&app, &token, &format!("ws-{i:02}")).await?;
+        create_workspace(app, &token, &format!("ws-{i:02}")).await?;
         admins.push(token);
     }
+    Ok(admins)
+}
 
+/// Each admin installs `popular` into their workspace, each from a task of its own, all at once.
+async fn install_in_every_workspace(
+    app: &TestApp,
+    admins: &[String],
+) -> anyhow::Result<Vec<Value>> {
     let installs = admins.iter().enumerate().map(|(i, token)| {
         let client = app.client.clone();
         let url = format!("{}/graphql", app.base_url);
@@ -83,14 +143,20 @@ async fn fifty_workspaces(backend: Backend) -> anyhow::Result<()> {
             anyhow::Ok((status, body))
         })
     });
-    let mut bodies = Vec::with_capacity(N);
-    for joined in join_all(installs).await {
-        let (status, body) = joined??;
-        assert_eq!(status, 200, "{body}");
-        bodies.push(body);
-    }
-    assert_no_internal_failure(&bodies);
-    for body in &bodies {
+    race(installs.map(|task| async move { task.await? })).await
+}
+
+/// 50 workspaces, each with its own admin, install the same listing at once: 50 installs and 50
+/// active installs exactly, and 50 `install` rows in the ledger.
+async fn fifty_workspaces(backend: Backend) -> anyhow::Result<()> {
+    const N: usize = 50;
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("author").await?;
+    let source = connector_source("Popular", &[("ping", "Ping")]);
+    create_listing(&app, &author, "popular", "Popular", &source).await?;
+    let admins = workspaces_each_with_an_admin(&app, N).await?;
+
+    for body in &install_in_every_workspace(&app, &admins).await? {
         let p = payload(body, "installConnector")?;
         assert_eq!(p["userErrors"], json!([]), "{body}");
         assert_eq!(p["changed"], true, "{body}");
@@ -100,33 +166,20 @@ async fn fifty_workspaces(backend: Backend) -> anyhow::Result<()> {
             "{body}"
         );
     }
-
-    let data = app
-        .data(None, METRICS, json!({ "slug": "popular" }))
-        .await?;
+    let counters = metrics(&app, "popular").await?;
     assert_eq!(
-        data["connector"]["metrics"],
+        counters["metrics"],
         json!({ "totalInstalls": N, "activeInstalls": N })
     );
     assert_eq!(
-        data["connector"]["versions"]["edges"],
+        counters["versions"]["edges"],
         json!([{ "node": { "version": "1.0.0", "installs": N, "activeInstalls": N } }])
     );
     let id = listing_id(&app, "popular").await?;
-    let db = app.conn()?;
-    let events = install_event::Entity::find()
-        .filter(install_event::Column::ConnectorId.eq(id))
-        .filter(install_event::Column::Kind.eq("install"))
-        .count(db)
-        .await?;
-    assert_eq!(events, N as u64);
-    let all_events = install_event::Entity::find().count(db).await?;
+    assert_eq!(ledger_rows(&app, id, Some("install")).await?, N as u64);
+    let all_events = install_event::Entity::find().count(app.conn()?).await?;
     assert_eq!(all_events, N as u64);
-    let copies = workspace_connector::Entity::find()
-        .filter(workspace_connector::Column::ConnectorId.eq(id))
-        .count(db)
-        .await?;
-    assert_eq!(copies, N as u64);
+    assert_eq!(copies_of(&app, id).await?, N as u64);
     app.stop().await
 }
 tests::on_both_backends!(
@@ -141,50 +194,33 @@ async fn identical_installs(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::spawn(backend).await?;
     let author = app.user_with_token("author").await?;
     let admin = app.user_with_token("admin").await?;
-    create_listing(
-        &app,
-        &author,
-        "contested",
-        "Contested",
-        &connector_source("Contested", &[("grab", "Grab")]),
-    )
-    .await?;
+    let source = connector_source("Contested", &[("grab", "Grab")]);
+    create_listing(&app, &author, "contested", "Contested", &source).await?;
     create_workspace(&app, &admin, "ops").await?;
 
     let input = json!({ "input": { "workspace": "ops", "connector": "contested" } });
     let racers = (0..N).map(|_| app.graphql_raw(Some(&admin), INSTALL, input.clone()));
-    let mut bodies = Vec::with_capacity(N);
-    for result in join_all(racers).await {
-        let (status, body) = result?;
-        assert_eq!(status, 200, "{body}");
-        bodies.push(body);
+    let bodies = race(racers).await?;
+    let Outcome {
+        winners: won,
+        losers: conflicts,
+    } = outcome(&bodies, "installConnector")?;
+    for (_, p) in &won {
+        assert_eq!(p["changed"], true, "{p}");
+        assert_eq!(p["workspaceConnector"]["latestNumber"], 1, "{p}");
     }
-    assert_no_internal_failure(&bodies);
-    let mut won = 0;
-    let mut conflicts = 0;
-    for body in &bodies {
-        let p = payload(body, "installConnector")?;
-        if p["userErrors"] == json!([]) {
-            won += 1;
-            assert_eq!(p["changed"], true, "{body}");
-            assert_eq!(p["workspaceConnector"]["latestNumber"], 1, "{body}");
-        } else {
-            conflicts += 1;
-            assert_eq!(
-                p,
-                &json!({
-                    "workspaceConnector": null, "changed": false,
-                    "userErrors": [{
-                        "field": ["input", "connector"],
-                        "message": "contested is already installed in this workspace; update it instead",
-                        "code": "CONFLICT", "line": null, "column": null,
-                    }],
-                }),
-                "{body}"
-            );
-        }
+    let conflict = json!({
+        "workspaceConnector": null, "changed": false,
+        "userErrors": [{
+            "field": ["input", "connector"],
+            "message": "contested is already installed in this workspace; update it instead",
+            "code": "CONFLICT", "line": null, "column": null,
+        }],
+    });
+    for p in &conflicts {
+        assert_eq!(*p, &conflict, "{p}");
     }
-    assert_eq!((won, conflicts), (1, N - 1));
+    assert_eq!((won.len(), conflicts.len()), (1, N - 1));
 
     let listed = app
         .data(
@@ -198,22 +234,10 @@ async fn identical_installs(backend: Backend) -> anyhow::Result<()> {
         json!([{ "name": "Contested", "latestNumber": 1 }])
     );
     let id = listing_id(&app, "contested").await?;
-    let db = app.conn()?;
-    let copies = workspace_connector::Entity::find()
-        .filter(workspace_connector::Column::ConnectorId.eq(id))
-        .count(db)
-        .await?;
-    assert_eq!(copies, 1);
-    let events = install_event::Entity::find()
-        .filter(install_event::Column::ConnectorId.eq(id))
-        .count(db)
-        .await?;
-    assert_eq!(events, 1);
-    let data = app
-        .data(None, METRICS, json!({ "slug": "contested" }))
-        .await?;
+    assert_eq!(copies_of(&app, id).await?, 1);
+    assert_eq!(ledger_rows(&app, id, None).await?, 1);
     assert_eq!(
-        data["connector"]["metrics"],
+        metrics(&app, "contested").await?["metrics"],
         json!({ "totalInstalls": 1, "activeInstalls": 1 })
     );
     app.stop().await
@@ -223,28 +247,27 @@ tests::on_both_backends!(
     super::identical_installs
 );
 
-/// Ten publishes of the same version number of one listing at once: exactly one is published
-/// (its source is the one stored), the others are told the version exists.
-async fn same_version_publishes(backend: Backend) -> anyhow::Result<()> {
-    const N: usize = 10;
-    let app = TestApp::spawn(backend).await?;
-    let author = app.user_with_token("author").await?;
-    create_listing(
-        &app,
-        &author,
-        "racy",
-        "Racy",
-        &connector_source("Racy", &[("run", "Run")]),
-    )
-    .await?;
-    let sources: Vec<String> = (0..N)
+/// `n` sources of racy, each with a `variant` action titled after its index.
+fn racy_variants(n: usize) -> Vec<String> {
+    (0..n)
         .map(|i| {
             connector_source(
                 "Racy",
                 &[("run", "Run"), ("variant", &format!("Variant {i}"))],
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Ten publishes of the same version number of one listing at once: exactly one is published
+/// (its source is the one stored), the others are told the version exists.
+async fn same_version_publishes(backend: Backend) -> anyhow::Result<()> {
+    const N: usize = 10;
+    let app = TestApp::spawn(backend).await?;
+    let author = app.user_with_token("author").await?;
+    let source = connector_source("Racy", &[("run", "Run")]);
+    create_listing(&app, &author, "racy", "Racy", &source).await?;
+    let sources = racy_variants(N);
     let racers = sources.iter().map(|source| {
         app.graphql_raw(
             Some(&author),
@@ -252,60 +275,37 @@ async fn same_version_publishes(backend: Backend) -> anyhow::Result<()> {
             json!({ "input": { "slug": "racy", "version": "1.1.0", "source": source } }),
         )
     });
-    let mut bodies = Vec::with_capacity(N);
-    for result in join_all(racers).await {
-        let (status, body) = result?;
-        assert_eq!(status, 200, "{body}");
-        bodies.push(body);
+    let bodies = race(racers).await?;
+    let Outcome { winners, losers } = outcome(&bodies, "publishVersion")?;
+    for (i, p) in &winners {
+        assert_eq!(p["version"]["version"], "1.1.0", "{p}");
+        assert_eq!(
+            p["version"]["sha256"],
+            sha256_hex(&sources[*i]).as_str(),
+            "{p}"
+        );
     }
-    assert_no_internal_failure(&bodies);
-    let mut winners = Vec::new();
-    for (i, body) in bodies.iter().enumerate() {
-        let p = payload(body, "publishVersion")?;
-        if p["userErrors"] == json!([]) {
-            assert_eq!(p["version"]["version"], "1.1.0", "{body}");
-            assert_eq!(
-                p["version"]["sha256"],
-                sha256_hex(&sources[i]).as_str(),
-                "{body}"
-            );
-            winners.push(i);
-        } else {
-            assert_eq!(
-                p,
-                &json!({
-                    "version": null,
-                    "userErrors": [{
-                        "field": ["input", "version"],
-                        "message": "version 1.1.0 is already published; versions are immutable",
-                        "code": "CONFLICT", "line": null, "column": null,
-                    }],
-                }),
-                "{body}"
-            );
-        }
+    let exists = json!({
+        "version": null,
+        "userErrors": [{
+            "field": ["input", "version"],
+            "message": "version 1.1.0 is already published; versions are immutable",
+            "code": "CONFLICT", "line": null, "column": null,
+        }],
+    });
+    for p in &losers {
+        assert_eq!(*p, &exists, "{p}");
     }
+    let winners: Vec<usize> = winners.iter().map(|(i, _)| *i).collect();
     assert_eq!(winners.len(), 1, "winners: {winners:?}");
-    let winner = winners[0];
-    let listing = app
-        .data(
-            Some(&author),
-            r#"query { connector(slug: "racy") {
-                latestVersion { version sha256 }
-                versions { totalCount edges { node { version } } }
-                version(version: "1.1.0") { source }
-            } }"#,
-            json!({}),
-        )
-        .await?;
     assert_eq!(
-        listing["connector"],
+        stored_racy(&app, &author).await?,
         json!({
-            "latestVersion": { "version": "1.1.0", "sha256": sha256_hex(&sources[winner]) },
+            "latestVersion": { "version": "1.1.0", "sha256": sha256_hex(&sources[winners[0]]) },
             "versions": { "totalCount": 2, "edges": [
                 { "node": { "version": "1.1.0" } }, { "node": { "version": "1.0.0" } },
             ] },
-            "version": { "source": sources[winner] },
+            "version": { "source": sources[winners[0]] },
         })
     );
     app.stop().await
@@ -314,6 +314,22 @@ tests::on_both_backends!(
     concurrency_same_version_publishes,
     super::same_version_publishes
 );
+
+/// What racy stores: its latest version, its versions, and 1.1.0's source.
+async fn stored_racy(app: &TestApp, author: &str) -> anyhow::Result<Value> {
+    let listing = app
+        .data(
+            Some(author),
+            r#"query { connector(slug: "racy") {
+                latestVersion { version sha256 }
+                versions { totalCount edges { node { version } } }
+                version(version: "1.1.0") { source }
+            } }"#,
+            json!({}),
+        )
+        .await?;
+    Ok(listing["connector"].clone())
+}
 
 const EDIT: &str = r#"
 mutation($input: EditWorkspaceConnectorInput!) {
@@ -329,17 +345,21 @@ mutation($input: UpdateWorkspaceConnectorInput!) {
   }
 }"#;
 
-/// Concurrent changes to one copy: ten edits at once each get their own version number (2 to 11,
-/// none lost, none twice); then ten updates to the same new community version at once: exactly
-/// one is applied and recorded.
-async fn changes_to_one_copy(backend: Backend) -> anyhow::Result<()> {
-    const N: usize = 10;
-    let app = TestApp::spawn(backend).await?;
+/// The people of the race over one copy, the copy's id and the source it was installed from.
+struct SharedCopy {
+    admin: String,
+    author: String,
+    id: Value,
+    source: String,
+}
+
+/// The listing `shared` at 1.0.0, installed into `ops` by its admin.
+async fn arrange_shared_copy(app: &TestApp) -> anyhow::Result<SharedCopy> {
     let author = app.user_with_token("author").await?;
     let admin = app.user_with_token("admin").await?;
     let source = connector_source("Shared", &[("share", "Share")]);
-    create_listing(&app, &author, "shared", "Shared", &source).await?;
-    create_workspace(&app, &admin, "ops").await?;
+    create_listing(app, &author, "shared", "Shared", &source).await?;
+    create_workspace(app, &admin, "ops").await?;
     let body = app
         .graphql(
             Some(&admin),
@@ -348,26 +368,31 @@ async fn changes_to_one_copy(backend: Backend) -> anyhow::Result<()> {
         )
         .await?;
     let id = payload(&body, "installConnector")?["workspaceConnector"]["id"].clone();
+    Ok(SharedCopy {
+        admin,
+        author,
+        id,
+        source,
+    })
+}
 
-    let sources: Vec<String> = (0..N)
-        .map(|i| source.replace("title: \"Share\"", &format!("title: \"Share {i}\"")))
-        .collect();
+/// The admin saves each of `sources` to the copy `id`, all at once; each must be saved. Returns
+/// the version numbers they were given, in order.
+async fn race_edits(
+    app: &TestApp,
+    admin: &str,
+    id: &Value,
+    sources: &[String],
+) -> anyhow::Result<Vec<i64>> {
     let edits = sources.iter().map(|s| {
         app.graphql_raw(
-            Some(&admin),
+            Some(admin),
             EDIT,
             json!({ "input": { "workspaceConnectorId": id, "source": s } }),
         )
     });
-    let mut bodies = Vec::with_capacity(N);
-    for result in join_all(edits).await {
-        let (status, body) = result?;
-        assert_eq!(status, 200, "{body}");
-        bodies.push(body);
-    }
-    assert_no_internal_failure(&bodies);
     let mut numbers = Vec::new();
-    for body in &bodies {
+    for body in &race(edits).await? {
         let p = payload(body, "editWorkspaceConnector")?;
         assert_eq!(p["userErrors"], json!([]), "{body}");
         assert_eq!(p["changed"], true, "{body}");
@@ -378,16 +403,23 @@ async fn changes_to_one_copy(backend: Backend) -> anyhow::Result<()> {
         );
     }
     numbers.sort_unstable();
-    assert_eq!(numbers, (2..=11).collect::<Vec<i64>>());
+    Ok(numbers)
+}
+
+/// The copy's latest number, and the sources of its versions after the first, sorted.
+async fn edited_sources(
+    app: &TestApp,
+    admin: &str,
+    id: &Value,
+) -> anyhow::Result<(Value, Vec<String>)> {
     let versions = app
         .data(
-            Some(&admin),
+            Some(admin),
             "query($id: ID!) { workspace(slug: \"ops\") { connector(id: $id) { latestNumber versions { number source } } } }",
             json!({ "id": id }),
         )
         .await?;
     let copy = &versions["workspace"]["connector"];
-    assert_eq!(copy["latestNumber"], 11);
     let mut stored: Vec<String> = copy["versions"]
         .as_array()
         .into_iter()
@@ -396,71 +428,94 @@ async fn changes_to_one_copy(backend: Backend) -> anyhow::Result<()> {
         .filter_map(|v| v["source"].as_str().map(str::to_owned))
         .collect();
     stored.sort();
-    let mut sent = sources.clone();
-    sent.sort();
-    assert_eq!(stored, sent);
+    Ok((copy["latestNumber"].clone(), stored))
+}
 
-    // Ten identical updates (replacing the edits) race: one applies.
+/// A racer's update that lost: prepared before the winner committed, or after; both are answers
+/// the caller can act on.
+fn assert_update_lost(p: &Value) {
+    assert_eq!(p["workspaceConnector"], Value::Null, "{p}");
+    assert_eq!(p["changed"], false, "{p}");
+    let raced = json!([{ "field": ["input", "workspaceConnectorId"],
+        "message": "the copy changed while the update was prepared; try again",
+        "code": "CONFLICT" }]);
+    let late = json!([{ "field": ["input", "version"],
+        "message": "the copy already follows shared 1.1.0; nothing newer to update to",
+        "code": "BAD_USER_INPUT" }]);
+    assert!(p["userErrors"] == raced || p["userErrors"] == late, "{p}");
+}
+
+/// The author publishes shared 1.1.0; then the admin updates the copy `id` to it (replacing the
+/// edits) `n` times at once. Returns the bodies.
+async fn race_updates(
+    app: &TestApp,
+    author: &str,
+    admin: &str,
+    id: &Value,
+    n: usize,
+) -> anyhow::Result<Vec<Value>> {
     let body = app
         .graphql(
-            Some(&author),
+            Some(author),
             PUBLISH_VERSION,
             json!({ "input": { "slug": "shared", "version": "1.1.0",
                     "source": connector_source("Shared", &[("share", "Share"), ("more", "More")]) } }),
         )
         .await?;
     assert_eq!(payload(&body, "publishVersion")?["userErrors"], json!([]));
-    let updates = (0..N).map(|_| {
+    let updates = (0..n).map(|_| {
         app.graphql_raw(
-            Some(&admin),
+            Some(admin),
             UPDATE,
             json!({ "input": { "workspaceConnectorId": id, "strategy": "REPLACE" } }),
         )
     });
-    let mut bodies = Vec::with_capacity(N);
-    for result in join_all(updates).await {
-        let (status, body) = result?;
-        assert_eq!(status, 200, "{body}");
-        bodies.push(body);
+    race(updates).await
+}
+
+/// Concurrent changes to one copy: ten edits at once each get their own version number (2 to 11,
+/// none lost, none twice); then ten updates to the same new community version at once: exactly
+/// one is applied and recorded.
+async fn changes_to_one_copy(backend: Backend) -> anyhow::Result<()> {
+    const N: usize = 10;
+    let app = TestApp::spawn(backend).await?;
+    let SharedCopy {
+        admin,
+        author,
+        id,
+        source,
+    } = arrange_shared_copy(&app).await?;
+
+    let sources: Vec<String> = (0..N)
+        .map(|i| source.replace("title: \"Share\"", &format!("title: \"Share {i}\"")))
+        .collect();
+    let numbers = race_edits(&app, &admin, &id, &sources).await?;
+    assert_eq!(numbers, (2..=11).collect::<Vec<i64>>());
+    let (latest, stored) = edited_sources(&app, &admin, &id).await?;
+    assert_eq!(latest, 11);
+    let mut sent = sources.clone();
+    sent.sort();
+    assert_eq!(stored, sent);
+
+    // Ten identical updates (replacing the edits) race: one applies.
+    let bodies = race_updates(&app, &author, &admin, &id, N).await?;
+    let Outcome {
+        winners: applied,
+        losers: lost,
+    } = outcome(&bodies, "updateWorkspaceConnector")?;
+    for (_, p) in &applied {
+        assert_eq!(
+            p["workspaceConnector"],
+            json!({ "latestNumber": 12, "parentVersion": { "version": "1.1.0" } }),
+            "{p}"
+        );
     }
-    assert_no_internal_failure(&bodies);
-    let mut applied = 0;
-    for body in &bodies {
-        let p = payload(body, "updateWorkspaceConnector")?;
-        if p["userErrors"] == json!([]) {
-            applied += 1;
-            assert_eq!(
-                p["workspaceConnector"],
-                json!({ "latestNumber": 12, "parentVersion": { "version": "1.1.0" } }),
-                "{body}"
-            );
-        } else {
-            assert_eq!(p["workspaceConnector"], Value::Null, "{body}");
-            assert_eq!(p["changed"], false, "{body}");
-            // Prepared before the winner committed, or after: both are answers the caller can act on.
-            let raced = json!([{ "field": ["input", "workspaceConnectorId"],
-                "message": "the copy changed while the update was prepared; try again",
-                "code": "CONFLICT" }]);
-            let late = json!([{ "field": ["input", "version"],
-                "message": "the copy already follows shared 1.1.0; nothing newer to update to",
-                "code": "BAD_USER_INPUT" }]);
-            assert!(
-                p["userErrors"] == raced || p["userErrors"] == late,
-                "{body}"
-            );
-        }
-    }
-    assert_eq!(applied, 1);
+    lost.into_iter().for_each(assert_update_lost);
+    assert_eq!(applied.len(), 1);
     let listing = listing_id(&app, "shared").await?;
-    let updates = install_event::Entity::find()
-        .filter(install_event::Column::ConnectorId.eq(listing))
-        .filter(install_event::Column::Kind.eq("update"))
-        .count(app.conn()?)
-        .await?;
-    assert_eq!(updates, 1);
-    let data = app.data(None, METRICS, json!({ "slug": "shared" })).await?;
+    assert_eq!(ledger_rows(&app, listing, Some("update")).await?, 1);
     assert_eq!(
-        data["connector"]["versions"]["edges"],
+        metrics(&app, "shared").await?["versions"]["edges"],
         json!([
             { "node": { "version": "1.1.0", "installs": 0, "activeInstalls": 1 } },
             { "node": { "version": "1.0.0", "installs": 1, "activeInstalls": 0 } },
