@@ -151,7 +151,8 @@ pub fn sample_archive() -> Vec<u8> {
     packager::build(&sample_input(), &BuildOptions::default()).expect("the sample builds")
 }
 
-/// The raw zip tools, shared with the end-to-end tests.
+/// The raw zip tools, shared with the end-to-end tests (each test binary uses some of them).
+#[allow(unused_imports)]
 pub use packager::testing::{
     archive_named, central_directory_offset, edit_manifest, lie_about_first_size, options,
     patch_bytes, repack, unpack, zip_of,
