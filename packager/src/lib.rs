@@ -20,6 +20,9 @@
 //! crate's services hand it assets and a view of the workspace, and act on the plan it returns.
 //! The caller leaves secret connection fields out of [`Connection::fields`]; they never enter a
 //! package.
+//!
+//! The feature `testing` adds `testing`: raw zip tools that make hostile archives in code, for this
+//! crate's tests and the end-to-end tests. Nothing in production enables it.
 
 mod archive;
 mod build;
@@ -31,6 +34,8 @@ pub mod names;
 mod plan;
 mod read;
 mod signature;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
 
 pub use build::{BuildError, BuildOptions, assemble, build};

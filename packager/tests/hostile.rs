@@ -22,14 +22,6 @@ fn rejected_by_default(bytes: &[u8], code: &str, path: Option<&str>) -> ReadErro
     rejected(bytes, &Limits::default(), code, path)
 }
 
-/// A one-file archive whose entry name is patched to `name` after writing, in the local header and
-/// the central directory, so no writer-side check can interfere.
-fn archive_named(name: &str) -> Vec<u8> {
-    let placeholder = "Z".repeat(name.len());
-    let bytes = zip_of(&[(placeholder.as_str(), b"{}")]);
-    patch_bytes(&bytes, placeholder.as_bytes(), name.as_bytes())
-}
-
 #[test]
 fn zip_slip_and_other_unsafe_paths() {
     for (name, path) in [
