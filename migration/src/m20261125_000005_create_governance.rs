@@ -13,91 +13,8 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(CasbinRule::Table)
-                    .col(big_pk_auto(CasbinRule::Id))
-                    .col(string(CasbinRule::Ptype))
-                    .col(string(CasbinRule::V0).default(""))
-                    .col(string(CasbinRule::V1).default(""))
-                    .col(string(CasbinRule::V2).default(""))
-                    .col(string(CasbinRule::V3).default(""))
-                    .col(string(CasbinRule::V4).default(""))
-                    .col(string(CasbinRule::V5).default(""))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_casbin_rule_unique")
-                    .table(CasbinRule::Table)
-                    .col(CasbinRule::Ptype)
-                    .col(CasbinRule::V0)
-                    .col(CasbinRule::V1)
-                    .col(CasbinRule::V2)
-                    .col(CasbinRule::V3)
-                    .col(CasbinRule::V4)
-                    .col(CasbinRule::V5)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        // Lookups by domain: `g` lines carry it in v2, `p` lines in v1.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_casbin_rule_domain")
-                    .table(CasbinRule::Table)
-                    .col(CasbinRule::Ptype)
-                    .col(CasbinRule::V2)
-                    .col(CasbinRule::V0)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_casbin_rule_policy")
-                    .table(CasbinRule::Table)
-                    .col(CasbinRule::Ptype)
-                    .col(CasbinRule::V1)
-                    .col(CasbinRule::V0)
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(Roles::Table)
-                    .col(big_pk_auto(Roles::Id))
-                    .col(big_integer(Roles::WorkspaceId))
-                    .col(string(Roles::Name))
-                    .col(string(Roles::Description))
-                    .col(boolean(Roles::Builtin))
-                    .col(timestamp_with_time_zone(Roles::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Roles::Table, Roles::WorkspaceId)
-                            .to(Workspaces::Table, Workspaces::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_roles_workspace_name")
-                    .table(Roles::Table)
-                    .col(Roles::WorkspaceId)
-                    .col(Roles::Name)
-                    .unique()
-                    .to_owned(),
-            )
-            .await
+        create_casbin_rule(manager).await?;
+        create_roles(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -108,6 +25,98 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(CasbinRule::Table).to_owned())
             .await
     }
+}
+
+/// The casbin policy store: each line once, looked up by domain and by policy.
+async fn create_casbin_rule(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(CasbinRule::Table)
+                .col(big_pk_auto(CasbinRule::Id))
+                .col(string(CasbinRule::Ptype))
+                .col(string(CasbinRule::V0).default(""))
+                .col(string(CasbinRule::V1).default(""))
+                .col(string(CasbinRule::V2).default(""))
+                .col(string(CasbinRule::V3).default(""))
+                .col(string(CasbinRule::V4).default(""))
+                .col(string(CasbinRule::V5).default(""))
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("idx_casbin_rule_unique")
+                .table(CasbinRule::Table)
+                .col(CasbinRule::Ptype)
+                .col(CasbinRule::V0)
+                .col(CasbinRule::V1)
+                .col(CasbinRule::V2)
+                .col(CasbinRule::V3)
+                .col(CasbinRule::V4)
+                .col(CasbinRule::V5)
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+    // Lookups by domain: `g` lines carry it in v2, `p` lines in v1.
+    manager
+        .create_index(
+            Index::create()
+                .name("idx_casbin_rule_domain")
+                .table(CasbinRule::Table)
+                .col(CasbinRule::Ptype)
+                .col(CasbinRule::V2)
+                .col(CasbinRule::V0)
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("idx_casbin_rule_policy")
+                .table(CasbinRule::Table)
+                .col(CasbinRule::Ptype)
+                .col(CasbinRule::V1)
+                .col(CasbinRule::V0)
+                .to_owned(),
+        )
+        .await
+}
+
+/// A workspace's roles, each name once per workspace.
+async fn create_roles(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(Roles::Table)
+                .col(big_pk_auto(Roles::Id))
+                .col(big_integer(Roles::WorkspaceId))
+                .col(string(Roles::Name))
+                .col(string(Roles::Description))
+                .col(boolean(Roles::Builtin))
+                .col(timestamp_with_time_zone(Roles::CreatedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(Roles::Table, Roles::WorkspaceId)
+                        .to(Workspaces::Table, Workspaces::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("idx_roles_workspace_name")
+                .table(Roles::Table)
+                .col(Roles::WorkspaceId)
+                .col(Roles::Name)
+                .unique()
+                .to_owned(),
+        )
+        .await
 }
 
 #[derive(DeriveIden)]
