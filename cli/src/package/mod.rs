@@ -143,19 +143,20 @@ pub enum PackageCommand {
 
 /// The body of an `importPackage` request, as the GraphQL multipart request spec has it: the
 /// `operations` document (whose `variables.input.archive` is `null`), the `map` naming that
-/// variable, and the archive as file `0`.
+/// variable, and the archive as file `0` (`package.zip`, `application/zip`). The server's tests
+/// upload with it too.
 pub fn archive_upload(
     operations: &serde_json::Value,
     archive: Vec<u8>,
-) -> reqwest::multipart::Form {
+) -> reqwest::Result<reqwest::multipart::Form> {
     let map = serde_json::json!({ "0": ["variables.input.archive"] });
-    reqwest::multipart::Form::new()
+    let file = reqwest::multipart::Part::bytes(archive)
+        .file_name("package.zip")
+        .mime_str("application/zip")?;
+    Ok(reqwest::multipart::Form::new()
         .text("operations", operations.to_string())
         .text("map", map.to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(archive).file_name("package.zip"),
-        )
+        .part("0", file))
 }
 
 /// Run one package command; its failure carries the exit code the pipeline sees.

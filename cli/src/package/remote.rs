@@ -168,7 +168,7 @@ pub async fn import(
         "query": query,
         "variables": { "input": { "workspace": workspace, "archive": null, "dryRun": !apply, "fingerprint": fingerprint } }
     });
-    let form = super::archive_upload(&operations, bytes);
+    let form = super::archive_upload(&operations, bytes).context("encoding the upload")?;
     let working = spinner(if apply {
         "uploading and applying"
     } else {

@@ -270,18 +270,7 @@ pub async fn import_raw(
         "variables": { "input": { "workspace": ws, "archive": null, "dryRun": dry_run,
                                   "fingerprint": fingerprint } },
     });
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text(
-            "map",
-            json!({ "0": ["variables.input.archive"] }).to_string(),
-        )
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(archive.to_vec())
-                .file_name("package.zip")
-                .mime_str("application/zip")?,
-        );
+    let form = cli::package::archive_upload(&operations, archive.to_vec())?;
     let resp = app
         .client
         .post(format!("{}/graphql", app.base_url))
