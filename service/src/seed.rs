@@ -10,14 +10,14 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use entities::{
-    connector_version, user, workspace, workspace_connector, workspace_connector_version,
+    connector, connector_version, user, workspace, workspace_connector, workspace_connector_version,
 };
 use include_dir::{Dir, include_dir};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::Deserialize;
 
@@ -300,6 +300,36 @@ async fn seed_history(
     let mut rng = StdRng::seed_from_u64(seed);
     let now = Utc::now();
     let start = first.published_at.max(now - Duration::days(365));
+    let times = attempt_times(&mut rng, start, now, rank);
+    let history = History {
+        listing_id: listing.id,
+        versions: &versions,
+        workspaces,
+    };
+    let (events, held) = history.simulate(&mut rng, times);
+    let txn = db::begin_write(db).await?;
+    for event in &events {
+        ledger::record(&txn, event).await?;
+    }
+    // The workspaces still holding the listing at the end hold a real copy of the version they
+    // follow, so that active installs and workspace copies agree.
+    let mut holders: Vec<(i64, usize)> = held.into_iter().collect();
+    holders.sort_unstable();
+    for (workspace_id, index) in holders {
+        hold_copy(&txn, &listing, workspace_id, &versions[index], now).await?;
+    }
+    txn.commit().await?;
+    Ok(events.len())
+}
+
+/// When the workspaces try something with a listing, oldest first: more often towards the
+/// present, and fewer the lower its `rank`.
+fn attempt_times(
+    rng: &mut StdRng,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    rank: usize,
+) -> Vec<DateTime<Utc>> {
     let span = (now - start).num_seconds().max(1) as f64;
     // Long tail: the most popular listing gets ~600 attempts, the tenth ~60.
     let attempts = (600.0 / (1.0 + rank as f64 * 0.9)) as usize + rng.random_range(0..20);
@@ -310,68 +340,87 @@ async fn seed_history(
         })
         .collect();
     times.sort();
+    times
+}
 
-    let mut held: HashMap<i64, usize> = HashMap::new();
-    let mut events = Vec::new();
-    for at in times {
-        let available = versions
-            .iter()
-            .rposition(|v| v.published_at <= at)
-            .unwrap_or(0);
-        let ws = workspaces[rng.random_range(0..workspaces.len())];
-        let event = next_install_step(&mut rng, &mut held, ws, available);
-        if let Some((kind, index, from)) = event {
-            events.push(InstallEvent {
-                connector_id: listing.id,
-                version_id: versions[index].id,
-                from_version_id: from.map(|i| versions[i].id),
-                workspace_id: ws,
-                user_id: None,
-                kind,
-                at,
-            });
+/// One listing's simulated history across the demo workspaces.
+struct History<'a> {
+    listing_id: i64,
+    /// Oldest first.
+    versions: &'a [connector_version::Model],
+    workspaces: &'a [i64],
+}
+
+impl History<'_> {
+    /// The ledger events of attempts at `times`, and which version (by index) each workspace
+    /// holds at the end.
+    fn simulate(
+        &self,
+        rng: &mut StdRng,
+        times: Vec<DateTime<Utc>>,
+    ) -> (Vec<InstallEvent>, HashMap<i64, usize>) {
+        let mut held: HashMap<i64, usize> = HashMap::new();
+        let mut events = Vec::new();
+        for at in times {
+            let available = self
+                .versions
+                .iter()
+                .rposition(|v| v.published_at <= at)
+                .unwrap_or(0);
+            let ws = self.workspaces[rng.random_range(0..self.workspaces.len())];
+            let event = next_install_step(rng, &mut held, ws, available);
+            if let Some((kind, index, from)) = event {
+                events.push(InstallEvent {
+                    connector_id: self.listing_id,
+                    version_id: self.versions[index].id,
+                    from_version_id: from.map(|i| self.versions[i].id),
+                    workspace_id: ws,
+                    user_id: None,
+                    kind,
+                    at,
+                });
+            }
         }
+        (events, held)
     }
-    let txn = db::begin_write(db).await?;
-    for event in &events {
-        ledger::record(&txn, event).await?;
+}
+
+/// A workspace's copy of `version`, installed and released, by nobody in particular.
+async fn hold_copy(
+    txn: &DatabaseTransaction,
+    listing: &connector::Model,
+    workspace_id: i64,
+    version: &connector_version::Model,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let copy = workspace_connector::ActiveModel {
+        workspace_id: Set(workspace_id),
+        connector_id: Set(Some(listing.id)),
+        name: Set(listing.name.clone()),
+        parent_version_id: Set(Some(version.id)),
+        latest_number: Set(1),
+        released_number: Set(Some(1)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
     }
-    // The workspaces still holding the listing at the end hold a real copy of the version they
-    // follow, so that active installs and workspace copies agree.
-    let mut holders: Vec<(i64, usize)> = held.into_iter().collect();
-    holders.sort_unstable();
-    for (workspace_id, index) in holders {
-        let version = &versions[index];
-        let copy = workspace_connector::ActiveModel {
-            workspace_id: Set(workspace_id),
-            connector_id: Set(Some(listing.id)),
-            name: Set(listing.name.clone()),
-            parent_version_id: Set(Some(version.id)),
-            latest_number: Set(1),
-            released_number: Set(Some(1)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        workspace_connector_version::ActiveModel {
-            workspace_connector_id: Set(copy.id),
-            number: Set(1),
-            source: Set(version.source.clone()),
-            sha256: Set(version.sha256.clone()),
-            origin: Set("installed".to_owned()),
-            author_id: Set(None),
-            base_version_id: Set(Some(version.id)),
-            capabilities: Set(version.capabilities.clone()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+    .insert(txn)
+    .await?;
+    workspace_connector_version::ActiveModel {
+        workspace_connector_id: Set(copy.id),
+        number: Set(1),
+        source: Set(version.source.clone()),
+        sha256: Set(version.sha256.clone()),
+        origin: Set("installed".to_owned()),
+        author_id: Set(None),
+        base_version_id: Set(Some(version.id)),
+        capabilities: Set(version.capabilities.clone()),
+        created_at: Set(now),
+        ..Default::default()
     }
-    txn.commit().await?;
-    Ok(events.len())
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 /// Is the catalog empty? `serve --demo` seeds only then.

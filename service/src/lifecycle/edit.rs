@@ -86,7 +86,7 @@ pub async fn release(
     }
     let from = copy.released_number;
     let mut active: workspace_connector::ActiveModel = copy.into();
-    active.released_number = Set(Some(*active.latest_number.as_ref()));
+    release_latest(&mut active);
     active.updated_at = Set(Utc::now());
     let copy = active.update(&txn).await?;
     let detail = json!({ "from": from, "to": copy.released_number });

@@ -2,16 +2,13 @@
 
 use chrono::Utc;
 use entities::{connector, connector_version, workspace_connector};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::*;
 use crate::auth::Principal;
 use crate::authz::{Authorizer, Permission, WorkspaceRef};
-use crate::catalog::ledger::{self, InstallEvent, InstallKind};
+use crate::catalog::ledger::InstallKind;
 use crate::catalog::listings::{self, newest_installable};
 use crate::db;
 use crate::error::{ServiceError, ServiceResult, UserProblem, unless_taken};
@@ -40,19 +37,14 @@ pub async fn install(
 
     let txn = db::begin_write(db).await?;
     let now = Utc::now();
-    let inserted = workspace_connector::ActiveModel {
-        workspace_id: Set(access.workspace.id),
-        connector_id: Set(Some(listing.id)),
-        name: Set(listing.name.clone()),
-        parent_version_id: Set(Some(chosen.id)),
-        latest_number: Set(1),
-        released_number: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await;
+    let new_copy = NewCopy {
+        workspace_id: access.workspace.id,
+        listing_id: listing.id,
+        name: &listing.name,
+        parent_version_id: Some(chosen.id),
+        latest_number: 1,
+    };
+    let inserted = insert_copy(&txn, new_copy, now).await;
     // The unique index on (workspace, listing) refuses a second copy, whether installs come one
     // after the other or race: no read-then-insert round trip.
     let copy = unless_taken(inserted, || already_installed(&listing))?;
@@ -62,20 +54,13 @@ pub async fn install(
         base_version_id: Some(chosen.id),
         capabilities: &capabilities,
     };
-    insert_version(&txn, copy.id, 1, access.user.id, new).await?;
-    ledger::record(
-        &txn,
-        &InstallEvent {
-            connector_id: listing.id,
-            version_id: chosen.id,
-            from_version_id: None,
-            workspace_id: access.workspace.id,
-            user_id: Some(access.user.id),
-            kind: InstallKind::Install,
-            at: now,
-        },
-    )
-    .await?;
+    insert_version(&txn, copy.id, 1, access.user.id, new, Utc::now()).await?;
+    let follows = Follows {
+        listing_id: listing.id,
+        version_id: chosen.id,
+        from_version_id: None,
+    };
+    record_on_ledger(&txn, &access, InstallKind::Install, follows, now).await?;
     let detail = json!({ "listing": listing.slug, "version": chosen.version });
     audit_success(&txn, &access, Permission::ConnectorInstall, &copy, detail).await?;
     txn.commit().await?;
@@ -167,19 +152,12 @@ pub async fn uninstall(
         .into());
     }
     if let (Some(listing_id), Some(version_id)) = (copy.connector_id, copy.parent_version_id) {
-        ledger::record(
-            &txn,
-            &InstallEvent {
-                connector_id: listing_id,
-                version_id,
-                from_version_id: None,
-                workspace_id: access.workspace.id,
-                user_id: Some(access.user.id),
-                kind: InstallKind::Uninstall,
-                at: Utc::now(),
-            },
-        )
-        .await?;
+        let follows = Follows {
+            listing_id,
+            version_id,
+            from_version_id: None,
+        };
+        record_on_ledger(&txn, &access, InstallKind::Uninstall, follows, Utc::now()).await?;
     }
     workspace_connector::Entity::delete_by_id(copy.id)
         .exec(&txn)

@@ -3,26 +3,31 @@
 //! (replacing or merging local edits), uninstall it.
 //!
 //! Rules that hold throughout: workspace versions are numbered 1, 2, 3… and never change;
-//! `released` changes only through `release`; every change writes its install event and its
-//! audit entry in the same transaction.
+//! `released` changes only through `release` (and an import, which releases what it writes);
+//! every change writes its install event and its audit entry in the same transaction. `write`
+//! is where a version is written, numbered, released and put on the ledger, for these changes
+//! and for `packages`' import alike.
 
 mod edit;
 mod install;
 pub mod notifications;
 pub mod reads;
 mod update;
+mod write;
 
 pub use edit::{edit, release, restore};
 pub use install::{install, uninstall};
 pub use update::{UpdatePlan, plan_update, update};
+pub(crate) use write::{
+    Follows, Head, NewCopy, NewWorkspaceVersion, insert_copy, next_number, record_on_ledger,
+    write_version,
+};
+use write::{append_version, insert_version, release_latest, sha256};
 
-use chrono::Utc;
 use entities::{workspace_connector, workspace_connector_version as wcv};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
-use sha2::{Digest, Sha256};
 
 use crate::audit;
 use crate::auth::Principal;
@@ -69,10 +74,6 @@ pub struct Changed {
     /// The caller's standing in the copy's workspace, as the change authorized it (for the
     /// answer: what the caller may do next).
     pub access: WorkspaceAccess,
-}
-
-fn sha256(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// Load a copy by id and authorize `permission` in its workspace. A copy in a workspace the caller
@@ -132,55 +133,6 @@ async fn audit_success(
 ) -> Result<(), DbErr> {
     let object = ("workspace_connector", copy.id.to_string());
     audit::success(txn, access, &action.name(), object, detail).await
-}
-
-struct NewWorkspaceVersion<'a> {
-    source: String,
-    origin: Origin,
-    base_version_id: Option<i64>,
-    capabilities: &'a sdk::Capabilities,
-}
-
-/// Append version `latest + 1` to `copy` and make it the latest.
-async fn append_version(
-    txn: &DatabaseTransaction,
-    access: &WorkspaceAccess,
-    copy: workspace_connector::Model,
-    new: NewWorkspaceVersion<'_>,
-    parent_version_id: Option<i64>,
-) -> ServiceResult<workspace_connector::Model> {
-    let number = copy.latest_number + 1;
-    insert_version(txn, copy.id, number, access.user.id, new).await?;
-    let mut active: workspace_connector::ActiveModel = copy.into();
-    active.latest_number = Set(number);
-    active.parent_version_id = Set(parent_version_id);
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(txn).await?)
-}
-
-async fn insert_version(
-    txn: &DatabaseTransaction,
-    copy_id: i64,
-    number: i32,
-    author_id: i64,
-    new: NewWorkspaceVersion<'_>,
-) -> ServiceResult<wcv::Model> {
-    let capabilities = serde_json::to_value(new.capabilities)
-        .map_err(|err| anyhow::anyhow!("serialising capabilities: {err}"))?;
-    Ok(wcv::ActiveModel {
-        workspace_connector_id: Set(copy_id),
-        number: Set(number),
-        sha256: Set(sha256(&new.source)),
-        source: Set(new.source),
-        origin: Set(new.origin.as_str().to_owned()),
-        author_id: Set(Some(author_id)),
-        base_version_id: Set(new.base_version_id),
-        capabilities: Set(capabilities),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?)
 }
 
 fn stored_capabilities(value: &serde_json::Value) -> ServiceResult<sdk::Capabilities> {

@@ -11,7 +11,7 @@ use super::install::choose_version;
 use super::*;
 use crate::auth::Principal;
 use crate::authz::{Authorizer, Permission};
-use crate::catalog::ledger::{self, InstallEvent, InstallKind};
+use crate::catalog::ledger::InstallKind;
 use crate::catalog::listings::validate_source;
 use crate::db;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
@@ -112,40 +112,7 @@ pub async fn update(
     )
     .await?;
     let plan = plan_update(db, copy, version).await?;
-    let source = match (plan.has_local_edits, strategy) {
-        (false, _) | (true, Some(UpdateStrategy::Replace)) => plan.target.source.clone(),
-        (true, None) => {
-            return Err(UserProblem::bad_input(
-                &["input", "strategy"],
-                "the latest version has local edits: choose REPLACE (keep them only in history) or MERGE",
-            )
-            .into());
-        }
-        (true, Some(UpdateStrategy::Merge)) => {
-            let base = plan
-                .base
-                .as_ref()
-                .map(|b| b.source.as_str())
-                .unwrap_or_default();
-            sdk::diff::merge(base, &plan.latest.source, &plan.target.source).map_err(|conflicts| {
-                let problems = conflicts
-                    .iter()
-                    .map(|c| {
-                        let mut p = UserProblem::conflict(
-                            &["input", "strategy"],
-                            format!(
-                                "merge conflict at line {} of the local version: local and incoming both changed it",
-                                c.start_line
-                            ),
-                        );
-                        p.line = Some(c.start_line);
-                        p
-                    })
-                    .collect();
-                ServiceError::User(problems)
-            })?
-        }
-    };
+    let source = updated_source(&plan, strategy)?;
     let capabilities = validate_source(source.clone()).await?;
 
     let txn = db::begin_write(db).await?;
@@ -153,11 +120,7 @@ pub async fn update(
     if copy.latest_number != plan.copy.latest_number
         || copy.parent_version_id != plan.copy.parent_version_id
     {
-        return Err(UserProblem::conflict(
-            &["input", "workspaceConnectorId"],
-            "the copy changed while the update was prepared; try again",
-        )
-        .into());
+        return Err(changed_meanwhile());
     }
     let from_parent = copy.parent_version_id;
     let new = NewWorkspaceVersion {
@@ -168,24 +131,17 @@ pub async fn update(
     };
     let copy = append_version(&txn, &access, copy, new, Some(plan.target.id)).await?;
     if let Some(listing_id) = copy.connector_id {
-        ledger::record(
-            &txn,
-            &InstallEvent {
-                connector_id: listing_id,
-                version_id: plan.target.id,
-                from_version_id: from_parent,
-                workspace_id: access.workspace.id,
-                user_id: Some(access.user.id),
-                kind: InstallKind::Update,
-                at: Utc::now(),
-            },
-        )
-        .await?;
+        let follows = Follows {
+            listing_id,
+            version_id: plan.target.id,
+            from_version_id: from_parent,
+        };
+        record_on_ledger(&txn, &access, InstallKind::Update, follows, Utc::now()).await?;
     }
     let detail = json!({
         "to": plan.target.version,
         "number": copy.latest_number,
-        "strategy": match strategy { Some(UpdateStrategy::Merge) => "merge", Some(UpdateStrategy::Replace) => "replace", None => "none" },
+        "strategy": strategy_name(strategy),
     });
     audit_success(&txn, &access, Permission::ConnectorEdit, &copy, detail).await?;
     txn.commit().await?;
@@ -194,4 +150,61 @@ pub async fn update(
         changed: true,
         access,
     })
+}
+
+/// The source of the updated version: the new community version's, or with local edits what
+/// `strategy` makes of them.
+fn updated_source(plan: &UpdatePlan, strategy: Option<UpdateStrategy>) -> ServiceResult<String> {
+    match (plan.has_local_edits, strategy) {
+        (false, _) | (true, Some(UpdateStrategy::Replace)) => Ok(plan.target.source.clone()),
+        (true, None) => Err(UserProblem::bad_input(
+            &["input", "strategy"],
+            "the latest version has local edits: choose REPLACE (keep them only in history) or MERGE",
+        )
+        .into()),
+        (true, Some(UpdateStrategy::Merge)) => merged_source(plan),
+    }
+}
+
+/// Three-way merge of the old community version, the local latest and the new one; each
+/// conflict is a problem of its own, at its line.
+fn merged_source(plan: &UpdatePlan) -> ServiceResult<String> {
+    let base = plan
+        .base
+        .as_ref()
+        .map(|b| b.source.as_str())
+        .unwrap_or_default();
+    sdk::diff::merge(base, &plan.latest.source, &plan.target.source).map_err(|conflicts| {
+        let problems = conflicts
+            .iter()
+            .map(|c| {
+                let mut p = UserProblem::conflict(
+                    &["input", "strategy"],
+                    format!(
+                        "merge conflict at line {} of the local version: local and incoming both changed it",
+                        c.start_line
+                    ),
+                );
+                p.line = Some(c.start_line);
+                p
+            })
+            .collect();
+        ServiceError::User(problems)
+    })
+}
+
+fn changed_meanwhile() -> ServiceError {
+    UserProblem::conflict(
+        &["input", "workspaceConnectorId"],
+        "the copy changed while the update was prepared; try again",
+    )
+    .into()
+}
+
+fn strategy_name(strategy: Option<UpdateStrategy>) -> &'static str {
+    match strategy {
+        Some(UpdateStrategy::Merge) => "merge",
+        Some(UpdateStrategy::Replace) => "replace",
+        None => "none",
+    }
 }

@@ -2,11 +2,8 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
-use entities::{
-    connection, connector, connector_version, recipe, workspace_connector,
-    workspace_connector_version as wcv,
-};
+use chrono::{DateTime, Utc};
+use entities::{connection, connector, connector_version, recipe, workspace_connector};
 use packager::{Action, ConnectorAsset, Credentials, Package, Plan};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -16,8 +13,9 @@ use serde_json::json;
 use super::import::imported_source;
 use super::*;
 use crate::authz::WorkspaceAccess;
-use crate::catalog::ledger::{self, InstallEvent, InstallKind};
+use crate::catalog::ledger::InstallKind;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
+use crate::lifecycle::{self, Follows, Head, NewCopy, NewWorkspaceVersion, Origin};
 use crate::recipes;
 
 struct Progress {
@@ -42,6 +40,8 @@ impl Progress {
     }
 }
 
+/// Write `plan` into the workspace of `access`: connectors first (connections and recipes name
+/// them), then connections, then recipes.
 pub(super) async fn apply(
     txn: &DatabaseTransaction,
     access: &WorkspaceAccess,
@@ -50,171 +50,298 @@ pub(super) async fn apply(
     validated: &HashMap<String, sdk::Capabilities>,
     fault: FaultInjection,
 ) -> ServiceResult<()> {
-    let mut progress = Progress { written: 0, fault };
-    let ws = access.workspace.id;
-    let now = Utc::now();
-    for step in plan
-        .connectors
-        .iter()
-        .filter(|c| matches!(c.action, Action::Create | Action::Update))
-    {
-        let asset = package
-            .connectors
-            .iter()
-            .find(|a| a.slug == step.slug)
-            .ok_or_else(|| anyhow::anyhow!("plan names a connector the package lacks"))?;
-        let (source, capabilities) = imported_source(txn, asset, validated).await?;
-        apply_connector(
-            txn,
-            access,
-            asset,
-            &source,
-            capabilities,
-            step.create_version,
-            now,
-        )
-        .await?;
-        progress.step()?;
-    }
-    let copies = workspace_connector::Entity::find()
-        .filter(workspace_connector::Column::WorkspaceId.eq(ws))
-        .all(txn)
-        .await?;
-    let slugs = copy_slugs(txn, &copies).await?;
-    let copy_of = |slug: &str| {
-        slugs
-            .iter()
-            .find(|(_, s)| s.as_str() == slug)
-            .map(|(id, _)| *id)
+    let mut applying = Applying {
+        txn,
+        access,
+        package,
+        plan,
+        now: Utc::now(),
+        progress: Progress { written: 0, fault },
     };
-    for step in plan
-        .connections
-        .iter()
-        .filter(|c| matches!(c.action, Action::Create | Action::Update))
-    {
-        let asset = package
+    applying.connectors(validated).await?;
+    applying.connections().await?;
+    applying.recipes().await
+}
+
+fn is_written(action: Action) -> bool {
+    matches!(action, Action::Create | Action::Update)
+}
+
+/// One apply under way: the plan, the package it came from, and the assets written so far.
+struct Applying<'a> {
+    txn: &'a DatabaseTransaction,
+    access: &'a WorkspaceAccess,
+    package: &'a Package,
+    plan: &'a Plan,
+    now: DateTime<Utc>,
+    progress: Progress,
+}
+
+impl Applying<'_> {
+    async fn connectors(
+        &mut self,
+        validated: &HashMap<String, sdk::Capabilities>,
+    ) -> ServiceResult<()> {
+        let txn = self.txn;
+        for step in self.plan.connectors.iter().filter(|c| is_written(c.action)) {
+            let asset = self
+                .package
+                .connectors
+                .iter()
+                .find(|a| a.slug == step.slug)
+                .ok_or_else(|| anyhow::anyhow!("plan names a connector the package lacks"))?;
+            let (source, capabilities) = imported_source(txn, asset, validated).await?;
+            let imported = Imported {
+                asset,
+                source,
+                capabilities: &capabilities,
+                number: step.create_version,
+            };
+            apply_connector(txn, self.access, imported, self.now).await?;
+            self.progress.step()?;
+        }
+        Ok(())
+    }
+
+    async fn connections(&mut self) -> ServiceResult<()> {
+        let (txn, ws) = (self.txn, self.access.workspace.id);
+        let copies = crate::lifecycle::copies(txn, ws).await?;
+        let slugs = copy_slugs(txn, &copies).await?;
+        let copy_of = |slug: &str| {
+            slugs
+                .iter()
+                .find(|(_, s)| s.as_str() == slug)
+                .map(|(id, _)| *id)
+        };
+        for step in self
+            .plan
             .connections
             .iter()
-            .find(|c| c.asset_id == step.asset_id)
-            .ok_or_else(|| anyhow::anyhow!("plan names a connection the package lacks"))?;
-        let copy_id = copy_of(&asset.connector).ok_or_else(|| {
-            anyhow::anyhow!("connection {} has no connector after import", asset.name)
-        })?;
-        let existing = connection::Entity::find()
-            .filter(connection::Column::WorkspaceId.eq(ws))
-            .filter(connection::Column::AssetId.eq(&asset.asset_id))
-            .one(txn)
-            .await?;
-        match existing {
-            // Credentials in the target survive: only non-secret fields come from the package.
-            Some(found) => {
-                let mut active: connection::ActiveModel = found.into();
-                active.folder = Set(asset.folder.clone());
-                active.name = Set(asset.name.clone());
-                active.fields = Set(json!(asset.fields));
-                active.updated_at = Set(now);
-                active.update(txn).await?;
-            }
-            None => {
-                connection::ActiveModel {
-                    workspace_id: Set(ws),
-                    asset_id: Set(asset.asset_id.clone()),
-                    folder: Set(asset.folder.clone()),
-                    name: Set(asset.name.clone()),
-                    workspace_connector_id: Set(copy_id),
-                    fields: Set(json!(asset.fields)),
-                    secrets: Set(json!({})),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
-            }
+            .filter(|c| is_written(c.action))
+        {
+            let asset = self
+                .package
+                .connections
+                .iter()
+                .find(|c| c.asset_id == step.asset_id)
+                .ok_or_else(|| anyhow::anyhow!("plan names a connection the package lacks"))?;
+            let copy_id = copy_of(&asset.connector).ok_or_else(|| {
+                anyhow::anyhow!("connection {} has no connector after import", asset.name)
+            })?;
+            save_connection(txn, ws, asset, copy_id, self.now).await?;
+            debug_assert!(matches!(
+                step.credentials,
+                Credentials::KeepExisting | Credentials::NeedsCredentials
+            ));
+            self.progress.step()?;
         }
-        debug_assert!(matches!(
-            step.credentials,
-            Credentials::KeepExisting | Credentials::NeedsCredentials
-        ));
-        progress.step()?;
+        Ok(())
     }
-    // Every recipe is checked against the copies as the import leaves them, loaded once.
-    let released = recipes::released_copies(txn, ws).await?;
-    for step in plan
-        .recipes
-        .iter()
-        .filter(|r| matches!(r.action, Action::Create | Action::Update))
-    {
-        let asset = package
-            .recipes
-            .iter()
-            .find(|r| r.asset_id == step.asset_id)
-            .ok_or_else(|| anyhow::anyhow!("plan names a recipe the package lacks"))?;
-        let used = released.check(&asset.definition)?;
-        let existing = recipe::Entity::find()
-            .filter(recipe::Column::WorkspaceId.eq(ws))
-            .filter(recipe::Column::AssetId.eq(&asset.asset_id))
-            .one(txn)
+
+    async fn recipes(&mut self) -> ServiceResult<()> {
+        let (txn, ws) = (self.txn, self.access.workspace.id);
+        // Every recipe is checked against the copies as the import leaves them, loaded once.
+        let released = recipes::released_copies(txn, ws).await?;
+        for step in self.plan.recipes.iter().filter(|r| is_written(r.action)) {
+            let asset = self
+                .package
+                .recipes
+                .iter()
+                .find(|r| r.asset_id == step.asset_id)
+                .ok_or_else(|| anyhow::anyhow!("plan names a recipe the package lacks"))?;
+            let used = released.check(&asset.definition)?;
+            let saved = save_recipe(txn, ws, asset, self.now).await?;
+            recipes::set_uses_in(txn, saved.id, &used).await?;
+            self.progress.step()?;
+        }
+        Ok(())
+    }
+}
+
+/// Credentials in the target survive: only non-secret fields come from the package.
+async fn save_connection(
+    txn: &DatabaseTransaction,
+    ws: i64,
+    asset: &packager::Connection,
+    copy_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let existing = connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(ws))
+        .filter(connection::Column::AssetId.eq(&asset.asset_id))
+        .one(txn)
+        .await?;
+    match existing {
+        Some(found) => {
+            let mut active: connection::ActiveModel = found.into();
+            active.folder = Set(asset.folder.clone());
+            active.name = Set(asset.name.clone());
+            active.fields = Set(json!(asset.fields));
+            active.updated_at = Set(now);
+            active.update(txn).await?;
+        }
+        None => {
+            connection::ActiveModel {
+                workspace_id: Set(ws),
+                asset_id: Set(asset.asset_id.clone()),
+                folder: Set(asset.folder.clone()),
+                name: Set(asset.name.clone()),
+                workspace_connector_id: Set(copy_id),
+                fields: Set(json!(asset.fields)),
+                secrets: Set(json!({})),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
             .await?;
-        let saved = match existing {
-            // An existing recipe keeps its state: a running one is stopped and restarted around
-            // the change, inside this transaction.
-            Some(found) => {
-                let mut active: recipe::ActiveModel = found.into();
-                active.folder = Set(asset.folder.clone());
-                active.name = Set(asset.name.clone());
-                active.description = Set(asset.description.clone());
-                active.definition = Set(asset.definition.clone());
-                active.updated_at = Set(now);
-                active.update(txn).await?
-            }
-            None => {
-                recipe::ActiveModel {
-                    workspace_id: Set(ws),
-                    asset_id: Set(asset.asset_id.clone()),
-                    folder: Set(asset.folder.clone()),
-                    name: Set(asset.name.clone()),
-                    description: Set(asset.description.clone()),
-                    definition: Set(asset.definition.clone()),
-                    state: Set("stopped".to_owned()),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?
-            }
-        };
-        recipes::set_uses_in(txn, saved.id, &used).await?;
-        progress.step()?;
+        }
     }
     Ok(())
 }
 
+/// An existing recipe keeps its state: a running one is stopped and restarted around the change,
+/// inside this transaction.
+async fn save_recipe(
+    txn: &DatabaseTransaction,
+    ws: i64,
+    asset: &packager::Recipe,
+    now: DateTime<Utc>,
+) -> ServiceResult<recipe::Model> {
+    let existing = recipe::Entity::find()
+        .filter(recipe::Column::WorkspaceId.eq(ws))
+        .filter(recipe::Column::AssetId.eq(&asset.asset_id))
+        .one(txn)
+        .await?;
+    Ok(match existing {
+        Some(found) => {
+            let mut active: recipe::ActiveModel = found.into();
+            active.folder = Set(asset.folder.clone());
+            active.name = Set(asset.name.clone());
+            active.description = Set(asset.description.clone());
+            active.definition = Set(asset.definition.clone());
+            active.updated_at = Set(now);
+            active.update(txn).await?
+        }
+        None => {
+            recipe::ActiveModel {
+                workspace_id: Set(ws),
+                asset_id: Set(asset.asset_id.clone()),
+                folder: Set(asset.folder.clone()),
+                name: Set(asset.name.clone()),
+                description: Set(asset.description.clone()),
+                definition: Set(asset.definition.clone()),
+                state: Set("stopped".to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?
+        }
+    })
+}
+
+/// An imported connector as the plan writes it.
+struct Imported<'a> {
+    asset: &'a ConnectorAsset,
+    /// The package's source, or the catalog's (see `imported_source`).
+    source: String,
+    capabilities: &'a sdk::Capabilities,
+    /// The workspace version the plan creates, when it fixed one.
+    number: Option<i32>,
+}
+
 /// Create or update the workspace's copy of an imported connector: a new version (origin
-/// `imported`, with `source`: the package's or the catalog's) that is also released, and the
-/// community lineage kept when this catalog has it.
+/// `imported`) that is also released, and the community lineage kept when this catalog has it —
+/// written as every workspace version is (`lifecycle::write_version`).
 async fn apply_connector(
     txn: &DatabaseTransaction,
     access: &WorkspaceAccess,
-    asset: &ConnectorAsset,
-    source: &str,
-    capabilities: sdk::Capabilities,
-    create_version: Option<i32>,
-    now: chrono::DateTime<Utc>,
+    imported: Imported<'_>,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let ws = access.workspace.id;
-    let listing = connector::Entity::find()
-        .filter(connector::Column::Slug.eq(&asset.slug))
+    let asset = imported.asset;
+    // The packager read the asset's sha256 off its source (or the catalog version it names):
+    // the version written hashes its source itself, to the same digest.
+    debug_assert_eq!(sha256_hex(imported.source.as_bytes()), asset.sha256);
+    let listing = catalog_listing(txn, &asset.slug).await?;
+    let existing = workspace_connector::Entity::find()
+        .filter(workspace_connector::Column::WorkspaceId.eq(access.workspace.id))
+        .filter(workspace_connector::Column::ConnectorId.eq(listing.id))
+        .one(txn)
+        .await?;
+    let parent = lineage(txn, asset, &listing, existing.as_ref()).await?;
+    let copy = match existing {
+        Some(copy) => copy,
+        None => {
+            let new_copy = NewCopy {
+                workspace_id: access.workspace.id,
+                listing_id: listing.id,
+                name: &asset.name,
+                parent_version_id: parent,
+                latest_number: 0,
+            };
+            lifecycle::insert_copy(txn, new_copy, now).await?
+        }
+    };
+    let (was_new, from_parent) = (copy.latest_number == 0, copy.parent_version_id);
+    let head = Head {
+        number: imported.number.unwrap_or(lifecycle::next_number(&copy)),
+        parent_version_id: parent,
+        release: true,
+        at: now,
+    };
+    let new = NewWorkspaceVersion {
+        source: imported.source,
+        origin: Origin::Imported,
+        base_version_id: parent,
+        capabilities: imported.capabilities,
+    };
+    lifecycle::write_version(txn, access.user.id, copy, new, head).await?;
+    // A copy that keeps its community lineage counts in the listing's metrics like any install.
+    let Some(parent) = parent else {
+        return Ok(());
+    };
+    let (kind, from) = if was_new {
+        (InstallKind::Install, None)
+    } else {
+        (InstallKind::Update, from_parent)
+    };
+    if kind == InstallKind::Install || from != Some(parent) {
+        let follows = Follows {
+            listing_id: listing.id,
+            version_id: parent,
+            from_version_id: from,
+        };
+        lifecycle::record_on_ledger(txn, access, kind, follows, now).await?;
+    }
+    Ok(())
+}
+
+async fn catalog_listing(txn: &DatabaseTransaction, slug: &str) -> ServiceResult<connector::Model> {
+    connector::Entity::find()
+        .filter(connector::Column::Slug.eq(slug))
         .one(txn)
         .await?
         .ok_or_else(|| {
             ServiceError::from(UserProblem::bad_input(
                 &["input", "archive"],
-                format!("the listing {} is not in this server's catalog", asset.slug),
+                format!("the listing {slug} is not in this server's catalog"),
             ))
-        })?;
-    let parent = match &asset.parent {
+        })
+}
+
+/// The community version an imported copy follows: the package's parent when this catalog has
+/// it, otherwise the target copy's own (a package without lineage must not erase the one the
+/// target keeps), if that version still exists.
+async fn lineage(
+    txn: &DatabaseTransaction,
+    asset: &ConnectorAsset,
+    listing: &connector::Model,
+    existing: Option<&workspace_connector::Model>,
+) -> ServiceResult<Option<i64>> {
+    let packaged = match &asset.parent {
         Some(p) => {
             connector_version::Entity::find()
                 .filter(connector_version::Column::ConnectorId.eq(listing.id))
@@ -224,83 +351,10 @@ async fn apply_connector(
         }
         None => None,
     };
-    let existing = workspace_connector::Entity::find()
-        .filter(workspace_connector::Column::WorkspaceId.eq(ws))
-        .filter(workspace_connector::Column::ConnectorId.eq(listing.id))
-        .one(txn)
-        .await?;
-    // Lineage: the package's parent when this catalog has it, otherwise the target copy's own
-    // (a package without lineage must not erase the one the target keeps).
-    let parent = match (parent, existing.as_ref().and_then(|c| c.parent_version_id)) {
+    let found = match (packaged, existing.and_then(|c| c.parent_version_id)) {
         (Some(found), _) => Some(found),
         (None, Some(kept)) => connector_version::Entity::find_by_id(kept).one(txn).await?,
         (None, None) => None,
     };
-    let (copy, number, from_parent) = match existing {
-        Some(copy) => {
-            let number = create_version.unwrap_or(copy.latest_number + 1);
-            (copy.clone(), number, copy.parent_version_id)
-        }
-        None => {
-            let copy = workspace_connector::ActiveModel {
-                workspace_id: Set(ws),
-                connector_id: Set(Some(listing.id)),
-                name: Set(asset.name.clone()),
-                parent_version_id: Set(parent.as_ref().map(|p| p.id)),
-                latest_number: Set(0),
-                released_number: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-            (copy, create_version.unwrap_or(1), None)
-        }
-    };
-    wcv::ActiveModel {
-        workspace_connector_id: Set(copy.id),
-        number: Set(number),
-        source: Set(source.to_owned()),
-        sha256: Set(asset.sha256.clone()),
-        origin: Set("imported".to_owned()),
-        author_id: Set(Some(access.user.id)),
-        base_version_id: Set(parent.as_ref().map(|p| p.id)),
-        capabilities: Set(serde_json::to_value(&capabilities).map_err(|e| anyhow::anyhow!("{e}"))?),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    let was_new = copy.latest_number == 0;
-    let mut active: workspace_connector::ActiveModel = copy.into();
-    active.latest_number = Set(number);
-    active.released_number = Set(Some(number));
-    active.parent_version_id = Set(parent.as_ref().map(|p| p.id));
-    active.updated_at = Set(now);
-    active.update(txn).await?;
-    // A copy that keeps its community lineage counts in the listing's metrics like any install.
-    if let Some(parent) = &parent {
-        let (kind, from) = if was_new {
-            (InstallKind::Install, None)
-        } else {
-            (InstallKind::Update, from_parent)
-        };
-        if kind == InstallKind::Install || from != Some(parent.id) {
-            ledger::record(
-                txn,
-                &InstallEvent {
-                    connector_id: listing.id,
-                    version_id: parent.id,
-                    from_version_id: from,
-                    workspace_id: ws,
-                    user_id: Some(access.user.id),
-                    kind,
-                    at: now,
-                },
-            )
-            .await?;
-        }
-    }
-    Ok(())
+    Ok(found.map(|v| v.id))
 }

@@ -3,19 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Utc;
 use entities::{
     connection, connector, connector_version, package, recipe, workspace_connector,
     workspace_connector_version as wcv,
 };
-use packager::{
-    CatalogReference, ConnectorAsset, ConnectorContent, ConnectorParent, PackageInput,
-    PackageSource,
-};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use packager::{CatalogReference, ConnectorAsset, ConnectorContent, PackageInput, PackageSource};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use super::*;
@@ -41,7 +34,49 @@ pub async fn export(
             Some(Permission::PackageExport),
         )
         .await?;
+    let chosen = chosen_recipes(db, &access.workspace, &selection).await?;
+    let package_recipes: Vec<packager::Recipe> = chosen.iter().map(to_package_recipe).collect();
+    let (connectors, connections) = dependencies(db, &access, &package_recipes).await?;
     let ws = &access.workspace;
+    let (package_id, created_at) = identity(ws, &chosen, &connectors);
+    let input = PackageInput {
+        package_id,
+        created_at,
+        source: PackageSource {
+            workspace: ws.slug.clone(),
+            environment: ws.environment.clone(),
+        },
+        exporter: access.user.handle.clone(),
+        recipes: package_recipes,
+        connections,
+        connectors,
+    };
+    let archive = build(&input)?;
+    let package = packager::read(&archive, &packager::Limits::default())
+        .map_err(|err| anyhow::anyhow!("our own package does not read back: {err}"))?;
+
+    let txn = db::begin_write(db).await?;
+    let new = NewRecord {
+        direction: "export",
+        package: &package,
+        archive: &archive,
+        keep_archive: true,
+        plan: None,
+        outcome: "exported",
+    };
+    let detail = json!({ "recipes": chosen.len() });
+    let record = record_package(&txn, &access, new, Permission::PackageExport, detail).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The recipes of the workspace that `selection` names, by id; a named recipe that is not there
+/// is not found, and an empty selection is refused.
+async fn chosen_recipes(
+    db: &DatabaseConnection,
+    ws: &entities::workspace::Model,
+    selection: &Selection,
+) -> ServiceResult<Vec<recipe::Model>> {
     let all = recipe::Entity::find()
         .filter(recipe::Column::WorkspaceId.eq(ws.id))
         .order_by_asc(recipe::Column::Id)
@@ -61,16 +96,18 @@ pub async fn export(
     if chosen.is_empty() {
         return Err(UserProblem::bad_input(&["input"], "the selection holds no recipes").into());
     }
+    Ok(chosen)
+}
 
-    let copies = workspace_connector::Entity::find()
-        .filter(workspace_connector::Column::WorkspaceId.eq(ws.id))
-        .all(db)
-        .await?;
+/// The connectors the recipes use, each at its released version, and the connections of those
+/// connectors.
+async fn dependencies(
+    db: &DatabaseConnection,
+    access: &WorkspaceAccess,
+    recipes: &[packager::Recipe],
+) -> ServiceResult<(Vec<ConnectorAsset>, Vec<packager::Connection>)> {
+    let copies = crate::lifecycle::copies(db, access.workspace.id).await?;
     let listings = copy_listings(db, &copies).await?;
-    let slugs: BTreeMap<i64, String> = listings
-        .iter()
-        .map(|(id, listing)| (*id, listing.slug.clone()))
-        .collect();
     let by_slug: BTreeMap<&str, (&workspace_connector::Model, &connector::Model)> = copies
         .iter()
         .filter_map(|c| {
@@ -78,12 +115,7 @@ pub async fn export(
             Some((listing.slug.as_str(), (c, listing)))
         })
         .collect();
-    let package_recipes: Vec<packager::Recipe> = chosen.iter().map(to_package_recipe).collect();
-    let used: BTreeSet<String> = package_recipes
-        .iter()
-        .flat_map(|r| r.connector_slugs())
-        .collect();
-
+    let used: BTreeSet<String> = recipes.iter().flat_map(|r| r.connector_slugs()).collect();
     let mut connectors = Vec::new();
     for slug in &used {
         let (copy, listing) = by_slug.get(slug.as_str()).ok_or_else(|| {
@@ -92,97 +124,76 @@ pub async fn export(
                 format!("a selected recipe uses {slug}, which is not installed in this workspace"),
             ))
         })?;
-        connectors.push(export_connector(db, &access, copy, listing).await?);
+        connectors.push(export_connector(db, access, copy, listing).await?);
     }
-    let used_copies: BTreeSet<i64> = used
+    let used_copies: BTreeMap<i64, String> = used
         .iter()
-        .filter_map(|s| by_slug.get(s.as_str()).map(|(c, _)| c.id))
+        .filter_map(|s| by_slug.get(s.as_str()).map(|(c, _)| (c.id, s.clone())))
         .collect();
-    let connections: Vec<packager::Connection> = connection::Entity::find()
-        .filter(connection::Column::WorkspaceId.eq(ws.id))
+    let connections = connections_of(db, access.workspace.id, &used_copies).await?;
+    Ok((connectors, connections))
+}
+
+/// The workspace's connections of the copies `used` (by copy id, with their listing slugs).
+async fn connections_of(
+    db: &DatabaseConnection,
+    workspace_id: i64,
+    used: &BTreeMap<i64, String>,
+) -> ServiceResult<Vec<packager::Connection>> {
+    Ok(connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
         .order_by_asc(connection::Column::Id)
         .all(db)
         .await?
         .into_iter()
-        .filter(|c| used_copies.contains(&c.workspace_connector_id))
         .filter_map(|c| {
             Some(packager::Connection {
+                connector: used.get(&c.workspace_connector_id)?.clone(),
                 asset_id: c.asset_id,
                 folder: c.folder,
                 name: c.name,
-                connector: slugs.get(&c.workspace_connector_id)?.clone(),
                 // Non-secret fields only: secrets never enter a package.
                 fields: serde_json::from_value(c.fields).unwrap_or_default(),
             })
         })
-        .collect();
+        .collect())
+}
 
-    // Same assets, same bytes: the timestamp is the newest change among them, the id a digest.
+/// Same assets, same bytes: the package's id is a digest of them, its timestamp the newest
+/// change among them.
+fn identity(
+    ws: &entities::workspace::Model,
+    chosen: &[recipe::Model],
+    connectors: &[ConnectorAsset],
+) -> (String, String) {
     let newest = chosen
         .iter()
         .map(|r| r.updated_at)
         .max()
         .unwrap_or(ws.created_at);
     let mut seed = format!("{}:", ws.slug);
-    for r in &chosen {
+    for r in chosen {
         seed.push_str(&format!("{}@{};", r.asset_id, r.updated_at.to_rfc3339()));
     }
-    for c in &connectors {
+    for c in connectors {
         seed.push_str(&format!("{}@{};", c.slug, c.sha256));
     }
-    let input = PackageInput {
-        package_id: derived_uuid(&seed),
-        created_at: newest.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        source: PackageSource {
-            workspace: ws.slug.clone(),
-            environment: ws.environment.clone(),
-        },
-        exporter: access.user.handle.clone(),
-        recipes: package_recipes,
-        connections,
-        connectors,
-    };
-    let archive =
-        packager::build(&input, &packager::BuildOptions::default()).map_err(|err| match err {
-            packager::BuildError::Json { .. } | packager::BuildError::Zip(_) => {
-                ServiceError::Internal(anyhow::anyhow!("building a package: {err}"))
-            }
-            other => UserProblem::bad_input(
-                &["input"],
-                format!("cannot package this selection: {other}"),
-            )
-            .into(),
-        })?;
-    let package = packager::read(&archive, &packager::Limits::default())
-        .map_err(|err| anyhow::anyhow!("our own package does not read back: {err}"))?;
+    let created_at = newest.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    (derived_uuid(&seed), created_at)
+}
 
-    let txn = db::begin_write(db).await?;
-    let record = package::ActiveModel {
-        workspace_id: Set(ws.id),
-        direction: Set("export".to_owned()),
-        package_id: Set(package.manifest.package_id.clone()),
-        manifest: Set(serde_json::to_value(&package.manifest).map_err(|e| anyhow::anyhow!("{e}"))?),
-        sha256: Set(sha256_hex(&archive)),
-        size: Set(i64::try_from(archive.len()).unwrap_or(i64::MAX)),
-        actor_id: Set(Some(access.user.id)),
-        plan: Set(None),
-        outcome: Set("exported".to_owned()),
-        archive: Set(Some(archive)),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    record_audit(
-        &txn,
-        &access,
-        Permission::PackageExport,
-        &record,
-        json!({ "recipes": chosen.len() }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(record)
+/// Build the archive; a selection the packager refuses is the caller's to change.
+fn build(input: &PackageInput) -> ServiceResult<Vec<u8>> {
+    packager::build(input, &packager::BuildOptions::default()).map_err(|err| match err {
+        packager::BuildError::Json { .. } | packager::BuildError::Zip(_) => {
+            ServiceError::Internal(anyhow::anyhow!("building a package: {err}"))
+        }
+        other => UserProblem::bad_input(
+            &["input"],
+            format!("cannot package this selection: {other}"),
+        )
+        .into(),
+    })
 }
 
 /// A copy at its released version, as it travels in a package. A closed-source listing's copy goes
@@ -205,16 +216,7 @@ async fn export_connector(
     let version = crate::lifecycle::version(db, copy.id, released)
         .await?
         .ok_or_else(|| anyhow::anyhow!("copy {} lost its released version", copy.id))?;
-    let parent = match copy.parent_version_id {
-        Some(id) => connector_version::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .map(|v| ConnectorParent {
-                listing: slug.clone(),
-                version: v.version,
-            }),
-        None => None,
-    };
+    let parent = connector_parent(db, copy, slug).await?;
     let content = if listing.source_hidden {
         ConnectorContent::Reference(catalog_reference(db, listing, copy, &version).await?)
     } else {

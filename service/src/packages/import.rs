@@ -4,15 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine as _;
-use chrono::Utc;
-use entities::{connection, connector, connector_version, package, recipe, workspace_connector};
+use entities::{connection, connector, connector_version, recipe, workspace_connector};
 use packager::{
-    ConnectorAsset, ConnectorContent, ConnectorParent, Package, TargetConnection, TargetConnector,
+    ConnectorAsset, ConnectorContent, Package, Plan, TargetConnection, TargetConnector,
     TargetRecipe, TargetView,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use serde_json::{Value, json};
 
@@ -30,83 +28,79 @@ pub async fn target_view(
     db: &impl ConnectionTrait,
     workspace_id: i64,
 ) -> ServiceResult<TargetView> {
-    let copies = workspace_connector::Entity::find()
-        .filter(workspace_connector::Column::WorkspaceId.eq(workspace_id))
-        .all(db)
-        .await?;
+    let copies = crate::lifecycle::copies(db, workspace_id).await?;
     let slugs = copy_slugs(db, &copies).await?;
     let mut view = TargetView::default();
     for copy in &copies {
         let Some(slug) = slugs.get(&copy.id) else {
             continue;
         };
-        let released_sha256 = match copy.released_number {
-            Some(n) => crate::lifecycle::version(db, copy.id, n)
-                .await?
-                .map(|v| v.sha256),
-            None => None,
-        };
-        let parent = match copy.parent_version_id {
-            Some(id) => connector_version::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|v| ConnectorParent {
-                    listing: slug.clone(),
-                    version: v.version,
-                }),
-            None => None,
-        };
-        view.connectors.insert(
-            slug.clone(),
-            TargetConnector {
-                latest_version: copy.latest_number,
-                released_version: copy.released_number,
-                released_sha256,
-                parent,
-            },
-        );
+        let connector = target_connector(db, copy, slug).await?;
+        view.connectors.insert(slug.clone(), connector);
     }
     for r in recipe::Entity::find()
         .filter(recipe::Column::WorkspaceId.eq(workspace_id))
         .all(db)
         .await?
     {
-        let as_package = to_package_recipe(&r);
-        view.recipes.insert(
-            r.asset_id.clone(),
-            TargetRecipe {
-                folder: r.folder.clone(),
-                name: r.name.clone(),
-                description: r.description.clone(),
-                definition_sha256: packager::definition_sha256(&r.definition),
-                state: as_package.state,
-                connectors: as_package.connector_slugs(),
-            },
-        );
+        view.recipes.insert(r.asset_id.clone(), target_recipe(&r));
     }
     for c in connection::Entity::find()
         .filter(connection::Column::WorkspaceId.eq(workspace_id))
         .all(db)
         .await?
     {
-        let fields: BTreeMap<String, Value> =
-            serde_json::from_value(c.fields.clone()).unwrap_or_default();
-        let has_credentials = c.secrets.as_object().is_some_and(|m| !m.is_empty());
-        view.connections.insert(
-            c.asset_id.clone(),
-            TargetConnection {
-                folder: c.folder.clone(),
-                name: c.name.clone(),
-                connector: slugs
-                    .get(&c.workspace_connector_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                has_credentials,
-                fields_sha256: packager::fields_sha256(&fields),
-            },
-        );
+        view.connections
+            .insert(c.asset_id.clone(), target_connection(&c, &slugs));
     }
     Ok(view)
+}
+
+async fn target_connector(
+    db: &impl ConnectionTrait,
+    copy: &workspace_connector::Model,
+    slug: &str,
+) -> ServiceResult<TargetConnector> {
+    let released_sha256 = match copy.released_number {
+        Some(n) => crate::lifecycle::version(db, copy.id, n)
+            .await?
+            .map(|v| v.sha256),
+        None => None,
+    };
+    Ok(TargetConnector {
+        latest_version: copy.latest_number,
+        released_version: copy.released_number,
+        released_sha256,
+        parent: connector_parent(db, copy, slug).await?,
+    })
+}
+
+fn target_recipe(r: &recipe::Model) -> TargetRecipe {
+    let as_package = to_package_recipe(r);
+    TargetRecipe {
+        folder: r.folder.clone(),
+        name: r.name.clone(),
+        description: r.description.clone(),
+        definition_sha256: packager::definition_sha256(&r.definition),
+        state: as_package.state,
+        connectors: as_package.connector_slugs(),
+    }
+}
+
+fn target_connection(c: &connection::Model, slugs: &BTreeMap<i64, String>) -> TargetConnection {
+    let fields: BTreeMap<String, Value> =
+        serde_json::from_value(c.fields.clone()).unwrap_or_default();
+    let has_credentials = c.secrets.as_object().is_some_and(|m| !m.is_empty());
+    TargetConnection {
+        folder: c.folder.clone(),
+        name: c.name.clone(),
+        connector: slugs
+            .get(&c.workspace_connector_id)
+            .cloned()
+            .unwrap_or_default(),
+        has_credentials,
+        fields_sha256: packager::fields_sha256(&fields),
+    }
 }
 
 /// What this server's catalog holds for the package's catalog references, in the packager's
@@ -268,15 +262,61 @@ pub async fn import(
     fault: FaultInjection,
 ) -> ServiceResult<ImportOutcome> {
     let access = &grant.0;
+    let package = read_trusted(access, archive)?;
+    let validated = validate_sources(&package).await?;
+
+    let txn = db::begin_write(db).await?;
+    let mut view = target_view(&txn, access.workspace.id).await?;
+    view.catalog = catalog_view(&txn, &package).await?;
+    let plan = packager::plan(&package, &view);
+    let fingerprint = plan.fingerprint(&view);
+    let plan_json = serde_json::to_value(&plan).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (outcome, detail) = if dry_run {
+        ("planned", json!({ "dry_run": true }))
+    } else {
+        require_applicable(&plan, &fingerprint, expected_fingerprint)?;
+        apply(&txn, access, &package, &plan, &validated, fault).await?;
+        (
+            "applied",
+            json!({ "dry_run": false, "noop": plan.is_noop() }),
+        )
+    };
+    let new = NewRecord {
+        direction: "import",
+        package: &package,
+        archive,
+        keep_archive: false,
+        plan: Some(plan_json),
+        outcome,
+    };
+    let record = record_package(&txn, access, new, Permission::PackageImport, detail).await?;
+    txn.commit().await?;
+    Ok(ImportOutcome {
+        plan,
+        fingerprint,
+        applied: !dry_run,
+        record,
+    })
+}
+
+/// Read `archive` as a package, verified against the workspace's signing policy, with no NUL in
+/// anything it would store.
+fn read_trusted(access: &WorkspaceAccess, archive: &[u8]) -> ServiceResult<Package> {
     let package =
         packager::read(archive, &packager::Limits::default()).map_err(|e| package_problem(&e))?;
     let keys = trusted_keys(&access.workspace)?;
     packager::verify(&package, &keys, access.workspace.require_signed_packages)
         .map_err(|e| package_problem(&e))?;
     without_nul(&package)?;
-    // A connector travelling by reference gets a published (so validated) catalog source, if the
-    // plan finds that its reference resolves. Sources are parsed here, in worker processes,
-    // before the transaction starts; applying uses what they declared.
+    Ok(package)
+}
+
+/// The capabilities of every source the package carries, by connector slug.
+///
+/// A connector travelling by reference gets a published (so validated) catalog source, if the
+/// plan finds that its reference resolves. Sources are parsed here, in worker processes, before
+/// the transaction starts; applying uses what they declared.
+async fn validate_sources(package: &Package) -> ServiceResult<HashMap<String, sdk::Capabilities>> {
     let mut validated = HashMap::new();
     for asset in &package.connectors {
         let Some(source) = asset.source() else {
@@ -293,35 +333,16 @@ pub async fn import(
         })?;
         validated.insert(asset.slug.clone(), capabilities);
     }
+    Ok(validated)
+}
 
-    let txn = db::begin_write(db).await?;
-    let mut view = target_view(&txn, access.workspace.id).await?;
-    view.catalog = catalog_view(&txn, &package).await?;
-    let plan = packager::plan(&package, &view);
-    let fingerprint = plan.fingerprint(&view);
-    let manifest = serde_json::to_value(&package.manifest).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let plan_json = serde_json::to_value(&plan).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if dry_run {
-        let record = insert_record(
-            &txn, access, &package, archive, manifest, plan_json, "planned",
-        )
-        .await?;
-        record_audit(
-            &txn,
-            access,
-            Permission::PackageImport,
-            &record,
-            json!({ "dry_run": true }),
-        )
-        .await?;
-        txn.commit().await?;
-        return Ok(ImportOutcome {
-            plan,
-            fingerprint,
-            applied: false,
-            record,
-        });
-    }
+/// A plan is applied only as the dry run showed it (when the caller names its fingerprint) and
+/// only without conflicts or missing dependencies.
+fn require_applicable(
+    plan: &Plan,
+    fingerprint: &str,
+    expected_fingerprint: Option<&str>,
+) -> ServiceResult<()> {
     if let Some(expected) = expected_fingerprint
         && expected != fingerprint
     {
@@ -338,53 +359,7 @@ pub async fn import(
         )
         .into());
     }
-    apply(&txn, access, &package, &plan, &validated, fault).await?;
-    let record = insert_record(
-        &txn, access, &package, archive, manifest, plan_json, "applied",
-    )
-    .await?;
-    record_audit(
-        &txn,
-        access,
-        Permission::PackageImport,
-        &record,
-        json!({ "dry_run": false, "noop": plan.is_noop() }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(ImportOutcome {
-        plan,
-        fingerprint,
-        applied: true,
-        record,
-    })
-}
-
-async fn insert_record(
-    txn: &DatabaseTransaction,
-    access: &WorkspaceAccess,
-    package: &Package,
-    archive: &[u8],
-    manifest: Value,
-    plan: Value,
-    outcome: &str,
-) -> ServiceResult<package::Model> {
-    Ok(package::ActiveModel {
-        workspace_id: Set(access.workspace.id),
-        direction: Set("import".to_owned()),
-        package_id: Set(package.manifest.package_id.clone()),
-        manifest: Set(manifest),
-        sha256: Set(sha256_hex(archive)),
-        size: Set(i64::try_from(archive.len()).unwrap_or(i64::MAX)),
-        actor_id: Set(Some(access.user.id)),
-        plan: Set(Some(plan)),
-        outcome: Set(outcome.to_owned()),
-        archive: Set(None),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?)
+    Ok(())
 }
 
 #[cfg(test)]

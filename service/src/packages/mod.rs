@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use entities::{connector, package, recipe, workspace_connector};
-use packager::Plan;
+use chrono::Utc;
+use entities::{connector, connector_version, package, recipe, workspace_connector};
+use packager::{ConnectorParent, Package, Plan};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -201,13 +202,43 @@ fn to_package_recipe(r: &recipe::Model) -> packager::Recipe {
     }
 }
 
-async fn record_audit(
+/// A package record to write: an export keeps its archive for the download route, an import
+/// keeps its plan.
+struct NewRecord<'a> {
+    direction: &'static str,
+    package: &'a Package,
+    archive: &'a [u8],
+    keep_archive: bool,
+    plan: Option<Value>,
+    outcome: &'static str,
+}
+
+/// Write a package record and its audit entry (`action`, with `detail`).
+async fn record_package(
     txn: &DatabaseTransaction,
     access: &WorkspaceAccess,
+    new: NewRecord<'_>,
     action: Permission,
-    record: &package::Model,
     detail: Value,
-) -> ServiceResult<()> {
+) -> ServiceResult<package::Model> {
+    let manifest =
+        serde_json::to_value(&new.package.manifest).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let record = package::ActiveModel {
+        workspace_id: Set(access.workspace.id),
+        direction: Set(new.direction.to_owned()),
+        package_id: Set(new.package.manifest.package_id.clone()),
+        manifest: Set(manifest),
+        sha256: Set(sha256_hex(new.archive)),
+        size: Set(i64::try_from(new.archive.len()).unwrap_or(i64::MAX)),
+        actor_id: Set(Some(access.user.id)),
+        plan: Set(new.plan),
+        outcome: Set(new.outcome.to_owned()),
+        archive: Set(new.keep_archive.then(|| new.archive.to_vec())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
     audit::record(
         txn,
         AuditEntry {
@@ -221,5 +252,23 @@ async fn record_audit(
         },
     )
     .await?;
-    Ok(())
+    Ok(record)
+}
+
+/// The community version a copy follows, as a package names it.
+async fn connector_parent(
+    db: &impl ConnectionTrait,
+    copy: &workspace_connector::Model,
+    slug: &str,
+) -> ServiceResult<Option<ConnectorParent>> {
+    let Some(id) = copy.parent_version_id else {
+        return Ok(None);
+    };
+    Ok(connector_version::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|v| ConnectorParent {
+            listing: slug.to_owned(),
+            version: v.version,
+        }))
 }

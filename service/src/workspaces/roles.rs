@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use entities::role;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter,
 };
 use serde_json::json;
 
 use crate::audit::{self};
 use crate::auth::Principal;
-use crate::authz::{Authorizer, BuiltinRole, Permission, WorkspaceRef, policy};
+use crate::authz::{Authorizer, BuiltinRole, Permission, WorkspaceAccess, WorkspaceRef, policy};
 use crate::db;
 use crate::domain::{self, Slug};
 use crate::error::{ServiceResult, UserProblem};
@@ -57,16 +58,7 @@ pub async fn set_role(
         .await?
         .remove(&name)
         .unwrap_or_default();
-    let refusal = beyond_own(&access, &permissions)
-        .map(|missing| format!("give the role {name:?} permissions you do not hold ({missing})"))
-        .or_else(|| {
-            beyond_own(&access, &held_now).map(|missing| {
-                format!(
-                    "change the role {name:?}: it holds permissions you do not hold ({missing})"
-                )
-            })
-        });
-    if let Some(reason) = refusal {
+    if let Some(reason) = escalation(&access, &name, &permissions, &held_now) {
         txn.rollback().await?;
         let attempt =
             json!({ "permissions": permissions.iter().map(|p| p.name()).collect::<Vec<_>>() });
@@ -81,25 +73,7 @@ pub async fn set_role(
         )
         .await);
     }
-    let role = match existing {
-        Some(found) => {
-            let mut active: role::ActiveModel = found.into();
-            active.description = Set(description);
-            active.update(&txn).await?
-        }
-        None => {
-            role::ActiveModel {
-                workspace_id: Set(access.workspace.id),
-                name: Set(name.clone()),
-                description: Set(description),
-                builtin: Set(false),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
-        }
-    };
+    let role = save_role(&txn, access.workspace.id, existing, &name, description).await?;
     policy::set_role_permissions(&txn, access.workspace.id, &name, &permissions).await?;
     audit::success(
         &txn,
@@ -114,5 +88,53 @@ pub async fn set_role(
     Ok(RoleView {
         role,
         permissions: permissions.into_iter().collect(),
+    })
+}
+
+/// Why the caller may not set this role, if they may not: it would grant permissions beyond their
+/// own, or it holds some already.
+fn escalation(
+    access: &WorkspaceAccess,
+    name: &str,
+    permissions: &BTreeSet<Permission>,
+    held_now: &BTreeSet<Permission>,
+) -> Option<String> {
+    beyond_own(access, permissions)
+        .map(|missing| format!("give the role {name:?} permissions you do not hold ({missing})"))
+        .or_else(|| {
+            beyond_own(access, held_now).map(|missing| {
+                format!(
+                    "change the role {name:?}: it holds permissions you do not hold ({missing})"
+                )
+            })
+        })
+}
+
+/// Change the description of the role `existing`, or create the custom role `name`.
+async fn save_role(
+    txn: &DatabaseTransaction,
+    workspace_id: i64,
+    existing: Option<role::Model>,
+    name: &str,
+    description: String,
+) -> ServiceResult<role::Model> {
+    Ok(match existing {
+        Some(found) => {
+            let mut active: role::ActiveModel = found.into();
+            active.description = Set(description);
+            active.update(txn).await?
+        }
+        None => {
+            role::ActiveModel {
+                workspace_id: Set(workspace_id),
+                name: Set(name.to_owned()),
+                description: Set(description),
+                builtin: Set(false),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?
+        }
     })
 }
