@@ -259,16 +259,7 @@ pub async fn import(
         "query": query,
         "variables": { "input": { "workspace": workspace, "archive": null, "dryRun": !apply, "fingerprint": fingerprint } }
     });
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text(
-            "map",
-            json!({ "0": ["variables.input.archive"] }).to_string(),
-        )
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(bytes).file_name("package.zip"),
-        );
+    let form = import_form(&operations, bytes);
     let working = spinner(if apply {
         "uploading and applying"
     } else {
@@ -305,6 +296,22 @@ pub async fn import(
         ));
     }
     Ok(())
+}
+
+/// The GraphQL multipart request (the spec's `operations`, `map`, then the file part `0`) that
+/// uploads `archive` as `importPackage`'s `input.archive`, with `operations` naming the query and
+/// its variables: what [`import`] sends, and what the end-to-end tests send.
+pub fn import_form(operations: &Value, archive: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text(
+            "map",
+            json!({ "0": ["variables.input.archive"] }).to_string(),
+        )
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(archive).file_name("package.zip"),
+        )
 }
 
 fn print_plan(result: &Value) {
