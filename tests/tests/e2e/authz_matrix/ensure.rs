@@ -54,8 +54,20 @@ impl World {
         listing: &str,
         version: Option<&str>,
     ) -> anyhow::Result<String> {
-        let payload = self.as_admin(column, INSTALL, json!({ "workspace": column.workspace(), "connector": listing, "version": version }), "installConnector").await?;
+        let input =
+            json!({ "workspace": column.workspace(), "connector": listing, "version": version });
+        let payload = self
+            .as_admin(column, INSTALL, input, "installConnector")
+            .await?;
         id_of(&payload["workspaceConnector"]["id"])
+    }
+
+    /// Release a copy's latest version (as the workspace's admin).
+    async fn release(&self, column: Column, copy: &str) -> anyhow::Result<()> {
+        let input = json!({ "workspaceConnectorId": copy });
+        self.as_admin(column, RELEASE, input, "releaseWorkspaceConnector")
+            .await?;
+        Ok(())
     }
 
     pub(super) async fn uninstall(&self, column: Column, copy: &str) -> anyhow::Result<()> {
@@ -88,9 +100,7 @@ impl World {
             self.uninstall(column, &id).await?;
         }
         let id = self.install(column, LISTING, Some("1.0.0")).await?;
-        let input = json!({ "workspaceConnectorId": id });
-        self.as_admin(column, RELEASE, input, "releaseWorkspaceConnector")
-            .await?;
+        self.release(column, &id).await?;
         let edited = format!("{}\n// local edit\n", self.source_v1);
         let input = json!({ "workspaceConnectorId": id, "source": edited });
         self.as_admin(column, EDIT, input, "editWorkspaceConnector")
@@ -251,14 +261,7 @@ impl World {
             )
             .await?;
         let id = id_of(&payload["workspaceConnector"]["id"])?;
-        self.as_admin(
-            column,
-            RELEASE,
-            json!({ "workspaceConnectorId": id }),
-            "releaseWorkspaceConnector",
-        )
-        .await?;
-        Ok(())
+        self.release(column, &id).await
     }
 
     /// The id of the recipe listing's copy in a workspace (released, so the debugger cells run
