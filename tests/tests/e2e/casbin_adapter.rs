@@ -128,8 +128,9 @@ fn script() -> Vec<Step> {
     ]
 }
 
-async fn adapter_follows_casbin(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+/// Our adapter and casbin's reference, each after the whole script: every step must answer on
+/// ours what it answers on the reference, and both must hold the same lines after it.
+async fn arrange_scripted(app: &TestApp) -> anyhow::Result<(SeaOrmAdapter, MemoryAdapter)> {
     let mut ours = SeaOrmAdapter::new(app.conn()?.clone());
     let mut reference = MemoryAdapter::default();
     for step in script() {
@@ -142,12 +143,27 @@ async fn adapter_follows_casbin(backend: Backend) -> anyhow::Result<()> {
             "after {step:?}"
         );
     }
+    Ok((ours, reference))
+}
+
+async fn adapter_follows_casbin(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (mut ours, _) = arrange_scripted(&app).await?;
     assert!(
         !held(&mut ours).await?.is_empty(),
         "the script leaves lines"
     );
+    app.stop().await
+}
+tests::on_both_backends!(
+    the_adapter_answers_as_casbins_own,
+    super::adapter_follows_casbin
+);
 
-    // Beyond the six columns: nothing to remove, and nothing removed.
+/// Beyond the six columns: nothing to remove, and nothing removed.
+async fn beyond_the_columns(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (mut ours, _) = arrange_scripted(&app).await?;
     let before = held(&mut ours).await?;
     assert!(
         !ours
@@ -155,10 +171,19 @@ async fn adapter_follows_casbin(backend: Backend) -> anyhow::Result<()> {
             .await?
     );
     assert_eq!(held(&mut ours).await?, before);
+    app.stop().await
+}
+tests::on_both_backends!(
+    a_filter_beyond_the_six_columns_removes_nothing,
+    super::beyond_the_columns
+);
 
-    // A filtered load keeps the lines whose fields equal every non-empty value of the filter's
-    // part for their section. (Checked against the reference's whole policy: its own filtered
-    // load returns lines with the type still in front.)
+/// A filtered load keeps the lines whose fields equal every non-empty value of the filter's part
+/// for their section. (Checked against the reference's whole policy: its own filtered load
+/// returns lines with the type still in front.) A whole load after it is not filtered.
+async fn filtered_loads(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (mut ours, mut reference) = arrange_scripted(&app).await?;
     let everything = held(&mut reference).await?;
     for filter in [
         Filter {
@@ -203,8 +228,17 @@ async fn adapter_follows_casbin(backend: Backend) -> anyhow::Result<()> {
     let mut whole = blank_model().await?;
     ours.load_policy(&mut whole).await?;
     assert!(!ours.is_filtered(), "a whole load is not filtered");
+    app.stop().await
+}
+tests::on_both_backends!(
+    a_filtered_load_keeps_the_lines_the_filter_names,
+    super::filtered_loads
+);
 
-    // save_policy replaces the store with the model's lines.
+/// `save_policy` replaces the store with the model's lines; `clear_policy` empties it.
+async fn save_and_clear(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (mut ours, mut reference) = arrange_scripted(&app).await?;
     let mut model = blank_model().await?;
     model.add_policy("p", "p", line(&["role:x", "ws:5", "audit", "read"]));
     model.add_policy("g", "g", line(&["user:5", "role:x", "ws:5"]));
@@ -218,8 +252,8 @@ async fn adapter_follows_casbin(backend: Backend) -> anyhow::Result<()> {
     app.stop().await
 }
 tests::on_both_backends!(
-    the_adapter_answers_as_casbins_own,
-    super::adapter_follows_casbin
+    saving_replaces_the_stored_lines_and_clearing_empties_them,
+    super::save_and_clear
 );
 
 /// casbin's enforcer over our adapter with auto-save on: what the management API writes, a new

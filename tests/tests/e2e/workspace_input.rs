@@ -133,15 +133,18 @@ struct NulCase {
     names: Value,
 }
 
-async fn nul_in_json(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
-    let (admin, copy) = arrange(&app).await?;
-    let input = json!({ "workspace": WS, "name": "kept", "connector": LISTING, "values": { "region": "eu" } });
-    let connection = must(&app, &admin, CREATE_CONNECTION, "createConnection", input).await?;
-    let connection_id = connection["connection"]["id"].clone();
-
+/// The recipe cases: a NUL in a step's input value or key, a trigger's list item, an action's or a
+/// connector's name, or the recipe's name.
+fn recipe_nul_cases() -> Vec<NulCase> {
     let recipe =
         |definition: Value| json!({ "workspace": WS, "name": "r", "definition": definition });
+    let case = |what, input, names| NulCase {
+        what,
+        query: CREATE_RECIPE,
+        field: "createRecipe",
+        input,
+        names,
+    };
     let mut step_value = definition();
     step_value["steps"][0]["input"]["id"] = json!("a\u{0}b");
     let mut step_key = definition();
@@ -152,63 +155,66 @@ async fn nul_in_json(backend: Backend) -> anyhow::Result<()> {
     action_name["steps"][0]["action"] = json!("get\u{0}item");
     let mut connector_name = definition();
     connector_name["trigger"]["connector"] = json!("inputs\u{0}conn");
-    let cases = [
-        NulCase {
-            what: "recipe step input value",
-            query: CREATE_RECIPE,
-            field: "createRecipe",
-            input: recipe(step_value),
-            names: json!(["input", "definition", "steps", "0", "input", "id"]),
-        },
-        NulCase {
-            what: "recipe JSON key",
-            query: CREATE_RECIPE,
-            field: "createRecipe",
-            input: recipe(step_key),
-            names: json!(["input", "definition", "steps", "0", "input", "i\\u0000d"]),
-        },
-        NulCase {
-            what: "recipe trigger list item",
-            query: CREATE_RECIPE,
-            field: "createRecipe",
-            input: recipe(trigger_list),
-            names: json!(["input", "definition", "trigger", "input", "ids", "1"]),
-        },
-        NulCase {
-            what: "recipe action name",
-            query: CREATE_RECIPE,
-            field: "createRecipe",
-            input: recipe(action_name),
-            names: json!(["input", "definition", "steps", "0", "action"]),
-        },
-        NulCase {
-            what: "recipe connector name",
-            query: CREATE_RECIPE,
-            field: "createRecipe",
-            input: recipe(connector_name),
-            names: json!(["input", "definition", "trigger", "connector"]),
-        },
-        NulCase {
-            what: "connection value",
-            query: CREATE_CONNECTION,
-            field: "createConnection",
-            input: json!({ "workspace": WS, "name": "c1", "connector": LISTING, "values": { "region": "e\u{0}u" } }),
-            names: json!(["input", "values", "region"]),
-        },
-        NulCase {
-            what: "connection secret",
-            query: CREATE_CONNECTION,
-            field: "createConnection",
-            input: json!({ "workspace": WS, "name": "c2", "connector": LISTING, "values": { "api_key": "k\u{0}" } }),
-            names: json!(["input", "values", "api_key"]),
-        },
-        NulCase {
-            what: "connection key",
-            query: CREATE_CONNECTION,
-            field: "createConnection",
-            input: json!({ "workspace": WS, "name": "c3", "connector": LISTING, "values": { "reg\u{0}ion": "eu" } }),
-            names: json!(["input", "values"]),
-        },
+    vec![
+        case(
+            "recipe step input value",
+            recipe(step_value),
+            json!(["input", "definition", "steps", "0", "input", "id"]),
+        ),
+        case(
+            "recipe JSON key",
+            recipe(step_key),
+            json!(["input", "definition", "steps", "0", "input", "i\\u0000d"]),
+        ),
+        case(
+            "recipe trigger list item",
+            recipe(trigger_list),
+            json!(["input", "definition", "trigger", "input", "ids", "1"]),
+        ),
+        case(
+            "recipe action name",
+            recipe(action_name),
+            json!(["input", "definition", "steps", "0", "action"]),
+        ),
+        case(
+            "recipe connector name",
+            recipe(connector_name),
+            json!(["input", "definition", "trigger", "connector"]),
+        ),
+        case(
+            "recipe name",
+            json!({ "workspace": WS, "name": "r\u{0}", "definition": definition() }),
+            json!(["input", "name"]),
+        ),
+    ]
+}
+
+/// The connection cases: a NUL in a value, a secret or a key of a new connection, or in a value
+/// of an update to `connection_id`.
+fn connection_nul_cases(connection_id: &Value) -> Vec<NulCase> {
+    let create = |what, input, names| NulCase {
+        what,
+        query: CREATE_CONNECTION,
+        field: "createConnection",
+        input,
+        names,
+    };
+    vec![
+        create(
+            "connection value",
+            json!({ "workspace": WS, "name": "c1", "connector": LISTING, "values": { "region": "e\u{0}u" } }),
+            json!(["input", "values", "region"]),
+        ),
+        create(
+            "connection secret",
+            json!({ "workspace": WS, "name": "c2", "connector": LISTING, "values": { "api_key": "k\u{0}" } }),
+            json!(["input", "values", "api_key"]),
+        ),
+        create(
+            "connection key",
+            json!({ "workspace": WS, "name": "c3", "connector": LISTING, "values": { "reg\u{0}ion": "eu" } }),
+            json!(["input", "values"]),
+        ),
         NulCase {
             what: "connection update",
             query: UPDATE_CONNECTION,
@@ -216,28 +222,74 @@ async fn nul_in_json(backend: Backend) -> anyhow::Result<()> {
             input: json!({ "connectionId": connection_id, "values": { "region": "\u{0}" } }),
             names: json!(["input", "values", "region"]),
         },
-        NulCase {
-            what: "recipe name",
-            query: CREATE_RECIPE,
-            field: "createRecipe",
-            input: json!({ "workspace": WS, "name": "r\u{0}", "definition": definition() }),
-            names: json!(["input", "name"]),
-        },
-    ];
+    ]
+}
+
+/// Run every case as the admin: each must write nothing (checked at once), and must answer
+/// `BAD_USER_INPUT` naming its field (checked by the caller, after every case was tried).
+/// Returns the cases that answered otherwise, with their answers.
+async fn wrong_answers(
+    app: &TestApp,
+    admin: &str,
+    cases: Vec<NulCase>,
+) -> anyhow::Result<Vec<String>> {
     let mut wrong = Vec::new();
     for case in cases {
-        let before = db_signature(&app).await?;
+        let before = db_signature(app).await?;
         let body = app
-            .graphql(Some(&admin), case.query, json!({ "input": case.input }))
+            .graphql(Some(admin), case.query, json!({ "input": case.input }))
             .await?;
         let error = &body["data"][case.field]["userErrors"][0];
         if error["code"] != "BAD_USER_INPUT" || error["field"] != case.names {
             wrong.push(format!("{}: {body}", case.what));
         }
-        assert_eq!(db_signature(&app).await?, before, "{} wrote", case.what);
+        assert_eq!(db_signature(app).await?, before, "{} wrote", case.what);
     }
-    // The debugger stores nothing but its audit entry; a NUL in a run's names or values is bad
-    // input all the same.
+    Ok(wrong)
+}
+
+/// The cases that were not `BAD_USER_INPUT` naming the field, if any, fail the test.
+fn assert_none_wrong(wrong: &[String]) {
+    assert!(
+        wrong.is_empty(),
+        "not BAD_USER_INPUT naming the field:\n{}",
+        wrong.join("\n")
+    );
+}
+
+async fn nul_in_recipes(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (admin, _) = arrange(&app).await?;
+    let wrong = wrong_answers(&app, &admin, recipe_nul_cases()).await?;
+    assert_none_wrong(&wrong);
+    app.stop().await
+}
+tests::on_both_backends!(
+    a_nul_in_a_recipe_is_bad_input_naming_its_field,
+    super::nul_in_recipes
+);
+
+async fn nul_in_connections(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (admin, _) = arrange(&app).await?;
+    let input = json!({ "workspace": WS, "name": "kept", "connector": LISTING, "values": { "region": "eu" } });
+    let connection = must(&app, &admin, CREATE_CONNECTION, "createConnection", input).await?;
+    let cases = connection_nul_cases(&connection["connection"]["id"]);
+    let wrong = wrong_answers(&app, &admin, cases).await?;
+    assert_none_wrong(&wrong);
+    app.stop().await
+}
+tests::on_both_backends!(
+    a_nul_in_a_connection_is_bad_input_naming_its_field,
+    super::nul_in_connections
+);
+
+/// The debugger stores nothing but its audit entry; a NUL in a run's names or values is bad
+/// input all the same.
+async fn nul_in_debugger_runs(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let (admin, copy) = arrange(&app).await?;
+    let mut wrong = Vec::new();
     for (what, input) in [
         (
             "debugger action name",
@@ -266,14 +318,13 @@ async fn nul_in_json(backend: Backend) -> anyhow::Result<()> {
         }
         assert_eq!(db_signature(&app).await?, before, "{what} wrote");
     }
-    assert!(
-        wrong.is_empty(),
-        "not BAD_USER_INPUT naming the field:\n{}",
-        wrong.join("\n")
-    );
+    assert_none_wrong(&wrong);
     app.stop().await
 }
-tests::on_both_backends!(nul_characters_in_json_are_bad_input, super::nul_in_json);
+tests::on_both_backends!(
+    a_nul_in_a_debugger_run_is_bad_input,
+    super::nul_in_debugger_runs
+);
 
 /// A package whose assets carry NUL (a recipe's description or definition, a connection's
 /// fields) is refused before anything is planned or written, naming the asset's file.

@@ -1,0 +1,273 @@
+//! The authorization matrix: every mutation and every gated read, run by every kind of caller
+//! against their own workspace (or listing), someone else's, and one that does not exist, and
+//! compared with the checked-in table `tests/authz/matrix.txt`.
+//!
+//! Every cell starts from a known state (the targets are re-arranged before each cell when an
+//! earlier cell changed them), and a cell that is refused must leave everything exactly as it was.
+//! The test also fails when the schema has a mutation the table does not cover, or when the table
+//! names an operation the schema lacks. All mismatches are listed before the test fails.
+
+//!
+//! The files, in the order a cell meets them: `table` reads the table and checks it against the
+//! schema, `operations` knows how to run each operation, `arrange` builds the world once,
+//! `prepare` (over `ensure`) puts a cell's targets in their known state, and `world` runs the cell
+//! and snapshots everything it could have written.
+mod arrange;
+mod ensure;
+mod operations;
+mod prepare;
+mod table;
+mod world;
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use tests::{Backend, TestApp};
+
+use arrange::arrange;
+use operations::Op;
+use table::{Row, check_coverage, outcome, parse_matrix};
+use world::{World, differences};
+
+/// The checked-in table.
+const MATRIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/authz/matrix.txt");
+
+/// Every caller the table must name for every operation.
+const ACTORS: [&str; 10] = [
+    "anonymous",
+    "non_member",
+    "analyst",
+    "operator",
+    "developer",
+    "custom_with_dev",
+    "custom_without_dev",
+    "admin",
+    "listing_owner",
+    "member_manager",
+];
+
+/// What a cell may say.
+const OUTCOMES: [&str; 5] = ["ok", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "-"];
+
+const OWN_WS: &str = "authz-own";
+const FOREIGN_WS: &str = "authz-foreign";
+const MISSING_WS: &str = "authz-missing";
+/// The arranged listing (owned by `listing_owner`, versions 1.0.0 and 1.1.0), installed in both
+/// workspaces.
+const LISTING: &str = "authz-conn";
+/// A second listing of `listing_owner`, installed only by the `installConnector` cells.
+const INSTALL_LISTING: &str = "authz-install";
+/// A listing owned by the foreign admin.
+const FOREIGN_LISTING: &str = "authz-foreign-conn";
+const MISSING_LISTING: &str = "authz-no-such-conn";
+/// A listing of `listing_owner` with a trigger, an action and connection fields, installed and
+/// released in both workspaces for the recipe and connection cells (no cell uninstalls it).
+const RECIPE_LISTING: &str = "authz-recipes";
+/// The arranged recipe of each workspace (stopped before each cell that needs it).
+const RECIPE_NAME: &str = "authz-recipe";
+/// The arranged connection of each workspace.
+const CONNECTION_NAME: &str = "authz-connection";
+/// A recipe and a connection created and deleted while arranging; their ids name nothing.
+const GONE_NAME: &str = "authz-gone";
+
+const FOREIGN_ADMIN: &str = "foreign-admin";
+/// Added by `setWorkspaceMember` cells; not a member before each of them.
+const BYSTANDER: &str = "bystander";
+/// Removed by `removeWorkspaceMember` cells; an analyst in both workspaces before each of them.
+const VICTIM: &str = "victim";
+/// Added and removed as a co-owner by the owner cells.
+const CO_OWNER: &str = "co-owner";
+const CUSTOM_DEV_ROLE: &str = "custom-dev";
+const CUSTOM_AUDIT_ROLE: &str = "custom-audit";
+/// `member_manager`'s role: WORKSPACE_MANAGE_MEMBERS, WORKSPACE_MANAGE_ROLES and RECIPE_READ —
+/// enough to hand out analyst, not enough for anything more.
+const CUSTOM_MANAGER_ROLE: &str = "custom-manager";
+/// A second admin of both workspaces, demoted or removed by the escalation cells.
+const DEPUTY: &str = "deputy";
+
+/// A user's handle for an actor of the table.
+fn handle(actor: &str) -> String {
+    actor.replace('_', "-")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Own,
+    Foreign,
+    Missing,
+}
+
+impl Column {
+    const ALL: [Column; 3] = [Self::Own, Self::Foreign, Self::Missing];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Own => "own",
+            Self::Foreign => "foreign",
+            Self::Missing => "missing",
+        }
+    }
+
+    fn workspace(self) -> &'static str {
+        match self {
+            Self::Own => OWN_WS,
+            Self::Foreign => FOREIGN_WS,
+            Self::Missing => MISSING_WS,
+        }
+    }
+
+    fn listing(self) -> &'static str {
+        match self {
+            Self::Own => LISTING,
+            Self::Foreign => FOREIGN_LISTING,
+            Self::Missing => MISSING_LISTING,
+        }
+    }
+}
+
+/// Run a mutation that must succeed with no user errors; returns its payload.
+async fn must(
+    app: &TestApp,
+    token: &str,
+    document: &str,
+    input: Value,
+    field: &str,
+) -> anyhow::Result<Value> {
+    let body = app
+        .graphql(Some(token), document, json!({ "input": input }))
+        .await?;
+    anyhow::ensure!(
+        body.get("errors").is_none(),
+        "arranging with {field}: errors: {body}"
+    );
+    let payload = body["data"][field].clone();
+    anyhow::ensure!(
+        payload["userErrors"].as_array().is_none_or(Vec::is_empty),
+        "arranging with {field}: user errors: {payload}"
+    );
+    Ok(payload)
+}
+
+fn id_of(value: &Value) -> anyhow::Result<String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("expected an id, got {value}"))
+}
+
+/// A definition using the recipe listing's trigger and action.
+fn recipe_definition() -> Value {
+    json!({
+        "trigger": { "connector": RECIPE_LISTING, "trigger": "new_item", "input": {} },
+        "steps": [ { "connector": RECIPE_LISTING, "action": "get_item", "input": { "id": "1" } } ],
+    })
+}
+
+async fn matrix_holds(backend: Backend) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let text = std::fs::read_to_string(MATRIX)?;
+    let mut mismatches = Vec::new();
+    let rows = parse_matrix(&text, &mut mismatches);
+    let mut world = arrange(backend).await?;
+    check_coverage(&world.app, &rows, &mut mismatches).await?;
+    let cells = walk_cells(&mut world, &rows, &mut mismatches).await?;
+    let elapsed = started.elapsed();
+    world.app.stop().await?;
+    println!(
+        "authz matrix on {backend:?}: {} rows, {cells} cells, {} mismatches, {:.1} s",
+        rows.len(),
+        mismatches.len(),
+        elapsed.as_secs_f64()
+    );
+    if !mismatches.is_empty() {
+        for mismatch in &mismatches {
+            println!("  MISMATCH {mismatch}");
+        }
+        anyhow::bail!(
+            "{} authorization matrix mismatch(es) on {backend:?}; see the list above",
+            mismatches.len()
+        );
+    }
+    Ok(())
+}
+
+/// Every cell of every runnable row, in the order of [`Op`]; returns how many cells ran.
+async fn walk_cells(
+    world: &mut World,
+    rows: &[Row],
+    mismatches: &mut Vec<String>,
+) -> anyhow::Result<usize> {
+    let mut runnable: Vec<(Op, &Row)> = rows
+        .iter()
+        .filter_map(|row| Op::from_name(&row.operation).map(|op| (op, row)))
+        .collect();
+    runnable.sort_by_key(|(op, row)| (*op, row.line));
+    let mut cells = 0;
+    for (op, row) in runnable {
+        for (column, expected) in Column::ALL.into_iter().zip(&row.cells) {
+            let cell = format!("{} / {} / {}", row.operation, row.actor, column.name());
+            if expected == "-" {
+                if op.applies(column) {
+                    mismatches.push(format!(
+                        "matrix.txt:{}: {cell} says - but the column applies",
+                        row.line
+                    ));
+                }
+                continue;
+            }
+            if !op.applies(column) {
+                mismatches.push(format!(
+                    "matrix.txt:{}: {cell} does not apply; write -",
+                    row.line
+                ));
+                continue;
+            }
+            cells += 1;
+            run_cell(world, op, row, column, expected, mismatches).await?;
+        }
+    }
+    Ok(cells)
+}
+
+/// Prepare a cell's targets, run it as the row's actor, and compare its outcome with the table;
+/// a mutation cell is also held to what it wrote.
+async fn run_cell(
+    world: &mut World,
+    op: Op,
+    row: &Row,
+    column: Column,
+    expected: &str,
+    mismatches: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let cell = format!("{} / {} / {}", row.operation, row.actor, column.name());
+    let variables = world.prepare(op, column).await?;
+    let before = match op.read_path() {
+        Some(_) => None,
+        None => Some(world.snapshot().await?),
+    };
+    let token = world.tokens.get(row.actor.as_str()).map(String::as_str);
+    let body = world.run(op, token, variables).await?;
+    let got = outcome(op, &body);
+    if got != expected {
+        mismatches.push(format!("{cell}: expected {expected}, got {got}"));
+    }
+    if let Some(before) = before {
+        let after = world.snapshot().await?;
+        let mut changed = Vec::new();
+        differences(&before, &after, "", &mut changed);
+        if got != "ok" && !changed.is_empty() {
+            // A refused cell must leave everything as it was.
+            mismatches.push(format!(
+                "{cell}: answered {got} but wrote: {}",
+                changed.join("; ")
+            ));
+        } else if got == "ok" && changed.is_empty() {
+            // Every target is arranged so that an allowed cell has something to change;
+            // an `ok` that changed nothing did not do what the cell is about.
+            mismatches.push(format!("{cell}: answered ok but changed nothing"));
+        }
+    }
+    Ok(())
+}
+
+tests::on_both_backends!(matrix, super::matrix_holds);
