@@ -544,3 +544,19 @@ fn a_response_may_be_exactly_max_response_bytes_long() {
         refused_with(&hosts, path, 1, &past_the_cap, "RESPONSE_TOO_LARGE");
     }
 }
+
+#[test]
+fn a_resolved_name_speaks_tls_exactly_when_its_url_says_https() {
+    let mock = Mock::start().expect("mock");
+    mock.route("GET", "/x", Reply::Json(200, json!({ "ok": true })));
+    let host = format!("localhost:{}", mock.addr.port());
+    let config = RuntimeConfig {
+        allow_private_networks: true,
+        ..RuntimeConfig::default()
+    };
+    let source = connector(std::slice::from_ref(&host));
+    let plain = fetch(&source, &format!("http://{host}/x"), 1, &config);
+    assert_eq!(plain.outcome.expect("plain HTTP"), json!({ "ok": true }));
+    let tls = fetch(&source, &format!("https://{host}/x"), 1, &config);
+    assert_eq!(code(&tls), "NETWORK", "{:?}", tls.trace);
+}

@@ -325,3 +325,18 @@ fn an_allowed_host_pattern_matches_its_port_and_names_exactly() {
     assert!(!allowed("https://example.com:8443/"));
     assert!(!allowed("https://aexample.com:8443/"));
 }
+
+#[test]
+fn a_host_whose_last_label_is_a_number_must_be_an_ipv4_address() {
+    for text in ["a.1", "example.123", "a.0x7f", "1.a.2", "a.1."] {
+        assert!(refused(text), "{text}");
+    }
+    assert_eq!(host("a1.b2"), Host::Name("a1.b2".into()));
+}
+
+#[test]
+fn an_ipv4_address_has_at_most_four_parts_even_when_the_fifth_is_zero() {
+    for text in ["1.2.3.4.0", "0.0.0.0.0", "1.2.3.4.0."] {
+        assert!(refused(text), "{text}");
+    }
+}
