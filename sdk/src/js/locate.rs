@@ -86,117 +86,110 @@ const BEFORE_EXPRESSION: &[&str] = &[
 /// The module's tokens. Unterminated strings, comments and templates end at the end of the
 /// source: the module has parsed already, so this never has to report an error.
 fn tokenize(source: &str) -> Vec<Token> {
-    let bytes = source.as_bytes();
     let mut tokens: Vec<Token> = Vec::new();
     // For each `{` open: whether it is a template literal's `${`.
     let mut braces: Vec<bool> = Vec::new();
     let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        let start = at;
-        match byte {
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                at += 1;
-                continue;
-            }
-            b'/' if bytes.get(at + 1) == Some(&b'/') => {
-                at = find_from(bytes, at, b"\n").unwrap_or(bytes.len());
-                continue;
-            }
-            b'/' if bytes.get(at + 1) == Some(&b'*') => {
-                at = find_from(bytes, at + 2, b"*/").map_or(bytes.len(), |end| end + 2);
-                continue;
-            }
-            b'"' | b'\'' => {
-                at = skip_string(bytes, at + 1, byte);
-                tokens.push(Token {
-                    kind: Kind::Text,
-                    start,
-                    end: at,
-                });
-            }
-            b'`' => {
-                let (end, substitution) = skip_template(bytes, at + 1);
-                at = end;
-                if substitution {
-                    braces.push(true);
-                }
-                tokens.push(Token {
-                    kind: Kind::Opaque,
-                    start,
-                    end: at,
-                });
-            }
-            b'}' if braces.last() == Some(&true) => {
-                // The end of a `${…}`: the template literal goes on.
-                braces.pop();
-                let (end, substitution) = skip_template(bytes, at + 1);
-                at = end;
-                if substitution {
-                    braces.push(true);
-                }
-            }
-            b'/' if regex_allowed(source, tokens.last()) => {
-                at = skip_regex(bytes, at + 1);
-                tokens.push(Token {
-                    kind: Kind::Opaque,
-                    start,
-                    end: at,
-                });
-            }
-            b'0'..=b'9' => {
-                at += 1;
-                while at < bytes.len() {
-                    let c = bytes[at];
-                    let exponent_sign = matches!(c, b'+' | b'-')
-                        && matches!(bytes[at - 1], b'e' | b'E')
-                        && !source[start..at].starts_with("0x");
-                    if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || exponent_sign {
-                        at += 1;
-                    } else {
-                        break;
-                    }
-                }
-                tokens.push(Token {
-                    kind: Kind::Number,
-                    start,
-                    end: at,
-                });
-            }
-            _ if is_name_start(source, at) => {
-                at = source[at..]
-                    .char_indices()
-                    .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '$'))
-                    .map_or(source.len(), |(offset, _)| at + offset);
-                tokens.push(Token {
-                    kind: Kind::Name,
-                    start,
-                    end: at,
-                });
-            }
-            _ => {
-                let length = if source[at..].starts_with("...") {
-                    3
-                } else {
-                    source[at..].chars().next().map_or(1, char::len_utf8)
-                };
-                at += length;
-                match byte {
-                    b'{' => braces.push(false),
-                    b'}' => {
-                        braces.pop();
-                    }
-                    _ => {}
-                }
-                tokens.push(Token {
-                    kind: Kind::Punct,
-                    start,
-                    end: at,
-                });
-            }
+    while at < source.len() {
+        let (end, kind) = scan(source, at, tokens.last(), &mut braces);
+        if let Some(kind) = kind {
+            tokens.push(Token {
+                kind,
+                start: at,
+                end,
+            });
         }
+        at = end;
     }
     tokens
+}
+
+/// The end of what starts at `at`, and the kind of token it is; `None` for what is no token
+/// (blanks, comments, the rest of a template literal after a `${…}`).
+fn scan(
+    source: &str,
+    at: usize,
+    previous: Option<&Token>,
+    braces: &mut Vec<bool>,
+) -> (usize, Option<Kind>) {
+    let bytes = source.as_bytes();
+    let byte = bytes[at];
+    match byte {
+        b' ' | b'\t' | b'\n' | b'\r' => (at + 1, None),
+        b'/' if bytes.get(at + 1) == Some(&b'/') => {
+            (find_from(bytes, at, b"\n").unwrap_or(bytes.len()), None)
+        }
+        b'/' if bytes.get(at + 1) == Some(&b'*') => (
+            find_from(bytes, at + 2, b"*/").map_or(bytes.len(), |end| end + 2),
+            None,
+        ),
+        b'"' | b'\'' => (skip_string(bytes, at + 1, byte), Some(Kind::Text)),
+        b'`' => (template_part(bytes, at + 1, braces), Some(Kind::Opaque)),
+        b'}' if braces.last() == Some(&true) => {
+            // The end of a `${…}`: the template literal goes on.
+            braces.pop();
+            (template_part(bytes, at + 1, braces), None)
+        }
+        b'/' if regex_allowed(source, previous) => (skip_regex(bytes, at + 1), Some(Kind::Opaque)),
+        b'0'..=b'9' => (number_end(source, at), Some(Kind::Number)),
+        _ if is_name_start(source, at) => (name_end(source, at), Some(Kind::Name)),
+        _ => {
+            match byte {
+                b'{' => braces.push(false),
+                b'}' => {
+                    braces.pop();
+                }
+                _ => {}
+            }
+            (punct_end(source, at), Some(Kind::Punct))
+        }
+    }
+}
+
+/// The end of a template literal's text from `at`; a `${` it stops at is pushed on `braces`.
+fn template_part(bytes: &[u8], at: usize, braces: &mut Vec<bool>) -> usize {
+    let (end, substitution) = skip_template(bytes, at);
+    if substitution {
+        braces.push(true);
+    }
+    end
+}
+
+/// The end of a number literal starting at `start`: digits, letters (hex, exponents, BigInt
+/// suffixes), dots, separators, and a sign right after a decimal exponent.
+fn number_end(source: &str, start: usize) -> usize {
+    let bytes = source.as_bytes();
+    let mut at = start + 1;
+    while at < bytes.len() {
+        let c = bytes[at];
+        let exponent_sign = matches!(c, b'+' | b'-')
+            && matches!(bytes[at - 1], b'e' | b'E')
+            && !source[start..at].starts_with("0x");
+        if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || exponent_sign {
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// The end of a name starting at `at`.
+fn name_end(source: &str, at: usize) -> usize {
+    source[at..]
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '$'))
+        .map_or(source.len(), |(offset, _)| at + offset)
+}
+
+/// The end of a punctuator at `at`: `...` whole, anything else one character.
+fn punct_end(source: &str, at: usize) -> usize {
+    let length = if source[at..].starts_with("...") {
+        3
+    } else {
+        source[at..].chars().next().map_or(1, char::len_utf8)
+    };
+    at + length
 }
 
 fn find_from(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {

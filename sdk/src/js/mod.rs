@@ -5,6 +5,7 @@
 //! validator; [`execute`] runs an invocation with the HTTP helpers backed by the run's
 //! egress-limited client in `crate::run`.
 
+mod helpers;
 mod locate;
 mod parse;
 mod run;

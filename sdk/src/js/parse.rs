@@ -73,7 +73,7 @@ fn install_parse_helpers(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
         globals.set(verb, refuse)?;
     }
     let console = rquickjs::Object::new(ctx.clone())?;
-    for name in super::run::CONSOLE_METHODS {
+    for name in super::helpers::CONSOLE_METHODS {
         console.set(*name, Function::new(ctx.clone(), || ())?)?;
     }
     globals.set("console", console)?;

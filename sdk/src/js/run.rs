@@ -1,29 +1,25 @@
 //! Running a JavaScript connector's connection test, action, trigger poll or pick list. The
-//! HTTP helpers are the run's egress-limited client (`crate::run::client`); the session, the
-//! redaction and the report are `crate::run`'s.
+//! globals it calls (the HTTP helpers, `print`, `console`) are [`super::helpers`]'s; the
+//! session, the redaction and the report are `crate::run`'s.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use rquickjs::function::{Constructor, Opt, Rest};
 use rquickjs::{Ctx, Function, Object, Value};
 use serde_json::json;
 
-use super::HTTP_VERBS;
-use super::sandbox::{Failure, RequestError, Sandbox, position_in_stack};
+use super::helpers::install_run_helpers;
+use super::sandbox::{Failure, RequestError, Sandbox};
 use super::value::{from_json, to_json};
-use crate::run::client::{self, Body, HelperError, Prepared, RequestFailure, Session};
+use crate::run::client::{Prepared, Session};
 use crate::run::{
     Invocation, RunError, credential_header, credential_parts, derived_from, lock, normalized,
 };
 use crate::{Limits, Position};
-
-/// The methods of `console`: each writes one line to the run's logs, like `print`.
-pub(crate) const CONSOLE_METHODS: &[&str] = &["log", "info", "warn", "error", "debug"];
 
 /// Runs `invocation` of the JavaScript connector in `source`, on the sandbox thread.
 pub(crate) fn execute(
@@ -56,6 +52,9 @@ pub(crate) fn execute(
         result
     })
 }
+
+/// Header names and values, in the order they are sent.
+type Headers = Vec<(String, String)>;
 
 struct Runner<'a, 'js> {
     sandbox: &'a Sandbox,
@@ -202,19 +201,45 @@ impl<'js> Runner<'_, 'js> {
         connection: &Value<'js>,
         connection_json: &serde_json::Value,
     ) -> Result<(), RunError> {
-        let base_uri = match self.value_of(
+        let base_uri = self.base_uri(definition, connection)?;
+        let (headers, derived_secrets) =
+            self.authorization(definition, connection, connection_json)?;
+        let mut session = lock(self.session);
+        session.redactor.extend(derived_secrets);
+        session.prepared = Some(Prepared {
+            base_uri,
+            auth_headers: headers,
+        });
+        Ok(())
+    }
+
+    /// `connection.base_uri`: a string, or a function of the connection returning one.
+    fn base_uri(
+        &self,
+        definition: &Object<'js>,
+        connection: &Value<'js>,
+    ) -> Result<Option<String>, RunError> {
+        match self.value_of(
             self.at(definition, &["connection", "base_uri"])?,
             connection,
         )? {
-            Some(uri) if uri.is_string() => Some(self.text(&uri)?),
-            Some(other) => {
-                return Err(RunError::Runtime {
-                    message: format!("base_uri returned {}, not a URL string", other.type_name()),
-                    position: None,
-                });
-            }
-            None => None,
-        };
+            Some(uri) if uri.is_string() => Ok(Some(self.text(&uri)?)),
+            Some(other) => Err(RunError::Runtime {
+                message: format!("base_uri returned {}, not a URL string", other.type_name()),
+                position: None,
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// The headers `connection.authorization` adds to every request, and the secrets derived
+    /// from the connection that the report must redact.
+    fn authorization(
+        &self,
+        definition: &Object<'js>,
+        connection: &Value<'js>,
+        connection_json: &serde_json::Value,
+    ) -> Result<(Headers, Vec<String>), RunError> {
         let authorization = self.at(definition, &["connection", "authorization"])?;
         let text = |key: &str| -> Result<Option<String>, RunError> {
             match self.value_of(
@@ -262,36 +287,41 @@ impl<'js> Runner<'_, 'js> {
             "custom" => {
                 let value = self.at(definition, &["connection", "authorization", "headers"])?;
                 if let Some(value) = self.value_of(value, connection)? {
-                    let Some(map) = value.as_object().filter(|_| !value.is_array()) else {
-                        return Err(RunError::Runtime {
-                            message: "authorization.headers must return an object of headers"
-                                .into(),
-                            position: None,
-                        });
-                    };
-                    for entry in map.props::<String, Value>() {
-                        let (name, value) =
-                            entry.map_err(|e| self.fail(self.sandbox.failure(&self.ctx, e)))?;
-                        if value.is_undefined() || value.is_null() {
-                            continue;
-                        }
-                        let value = self.text(&value)?;
-                        if credential_header(&name) || derived_from(&value, connection_json) {
-                            derived_secrets.extend(credential_parts(&value));
-                        }
-                        headers.push((name, value));
-                    }
+                    return self.custom_headers(&value, connection_json);
                 }
             }
             _ => {}
         }
-        let mut session = lock(self.session);
-        session.redactor.extend(derived_secrets);
-        session.prepared = Some(Prepared {
-            base_uri,
-            auth_headers: headers,
-        });
-        Ok(())
+        Ok((headers, derived_secrets))
+    }
+
+    /// A `custom` authorization's `headers` object, and the secrets among its values: those of
+    /// a credential-like header and those derived from the connection.
+    fn custom_headers(
+        &self,
+        value: &Value<'js>,
+        connection_json: &serde_json::Value,
+    ) -> Result<(Headers, Vec<String>), RunError> {
+        let Some(map) = value.as_object().filter(|_| !value.is_array()) else {
+            return Err(RunError::Runtime {
+                message: "authorization.headers must return an object of headers".into(),
+                position: None,
+            });
+        };
+        let mut headers = Vec::new();
+        let mut derived_secrets = Vec::new();
+        for entry in map.props::<String, Value>() {
+            let (name, value) = entry.map_err(|e| self.fail(self.sandbox.failure(&self.ctx, e)))?;
+            if value.is_undefined() || value.is_null() {
+                continue;
+            }
+            let value = self.text(&value)?;
+            if credential_header(&name) || derived_from(&value, connection_json) {
+                derived_secrets.extend(credential_parts(&value));
+            }
+            headers.push((name, value));
+        }
+        Ok((headers, derived_secrets))
     }
 
     /// `poll` returns `{ events, cursor }`; the run's output is `{ events, next_cursor }`, with
@@ -392,150 +422,6 @@ fn run_error(failure: Failure, session: &Mutex<Session>) -> RunError {
     }
 }
 
-/// Where in the connector the helper being called was called from.
-fn call_site(ctx: &Ctx<'_>) -> Option<Position> {
-    let error: Object = new_error(ctx, "").ok()?;
-    let stack: String = error.get("stack").ok()?;
-    position_in_stack(&stack)
-}
-
-/// `new Error(message)`, with the stack of the script that called into Rust.
-fn new_error<'js>(ctx: &Ctx<'js>, message: &str) -> rquickjs::Result<Object<'js>> {
-    let constructor: Constructor = ctx.globals().get("Error")?;
-    constructor.construct((message,))
-}
-
-/// The HTTP helpers, `print` and `console`, bound to the run's session.
-fn install_run_helpers<'js>(
-    ctx: &Ctx<'js>,
-    session: &Arc<Mutex<Session>>,
-    abort: &Arc<AtomicBool>,
-) -> rquickjs::Result<()> {
-    let globals = ctx.globals();
-    for verb in HTTP_VERBS {
-        let method = verb.to_ascii_uppercase();
-        // get and delete take query parameters; post, put and patch take a body.
-        let with_params = matches!(verb, "get" | "delete");
-        let session = Arc::clone(session);
-        let abort = Arc::clone(abort);
-        let helper = move |ctx: Ctx<'js>,
-                           url: Value<'js>,
-                           second: Opt<Value<'js>>,
-                           headers: Opt<Value<'js>>|
-              -> rquickjs::Result<Value<'js>> {
-            if abort.load(Ordering::Relaxed) {
-                return Err(throw_error(&ctx, "the run has been stopped"));
-            }
-            let Some(url) = url.as_string().map(|text| text.to_string()).transpose()? else {
-                return Err(rquickjs::Exception::throw_type(
-                    &ctx,
-                    &format!("{verb}: the URL must be a string, not {}", url.type_name()),
-                ));
-            };
-            let second = argument(&ctx, second.0)?;
-            let headers = argument(&ctx, headers.0)?;
-            let result = {
-                let mut session = lock(&session);
-                let result = match second {
-                    Some(params) if with_params => client::request(
-                        &mut session,
-                        &method,
-                        &url,
-                        Some(&params),
-                        Body::None,
-                        headers.as_ref(),
-                    ),
-                    Some(body) => client::request(
-                        &mut session,
-                        &method,
-                        &url,
-                        None,
-                        Body::from_value(&body),
-                        headers.as_ref(),
-                    ),
-                    None => client::request(
-                        &mut session,
-                        &method,
-                        &url,
-                        None,
-                        Body::None,
-                        headers.as_ref(),
-                    ),
-                };
-                // A refusal ends the run where the helper was called, whatever the script does.
-                if let Some(fatal) = session.fatal.take() {
-                    session.fatal = Some(fatal.at(call_site(&ctx)));
-                    abort.store(true, Ordering::Relaxed);
-                }
-                result
-            };
-            match result {
-                Ok(value) => from_json(&ctx, &value),
-                Err(error) => Err(throw_helper_error(&ctx, error)),
-            }
-        };
-        let function = Function::new(ctx.clone(), helper)?.with_name(verb)?;
-        if verb == "delete" {
-            // `delete(url)` would be the operator: `del(url)` is the same helper.
-            globals.set("del", function.clone())?;
-        }
-        globals.set(verb, function)?;
-    }
-
-    let console = Object::new(ctx.clone())?;
-    for name in CONSOLE_METHODS {
-        console.set(*name, log_function(ctx, session)?)?;
-    }
-    globals.set("console", console)?;
-    globals.set("print", log_function(ctx, session)?)?;
-    Ok(())
-}
-
-/// A function that writes its arguments, separated by spaces, as one log line.
-fn log_function<'js>(
-    ctx: &Ctx<'js>,
-    session: &Arc<Mutex<Session>>,
-) -> rquickjs::Result<Function<'js>> {
-    let session = Arc::clone(session);
-    Function::new(
-        ctx.clone(),
-        move |ctx: Ctx<'js>, args: Rest<Value<'js>>| -> rquickjs::Result<()> {
-            let mut parts = Vec::with_capacity(args.0.len());
-            for arg in args.0 {
-                parts.push(match arg.as_string() {
-                    Some(text) => text.to_string()?,
-                    None => match ctx.json_stringify(arg.clone())? {
-                        Some(text) => {
-                            let text = text.to_string()?;
-                            // The strings inside are redacted before they are written as JSON:
-                            // a response body holding a JSON-escaped secret would otherwise be
-                            // escaped a second time, a spelling the line's redaction misses.
-                            match serde_json::from_str::<serde_json::Value>(&text) {
-                                Ok(value) => lock(&session).redactor.value(value).to_string(),
-                                Err(_) => text,
-                            }
-                        }
-                        None => arg.type_name().to_string(),
-                    },
-                });
-            }
-            lock(&session).log(&parts.join(" "));
-            Ok(())
-        },
-    )
-}
-
-/// A helper's argument as the client takes it; `undefined` and `null` as none.
-fn argument<'js>(
-    ctx: &Ctx<'js>,
-    value: Option<Value<'js>>,
-) -> rquickjs::Result<Option<serde_json::Value>> {
-    match value {
-        Some(value) if !value.is_undefined() && !value.is_null() => Ok(Some(to_json(ctx, value)?)),
-        _ => Ok(None),
-    }
-}
-
 /// A failed request the script threw on and nobody caught, as the run's error: it keeps its
 /// code. `None` for an error whose `code` is not one of the helpers'.
 fn failed_request(request: &RequestError, position: Option<Position>) -> Option<RunError> {
@@ -555,39 +441,5 @@ fn failed_request(request: &RequestError, position: Option<Position>) -> Option<
             position,
         }),
         _ => None,
-    }
-}
-
-fn throw_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
-    match new_error(ctx, message) {
-        Ok(error) => ctx.throw(error.into_value()),
-        Err(error) => error,
-    }
-}
-
-/// What the script catches when a request fails: an `Error` whose `code` is `HTTP` or
-/// `NETWORK`, with `status`, `method`, `url`, `message` and the parsed response `body`; or a
-/// plain `Error` for a mistake in the call (a bad URL, bad headers).
-fn throw_helper_error(ctx: &Ctx<'_>, error: HelperError) -> rquickjs::Error {
-    let failure: RequestFailure = match error {
-        HelperError::Fatal => return throw_error(ctx, "the run has been stopped"),
-        HelperError::Thrown(message) => return throw_error(ctx, &message),
-        HelperError::Request(failure) => *failure,
-    };
-    let build = || -> rquickjs::Result<Object<'_>> {
-        let error = new_error(ctx, &failure.message)?;
-        error.set("code", failure.code)?;
-        error.set("method", failure.method.as_str())?;
-        error.set("url", failure.url.as_str())?;
-        match failure.status {
-            Some(status) => error.set("status", i32::from(status))?,
-            None => error.set("status", rquickjs::Null)?,
-        }
-        error.set("body", from_json(ctx, &failure.body)?)?;
-        Ok(error)
-    };
-    match build() {
-        Ok(error) => ctx.throw(error.into_value()),
-        Err(error) => error,
     }
 }

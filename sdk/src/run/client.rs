@@ -190,16 +190,38 @@ pub(crate) fn request(
             "HTTP is not available in base_uri or authorization closures".into(),
         ));
     };
+    let url = request_url(session, &prepared, url, params)?;
+    let headers = request_headers(session, &prepared, &body, headers)?;
+    follow_redirects(session, method.to_string(), url, headers, body)
+}
+
+/// The helper's `url` joined to `base_uri`, with `params` as its query, parsed.
+fn request_url(
+    session: &Session,
+    prepared: &Prepared,
+    url: &str,
+    params: Option<&Value>,
+) -> Result<Url, HelperError> {
     let mut url_text = absolute(prepared.base_uri.as_deref(), url)?;
     if let Some(params) = params {
         append_query(&mut url_text, params)?;
     }
-    let mut url = Url::parse(&url_text).map_err(|problem| {
+    Url::parse(&url_text).map_err(|problem| {
         thrown(format!(
             "invalid URL `{}`: {problem}",
             session.redactor.text(&url_text)
         ))
-    })?;
+    })
+}
+
+/// The request's headers: the client's defaults, the body's type, the script's, then the
+/// authorization's, which win; each checked before anything is sent.
+fn request_headers(
+    session: &Session,
+    prepared: &Prepared,
+    body: &Body,
+    headers: Option<&Value>,
+) -> Result<Vec<(String, String)>, HelperError> {
     let mut all_headers: Vec<(String, String)> = vec![
         ("User-Agent".into(), "Patchbay-Connector/1".into()),
         ("Accept".into(), "application/json".into()),
@@ -221,7 +243,13 @@ pub(crate) fn request(
     for (name, value) in &prepared.auth_headers {
         set_header(&mut all_headers, name, value);
     }
-    for (name, value) in &all_headers {
+    check_headers(session, &all_headers)?;
+    Ok(all_headers)
+}
+
+/// Refuses a header the client sets itself, and a name or value that cannot go on the wire.
+fn check_headers(session: &Session, headers: &[(String, String)]) -> Result<(), HelperError> {
+    for (name, value) in headers {
         if http::MANAGED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
             return Err(thrown(format!(
                 "the header `{}` is set by the HTTP client, not by connectors",
@@ -235,10 +263,20 @@ pub(crate) fn request(
             )));
         }
     }
-    let mut method = method.to_string();
-    let mut body = body;
+    Ok(())
+}
+
+/// Sends the request, following same-host redirects up to [`MAX_REDIRECTS`] times, and turns
+/// the final response into the helper's value or an `HTTP` error.
+fn follow_redirects(
+    session: &mut Session,
+    mut method: String,
+    mut url: Url,
+    mut headers: Vec<(String, String)>,
+    mut body: Body,
+) -> HelperResult {
     for hop in 0..=MAX_REDIRECTS {
-        let response = attempt(session, &method, &url, &all_headers, &body)?;
+        let response = attempt(session, &method, &url, &headers, &body)?;
         let location = response.header("location").map(str::to_string);
         let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
         if let (true, Some(location)) = (redirect, location) {
@@ -248,56 +286,75 @@ pub(crate) fn request(
             if response.status == 303 || (response.status <= 302 && method == "POST") {
                 method = "GET".into();
                 body = Body::None;
-                all_headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+                headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
             }
-            if next.host != url.host {
-                let shown = session.redactor.text(&next.to_string());
-                let error = RunError::EgressDenied {
-                    url: shown,
-                    reason: format!("a redirect from {} to another host", url.host),
-                    position: None,
-                };
-                refused_hop(session, &method, &next, error.to_string());
-                return Err(fatal(session, error));
-            }
-            if hop == MAX_REDIRECTS {
-                let message = format!("more than {MAX_REDIRECTS} redirects");
-                refused_hop(session, &method, &next, format!("not followed: {message}"));
-                let shown = session.redactor.text(&url.to_string());
-                return Err(catchable(
-                    "NETWORK",
-                    None,
-                    &method,
-                    &shown,
-                    message,
-                    Value::Null,
-                ));
-            }
+            refuse_redirect(session, &method, &url, &next, hop)?;
             url = next;
             continue;
         }
-        let value = decode(&response.body);
-        if response.status >= 400 {
-            let shown_url = session.redactor.text(&url.to_string());
-            let snippet = cut_counted(
-                session
-                    .redactor
-                    .text(&String::from_utf8_lossy(&response.body)),
-                ERROR_BODY_BYTES,
-                &mut 0,
-            );
-            return Err(catchable(
-                "HTTP",
-                Some(response.status),
-                &method,
-                &shown_url,
-                snippet,
-                value,
-            ));
-        }
-        return Ok(value);
+        return response_value(session, &method, &url, &response);
     }
     Err(thrown("too many redirects".into()))
+}
+
+/// Refuses a redirect to another host (the run ends) and one past [`MAX_REDIRECTS`] (a
+/// `NETWORK` error the script may catch); either is recorded as a hop never sent.
+fn refuse_redirect(
+    session: &mut Session,
+    method: &str,
+    url: &Url,
+    next: &Url,
+    hop: usize,
+) -> Result<(), HelperError> {
+    if next.host != url.host {
+        let shown = session.redactor.text(&next.to_string());
+        let error = RunError::EgressDenied {
+            url: shown,
+            reason: format!("a redirect from {} to another host", url.host),
+            position: None,
+        };
+        refused_hop(session, method, next, error.to_string());
+        return Err(fatal(session, error));
+    }
+    if hop == MAX_REDIRECTS {
+        let message = format!("more than {MAX_REDIRECTS} redirects");
+        refused_hop(session, method, next, format!("not followed: {message}"));
+        let shown = session.redactor.text(&url.to_string());
+        return Err(catchable(
+            "NETWORK",
+            None,
+            method,
+            &shown,
+            message,
+            Value::Null,
+        ));
+    }
+    Ok(())
+}
+
+/// The final response's body as the helper returns it, or an `HTTP` error for a status of 400
+/// or more, quoting the start of the body.
+fn response_value(session: &Session, method: &str, url: &Url, response: &Response) -> HelperResult {
+    let value = decode(&response.body);
+    if response.status < 400 {
+        return Ok(value);
+    }
+    let shown_url = session.redactor.text(&url.to_string());
+    let snippet = cut_counted(
+        session
+            .redactor
+            .text(&String::from_utf8_lossy(&response.body)),
+        ERROR_BODY_BYTES,
+        &mut 0,
+    );
+    Err(catchable(
+        "HTTP",
+        Some(response.status),
+        method,
+        &shown_url,
+        snippet,
+        value,
+    ))
 }
 
 /// A redirect the client did not follow, recorded in the trace as a request never sent: its

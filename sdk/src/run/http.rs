@@ -363,3 +363,117 @@ pub(crate) fn valid_header_value(value: &str) -> bool {
         .bytes()
         .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    fn chunked(chunks: &[usize]) -> Vec<u8> {
+        let mut wire = Vec::new();
+        for size in chunks {
+            wire.extend(format!("{size:x}\r\n").bytes());
+            wire.extend(std::iter::repeat_n(b'x', *size));
+            wire.extend(b"\r\n");
+        }
+        wire.extend(b"0\r\n\r\n");
+        wire
+    }
+
+    #[test]
+    fn a_body_read_to_the_close_may_be_exactly_the_cap() {
+        let read =
+            |length: usize, cap: usize| read_to_close(&mut Cursor::new(vec![b'x'; length]), cap);
+        assert_eq!(read(100, 100).map(|body| body.len()).ok(), Some(100));
+        assert!(matches!(read(101, 100), Err(Failure::TooLarge)));
+    }
+
+    #[test]
+    fn a_chunked_body_may_be_exactly_the_cap() {
+        let read =
+            |chunks: &[usize], cap: usize| read_chunked(&mut Cursor::new(chunked(chunks)), cap);
+        assert_eq!(read(&[60, 40], 100).map(|body| body.len()).ok(), Some(100));
+        assert!(matches!(read(&[60, 41], 100), Err(Failure::TooLarge)));
+        assert!(matches!(read(&[101], 100), Err(Failure::TooLarge)));
+    }
+
+    #[test]
+    fn a_chunked_body_that_ends_early_is_a_network_failure() {
+        let mut wire = chunked(&[10]);
+        wire.truncate(8);
+        assert!(matches!(
+            read_chunked(&mut Cursor::new(wire), 100),
+            Err(Failure::Network(_))
+        ));
+    }
+
+    #[test]
+    fn a_line_may_fill_its_budget_and_no_more() {
+        let line = |length: usize, budget: usize| {
+            let mut budget = budget;
+            let mut text = vec![b'a'; length - 2];
+            text.extend(b"\r\n");
+            read_line(&mut Cursor::new(text), &mut budget).map(|line| (line.len(), budget))
+        };
+        assert_eq!(line(10, 10).ok(), Some((8, 0)));
+        assert!(matches!(line(11, 10), Err(Failure::TooLarge)));
+    }
+
+    #[test]
+    fn interim_and_malformed_status_lines() {
+        let head = |text: &str| {
+            read_head(&mut Cursor::new(text.as_bytes().to_vec()))
+                .map(|(status, headers)| (status, headers.len()))
+        };
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\nA: 1\r\nB : 2 \r\n\r\n").ok(),
+            Some((200, 2))
+        );
+        assert_eq!(head("HTTP/1.0 999\r\n\r\n").ok(), Some((999, 0)));
+        assert_eq!(head("HTTP/1.1 100\r\n\r\n").ok(), Some((100, 0)));
+        for bad in [
+            "HTTP/2 200\r\n\r\n",
+            "HTTP/1.1 99\r\n\r\n",
+            "HTTP/1.1 1000\r\n\r\n",
+            "SMTP 200\r\n\r\n",
+        ] {
+            assert!(head(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_names_are_tokens_and_values_have_no_control_characters() {
+        assert!(valid_header_name("X-Api-Key_1!#$%&'*+.^`|~"));
+        for bad in ["", "X Key", "X:Key", "Ключ", "X\"", "X(", "X,"] {
+            assert!(!valid_header_name(bad), "{bad}");
+        }
+        assert!(valid_header_value("a b\tc ~ é"));
+        for bad in ["a\r\nb", "a\nb", "a\u{0}b", "a\u{7f}b", "a\u{1f}"] {
+            assert!(!valid_header_value(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_content_length_is_sent_for_a_body_and_for_every_verb_but_get_head_and_delete() {
+        let url = Url::parse("http://e.com/").expect("url");
+        let length = |method: &str, body: Option<&[u8]>| {
+            let request = Request {
+                method,
+                url: &url,
+                headers: &[],
+                body,
+            };
+            wire_headers(&request)
+                .into_iter()
+                .find(|(name, _)| name == "Content-Length")
+                .map(|(_, value)| value)
+        };
+        assert_eq!(length("GET", None), None);
+        assert_eq!(length("HEAD", None), None);
+        assert_eq!(length("DELETE", None), None);
+        assert_eq!(length("GET", Some(b"abc")), Some("3".into()));
+        assert_eq!(length("POST", None), Some("0".into()));
+        assert_eq!(length("PUT", Some(b"ab")), Some("2".into()));
+    }
+}

@@ -82,4 +82,46 @@ mod tests {
             assert!(check_host(host).is_err(), "{host}");
         }
     }
+
+    #[test]
+    fn each_refusal_says_which_rule_the_host_breaks() {
+        let scheme = Err("write the host name alone, without a scheme or path");
+        let port = Err("the port must be a number from 1 to 65535");
+        let characters = Err("use letters, digits, hyphens and dots only");
+        for (host, expected) in [
+            ("https://api.github.com", scheme),
+            ("api.github.com/v3", scheme),
+            ("api.github.com:0", port),
+            ("api.github.com:+80", port),
+            ("api.github.com:", port),
+            ("API.github.com", Err("host names must be lowercase")),
+            ("*.API.com", Err("host names must be lowercase")),
+            ("a_b.com", characters),
+            ("a-.com", characters),
+            (
+                "*.com",
+                Err("a wildcard must stand for subdomains of a domain, like `*.example.com`"),
+            ),
+        ] {
+            assert_eq!(check_host(host), expected, "{host}");
+        }
+        assert_eq!(check_host("api.github.com:65535"), Ok(()));
+        assert_eq!(check_host("api.github.com:1"), Ok(()));
+        assert_eq!(check_host("api.github.com:65536"), port);
+    }
+
+    #[test]
+    fn a_label_has_at_most_63_characters_and_a_name_at_most_253() {
+        let label = |length: usize| format!("{}.com", "a".repeat(length));
+        assert_eq!(check_host(&label(63)), Ok(()));
+        assert!(check_host(&label(64)).is_err());
+        let name = |length: usize| {
+            let rest = length - 3 * 64;
+            format!("{0}.{0}.{0}.{1}", "a".repeat(63), "b".repeat(rest))
+        };
+        assert_eq!(name(253).len(), 253);
+        assert_eq!(check_host(&name(253)), Ok(()));
+        assert_eq!(check_host(&format!("*.{}", name(253))), Ok(()));
+        assert!(check_host(&name(254)).is_err());
+    }
 }

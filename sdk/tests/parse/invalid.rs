@@ -342,3 +342,33 @@ fn allowed_hosts_are_bare_lowercase_host_names() {
         invalid_at(&hosts(list), path, what);
     }
 }
+
+/// One input field whose `properties` nest `levels` deep.
+fn nested_fields(levels: usize) -> String {
+    let mut field = r#"{ name: "f" }"#.to_string();
+    for _ in 0..levels {
+        field = format!(r#"{{ name: "f", type: "object", properties: [{field}] }}"#);
+    }
+    definition(&format!(
+        r#"title: "T", actions: {{ a: {{ title: "A", execute: () => 1, input_fields: [{field}] }} }}"#
+    ))
+}
+
+#[test]
+fn fields_may_nest_16_levels_deep_and_no_deeper() {
+    let capabilities = sdk::parse(&nested_fields(16)).expect("16 levels");
+    let mut field = &capabilities.actions[0].input_fields[0];
+    for _ in 0..16 {
+        field = &field.properties[0];
+    }
+    assert!(field.properties.is_empty());
+    let path = format!(
+        "actions.a.input_fields[0]{}.properties",
+        ".properties[0]".repeat(16)
+    );
+    invalid_at(
+        &nested_fields(17),
+        &path,
+        "fields nest more than 16 levels deep",
+    );
+}

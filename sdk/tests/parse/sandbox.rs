@@ -187,3 +187,36 @@ fn deeply_nested_values_do_not_overflow_the_stack() {
     assert_eq!(capabilities.title, "equal");
     assert_eq!(capabilities.description, "[[[");
 }
+
+/// `{ title, methods }`, `methods` being what `expression` makes: the copy of the definition
+/// either stops at a limit or reaches the validator, which refuses `methods` for not being an
+/// object of functions.
+fn with_methods(expression: &str) -> sdk::ParseError {
+    refused(&format!(
+        "const methods = {expression};\nexport default {{ title: \"T\", methods }};"
+    ))
+}
+
+#[test]
+fn a_definition_may_nest_64_levels_deep_and_no_deeper() {
+    // The definition is level 0 and `methods` level 1: arrays nested `n` deep inside it reach
+    // level 1 + n.
+    let nested = |n: usize| {
+        format!("(() => {{ let d = []; for (let i = 0; i < {n}; i++) d = [d]; return d; }})()")
+    };
+    assert_eq!(with_methods(&nested(63)).code(), "INVALID_DEFINITION");
+    assert_eq!(with_methods(&nested(64)).code(), "LIMIT_EXCEEDED");
+}
+
+#[test]
+fn a_definition_may_hold_100_000_values_and_no_more() {
+    // The definition, its title and the `methods` array are three of them.
+    let numbers = |n: usize| format!("Array.from({{ length: {n} }}, () => 0)");
+    assert_eq!(with_methods(&numbers(99_997)).code(), "INVALID_DEFINITION");
+    let error = with_methods(&numbers(99_998));
+    assert_eq!(error.code(), "LIMIT_EXCEEDED", "{error}");
+    assert!(
+        error.to_string().contains("more than 100000 values"),
+        "{error}"
+    );
+}

@@ -486,3 +486,77 @@ fn the_trace_shows_every_header_sent() {
         assert!(report.trace.is_empty(), "{header}: sent anyway");
     }
 }
+
+/// The refusal's reason, from the run's error.
+fn refusal(hosts: &[String], url: &str) -> String {
+    let report = refused_with(hosts, url, 1, &RuntimeConfig::default(), "EGRESS_DENIED");
+    report.outcome.expect_err("refused").to_string()
+}
+
+#[test]
+fn an_address_literal_is_refused_as_private_before_the_allowed_hosts_are_read() {
+    let hosts = vec!["10.0.0.1".to_string(), "api.test".to_string()];
+    let declared = refusal(&hosts, "http://10.0.0.1/");
+    assert!(
+        declared.contains("10.0.0.1 is a private (10.0.0.0/8) address"),
+        "{declared}"
+    );
+    let undeclared = refusal(&hosts, "http://10.0.0.2/");
+    assert!(
+        undeclared.contains("10.0.0.2 is a private (10.0.0.0/8) address"),
+        "{undeclared}"
+    );
+    let public = refusal(&hosts, "http://8.8.8.8/");
+    assert!(
+        public.contains("8.8.8.8 is not among the connector's allowed_hosts"),
+        "{public}"
+    );
+}
+
+#[test]
+fn a_name_is_refused_when_it_resolves_to_a_private_address() {
+    let trip = Tripwire::start().expect("tripwire");
+    let host = format!("localhost:{}", trip.addr.port());
+    let url = format!("http://{host}/");
+    let reason = refusal(&[host], &url);
+    assert!(reason.contains("localhost resolves to "), "{reason}");
+    assert!(reason.contains("a loopback address"), "{reason}");
+    assert_eq!(trip.hits(), 0, "a refused name connected");
+}
+
+#[test]
+fn a_response_may_be_exactly_max_response_bytes_long() {
+    let (mock, hosts, config) = api_mock();
+    mock.route("GET", "/thousand", Reply::Huge(1000));
+    mock.route("GET", "/one-chunk", Reply::Chunked(1));
+    for (path, length) in [("/thousand", 1000), ("/one-chunk", 64 * 1024)] {
+        let at_the_cap = RuntimeConfig {
+            max_response_bytes: length,
+            ..config.clone()
+        };
+        let report = fetch(&connector(&hosts), path, 1, &at_the_cap);
+        let body = report.outcome.expect("at the cap");
+        assert_eq!(body.as_str().map(str::len), Some(length), "{path}");
+        let past_the_cap = RuntimeConfig {
+            max_response_bytes: length - 1,
+            ..config.clone()
+        };
+        refused_with(&hosts, path, 1, &past_the_cap, "RESPONSE_TOO_LARGE");
+    }
+}
+
+#[test]
+fn a_resolved_name_speaks_tls_exactly_when_its_url_says_https() {
+    let mock = Mock::start().expect("mock");
+    mock.route("GET", "/x", Reply::Json(200, json!({ "ok": true })));
+    let host = format!("localhost:{}", mock.addr.port());
+    let config = RuntimeConfig {
+        allow_private_networks: true,
+        ..RuntimeConfig::default()
+    };
+    let source = connector(std::slice::from_ref(&host));
+    let plain = fetch(&source, &format!("http://{host}/x"), 1, &config);
+    assert_eq!(plain.outcome.expect("plain HTTP"), json!({ "ok": true }));
+    let tls = fetch(&source, &format!("https://{host}/x"), 1, &config);
+    assert_eq!(code(&tls), "NETWORK", "{:?}", tls.trace);
+}

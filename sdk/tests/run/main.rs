@@ -11,4 +11,5 @@ mod harness;
 mod http_errors;
 mod open_meteo;
 mod polls;
+mod redirects;
 mod support;
