@@ -21,6 +21,9 @@ async fn start_server(
     let mut config = Config {
         bind: "127.0.0.1:0".parse()?,
         database_url: Some(url.to_owned()),
+        // Eight tests run at once (.config/nextest.toml), some with a second server: at the
+        // production default of 32 connections each they could exhaust PostgreSQL's 100.
+        database_pool_size: Some(8),
         ..Config::default()
     };
     config.sandbox.worker_program = Some(worker_program(WORKER)?);

@@ -3,12 +3,37 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+use anyhow::Context as _;
+use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::{Value, json};
 use tests::TestApp;
 
 use super::operations::Op;
 use super::{Column, FOREIGN_LISTING, INSTALL_LISTING, LISTING, RECIPE_LISTING};
+
+/// The row counts a snapshot holds: a name, and the rows it counts. Of the audit log only the
+/// successes count: it records refusals by design, and a debugger run (which changes nothing
+/// else) writes exactly one success.
+const COUNTED: &[(&str, &str)] = &[
+    ("workspaces", "workspaces"),
+    ("roles", "roles"),
+    ("casbinRules", "casbin_rule"),
+    ("listings", "connectors"),
+    ("owners", "connector_owners"),
+    ("versions", "connector_versions"),
+    ("yankedVersions", "connector_versions WHERE yanked = TRUE"),
+    ("copies", "workspace_connectors"),
+    ("copyVersions", "workspace_connector_versions"),
+    ("installEvents", "install_events"),
+    ("notifications", "notifications"),
+    ("unreadNotifications", "notifications WHERE read_at IS NULL"),
+    ("recipes", "recipes"),
+    ("runningRecipes", "recipes WHERE state = 'running'"),
+    ("recipeConnectors", "recipe_connectors"),
+    ("connections", "connections"),
+    ("packages", "packages"),
+    ("auditedSuccesses", "audit_events WHERE outcome = 'success'"),
+];
 
 /// The arranged world of one backend, and the means to put it back in shape before each cell.
 pub(super) struct World {
@@ -114,52 +139,34 @@ impl World {
     }
 
     /// Everything a mutation cell could have written: both workspaces as their admins see them,
-    /// the listings, and row counts of every table a mutation writes. Of the audit log only the
-    /// successes count: it records refusals by design, and a debugger run (which changes nothing
-    /// else) writes exactly one success.
+    /// the listings, and row counts of every table a mutation writes ([`COUNTED`]).
     pub(super) async fn snapshot(&self) -> anyhow::Result<Value> {
+        let (own, foreign, listings, rows) = tokio::try_join!(
+            self.workspace_state(Column::Own),
+            self.workspace_state(Column::Foreign),
+            self.listing_state(),
+            self.row_counts(),
+        )?;
+        Ok(json!({ "own": own, "foreign": foreign, "listings": listings, "rows": rows }))
+    }
+
+    /// The row counts of [`COUNTED`], read in one statement.
+    async fn row_counts(&self) -> anyhow::Result<Value> {
         let db = self.app.conn()?;
-        let unread = entities::notification::Entity::find()
-            .filter(entities::notification::Column::ReadAt.is_null())
-            .count(db)
-            .await?;
-        let audited = entities::audit_event::Entity::find()
-            .filter(entities::audit_event::Column::Outcome.eq("success"))
-            .count(db)
-            .await?;
-        let running = entities::recipe::Entity::find()
-            .filter(entities::recipe::Column::State.eq("running"))
-            .count(db)
-            .await?;
-        let yanked = entities::connector_version::Entity::find()
-            .filter(entities::connector_version::Column::Yanked.eq(true))
-            .count(db)
-            .await?;
-        Ok(json!({
-            "own": self.workspace_state(Column::Own).await?,
-            "foreign": self.workspace_state(Column::Foreign).await?,
-            "listings": self.listing_state().await?,
-            "rows": {
-                "workspaces": entities::workspace::Entity::find().count(db).await?,
-                "roles": entities::role::Entity::find().count(db).await?,
-                "casbinRules": entities::casbin_rule::Entity::find().count(db).await?,
-                "listings": entities::connector::Entity::find().count(db).await?,
-                "owners": entities::connector_owner::Entity::find().count(db).await?,
-                "versions": entities::connector_version::Entity::find().count(db).await?,
-                "yankedVersions": yanked,
-                "copies": entities::workspace_connector::Entity::find().count(db).await?,
-                "copyVersions": entities::workspace_connector_version::Entity::find().count(db).await?,
-                "installEvents": entities::install_event::Entity::find().count(db).await?,
-                "notifications": entities::notification::Entity::find().count(db).await?,
-                "unreadNotifications": unread,
-                "recipes": entities::recipe::Entity::find().count(db).await?,
-                "runningRecipes": running,
-                "recipeConnectors": entities::recipe_connector::Entity::find().count(db).await?,
-                "connections": entities::connection::Entity::find().count(db).await?,
-                "packages": entities::package::Entity::find().count(db).await?,
-                "auditedSuccesses": audited,
-            },
-        }))
+        let select: Vec<String> = COUNTED
+            .iter()
+            .map(|(name, from)| format!("(SELECT COUNT(*) FROM {from}) AS \"{name}\""))
+            .collect();
+        let sql = format!("SELECT {}", select.join(", "));
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await?
+            .context("the counts query answered no row")?;
+        let mut counts = serde_json::Map::new();
+        for (name, _) in COUNTED {
+            counts.insert((*name).to_owned(), json!(row.try_get::<i64>("", name)?));
+        }
+        Ok(Value::Object(counts))
     }
 
     /// Run a cell's operation; `importPackage` goes as the CLI's GraphQL multipart request
