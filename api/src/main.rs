@@ -56,7 +56,7 @@ async fn server_command(config_file: Option<&PathBuf>, command: Command) -> anyh
             telemetry::init_logging(config.log_format);
             let state = server::prepare(config).await?;
             if demo && seed::catalog_is_empty(&state.db).await? {
-                let report = seed::seed_demo(&state.db).await?;
+                let report = seed::seed_demo(&state.db, &state.runner).await?;
                 tracing::info!(?report, "demo catalog loaded");
             }
             server::serve(state).await
@@ -72,7 +72,7 @@ async fn server_command(config_file: Option<&PathBuf>, command: Command) -> anyh
             let config = load_config(config_file, &db)?;
             telemetry::init_logging(LogFormat::Pretty);
             let state = server::prepare(config).await?;
-            let r = seed::seed_demo(&state.db).await?;
+            let r = seed::seed_demo(&state.db, &state.runner).await?;
             say(format_args!(
                 "demo catalog: {} authors, {} listings, {} versions, {} workspaces and {} install events added",
                 r.authors_created,

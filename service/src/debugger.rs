@@ -7,7 +7,7 @@
 //! cannot stall anyone else's requests, and a crash in the engine is one run's typed error,
 //! never the server's. Parsing a submitted source goes through the same workers and bound.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use entities::connection;
@@ -34,12 +34,8 @@ pub struct Runner {
     slots: Arc<Semaphore>,
 }
 
-/// The runner the last server started in this process registered, for parsing: the catalog's
-/// and the lifecycle's `validate_source` have no state to carry one in.
-static PARSER: RwLock<Option<Runner>> = RwLock::new(None);
-
 impl Runner {
-    /// The runner for `sandbox`; it also becomes the one [`Runner::parser`] returns.
+    /// The runner for `sandbox`.
     pub fn new(sandbox: &SandboxConfig) -> Self {
         let defaults = sdk::RuntimeConfig::default();
         let config = sdk::RuntimeConfig {
@@ -54,22 +50,11 @@ impl Runner {
             ..defaults
         };
         let slots = sandbox.max_concurrent_runs.unwrap_or(8).max(1);
-        let runner = Self {
+        Self {
             config: Arc::new(config),
             worker: Arc::new(worker(sandbox)),
             slots: Arc::new(Semaphore::new(slots)),
-        };
-        *PARSER.write().unwrap_or_else(PoisonError::into_inner) = Some(runner.clone());
-        runner
-    }
-
-    /// The runner of the server in this process (the default one when none has started).
-    pub fn parser() -> Self {
-        let registered = PARSER
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        registered.unwrap_or_else(|| Self::new(&SandboxConfig::default()))
+        }
     }
 
     /// Run in a worker process once a slot is free. The fields named in `also_secret` are

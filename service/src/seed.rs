@@ -25,6 +25,7 @@ use crate::auth;
 use crate::catalog::ledger::{self, InstallEvent, InstallKind};
 use crate::catalog::{NewListing, NewVersion, Visibility, listings};
 use crate::db;
+use crate::debugger::Runner;
 use crate::error::ServiceError;
 
 static EXAMPLES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../examples/connectors");
@@ -88,8 +89,8 @@ fn midday(date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap_or_default())
 }
 
-/// Load the demo catalog into `db`.
-pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
+/// Load the demo catalog into `db`; `runner` parses each version's source as a publish does.
+pub async fn seed_demo(db: &DatabaseConnection, runner: &Runner) -> anyhow::Result<SeedReport> {
     let mut report = SeedReport::default();
     let authors: Vec<Author> = serde_json::from_str(file_text("authors.json")?)
         .context("parsing examples/connectors/authors.json")?;
@@ -124,7 +125,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
         let slug = dir.path().display().to_string();
         let listing: Listing = serde_json::from_str(file_text(&format!("{slug}/listing.json"))?)
             .with_context(|| format!("parsing {slug}/listing.json"))?;
-        let created = seed_listing(db, &listing, &users, &mut report).await?;
+        let created = seed_listing(db, runner, &listing, &users, &mut report).await?;
         if created {
             report.install_events += seed_history(db, &listing.slug, rank, &workspaces).await?;
         }
@@ -170,6 +171,7 @@ async fn ensure_workspaces(
 /// Create the listing and publish its versions; returns whether the listing is new.
 async fn seed_listing(
     db: &DatabaseConnection,
+    runner: &Runner,
     listing: &Listing,
     users: &HashMap<String, user::Model>,
     report: &mut SeedReport,
@@ -219,7 +221,7 @@ async fn seed_listing(
                 visibility: Visibility::Public,
                 source_hidden: listing.source_hidden,
             };
-            listings::create_listing(db, first_owner, new, version_of(first)?)
+            listings::create_listing(db, runner, first_owner, new, version_of(first)?)
                 .await
                 .map_err(service)?;
             report.listings_created += 1;
@@ -237,7 +239,7 @@ async fn seed_listing(
         if published.contains(&version.version) {
             continue;
         }
-        listings::publish_version(db, first_owner, &listing.slug, version_of(version)?)
+        listings::publish_version(db, runner, first_owner, &listing.slug, version_of(version)?)
             .await
             .map_err(service)?;
         report.versions_published += 1;

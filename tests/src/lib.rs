@@ -87,6 +87,14 @@ impl TestApp {
             .context("server stopped")
     }
 
+    /// The server's runner (for publishing through the services: a publish parses its source).
+    pub fn runner(&self) -> anyhow::Result<&api::debugger::Runner> {
+        self.server
+            .as_ref()
+            .map(|s| &s.state.runner)
+            .context("server stopped")
+    }
+
     /// Create a user and a token for them; returns the token.
     pub async fn user_with_token(&self, handle: &str) -> anyhow::Result<String> {
         let db = self.conn()?;

@@ -218,8 +218,10 @@ impl CatalogMutationRoot {
             breaking: None,
             published_at: None,
         };
-        let (created, user_errors) =
-            split(listings::create_listing(&state(ctx)?.db, user, listing, first).await)?;
+        let (created, user_errors) = split(
+            listings::create_listing(&state(ctx)?.db, &state(ctx)?.runner, user, listing, first)
+                .await,
+        )?;
         let (connector, version) = created.unzip();
         Ok(CreateConnectorPayload {
             connector: connector.map(Connector),
@@ -243,8 +245,9 @@ impl CatalogMutationRoot {
             published_at: None,
         };
         let state = state(ctx)?;
-        let (version, user_errors) =
-            split(listings::publish_version(&state.db, user, &input.slug, new).await)?;
+        let (version, user_errors) = split(
+            listings::publish_version(&state.db, &state.runner, user, &input.slug, new).await,
+        )?;
         // Subscribers to workspace notices look for new ones now.
         state.events.notify_waiters();
         Ok(PublishVersionPayload {

@@ -275,6 +275,7 @@ impl PackageMutationRoot {
                 };
                 service::import(
                     &state.db,
+                    &state.runner,
                     &grant,
                     &bytes,
                     input.dry_run,

@@ -395,7 +395,15 @@ impl WorkspaceMutationRoot {
         let db = &state(ctx)?.db;
         let result = match copy_id(&input.workspace_connector_id) {
             Ok(id) => {
-                lifecycle::edit(db, &state(ctx)?.authz, principal(ctx)?, id, input.source).await
+                lifecycle::edit(
+                    db,
+                    &state(ctx)?.authz,
+                    &state(ctx)?.runner,
+                    principal(ctx)?,
+                    id,
+                    input.source,
+                )
+                .await
             }
             Err(e) => Err(e),
         };
@@ -449,6 +457,7 @@ impl WorkspaceMutationRoot {
                 lifecycle::update(
                     db,
                     &state(ctx)?.authz,
+                    &state(ctx)?.runner,
                     principal(ctx)?,
                     id,
                     input.version.as_deref(),

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::search_index;
 use crate::authz::{self, ListingAction};
 use crate::db;
+use crate::debugger::Runner;
 use crate::domain::{self, Slug};
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 use crate::lifecycle::notifications;
@@ -99,6 +100,7 @@ pub async fn find_by_slug(
 /// Create a listing with its first version; the creator becomes its owner.
 pub async fn create_listing(
     db: &DatabaseConnection,
+    runner: &Runner,
     actor: &user::Model,
     listing: NewListing,
     first: NewVersion,
@@ -114,7 +116,7 @@ pub async fn create_listing(
     )?;
     let category = Slug::parse(&["input", "category"], &listing.category, 32)?;
     let keywords = domain::keywords(&["input", "keywords"], &listing.keywords)?;
-    let version = check_version(first).await?;
+    let version = check_version(runner, first).await?;
 
     let txn = db::begin_write(db).await?;
     let taken = connector::Entity::find()
@@ -166,13 +168,14 @@ pub async fn create_listing(
 /// Publish a new version of a listing. Only owners publish; versions strictly increase.
 pub async fn publish_version(
     db: &DatabaseConnection,
+    runner: &Runner,
     actor: &user::Model,
     slug: &str,
     new: NewVersion,
 ) -> ServiceResult<connector_version::Model> {
     let listing = find_by_slug(db, slug).await?;
     authz::require_owner(db, &listing, actor, ListingAction::Publish).await?;
-    let checked = check_version(new).await?;
+    let checked = check_version(runner, new).await?;
 
     let txn = db::begin_write(db).await?;
     let listing = lock_listing(&txn, listing.id).await?;
@@ -337,14 +340,14 @@ pub async fn remove_owner(
 }
 
 /// Validate a submitted version outside any transaction: the SDK runs on a blocking thread.
-async fn check_version(new: NewVersion) -> ServiceResult<CheckedVersion> {
+async fn check_version(runner: &Runner, new: NewVersion) -> ServiceResult<CheckedVersion> {
     let version = domain::version(&["input", "version"], &new.version)?;
     let release_notes = domain::text(&["input", "releaseNotes"], &new.release_notes, 20_000, true)?;
     let breaking = match new.breaking.as_deref() {
         Some(message) => Some(domain::text(&["input", "breaking"], message, 2_000, false)?),
         None => None,
     };
-    let capabilities = validate_source(new.source.clone()).await?;
+    let capabilities = validate_source(runner, new.source.clone()).await?;
     Ok(CheckedVersion {
         version,
         source: new.source,
@@ -357,7 +360,7 @@ async fn check_version(new: NewVersion) -> ServiceResult<CheckedVersion> {
 
 /// Run the SDK's parser over `source` in a worker process; its errors become user errors on `input.source` with the
 /// line and column of the problem.
-pub async fn validate_source(source: String) -> ServiceResult<sdk::Capabilities> {
+pub async fn validate_source(runner: &Runner, source: String) -> ServiceResult<sdk::Capabilities> {
     if source.contains('\0') {
         return Err(UserProblem::bad_input(
             &["input", "source"],
@@ -365,7 +368,7 @@ pub async fn validate_source(source: String) -> ServiceResult<sdk::Capabilities>
         )
         .into());
     }
-    let parsed = crate::debugger::Runner::parser().parse(&source).await?;
+    let parsed = runner.parse(&source).await?;
     parsed.map_err(|err| {
         let mut problem = UserProblem::bad_input(
             &["input", "source"],

@@ -10,12 +10,14 @@ use crate::auth::Principal;
 use crate::authz::{Authorizer, Permission};
 use crate::catalog::listings::validate_source;
 use crate::db;
+use crate::debugger::Runner;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 
 /// Save edited source as the new latest version. Released stays where it is.
 pub async fn edit(
     db: &DatabaseConnection,
     authorizer: &Authorizer,
+    runner: &Runner,
     principal: &Principal,
     copy_id: i64,
     source: String,
@@ -29,7 +31,7 @@ pub async fn edit(
     )
     .await?;
     require_source(db, &access, &copy, Permission::ConnectorEdit).await?;
-    let capabilities = validate_source(source.clone()).await?;
+    let capabilities = validate_source(runner, source.clone()).await?;
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, copy.id).await?;
     let latest = version(&txn, copy.id, copy.latest_number)

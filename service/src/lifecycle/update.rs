@@ -14,6 +14,7 @@ use crate::authz::{Authorizer, Permission};
 use crate::catalog::ledger::InstallKind;
 use crate::catalog::listings::validate_source;
 use crate::db;
+use crate::debugger::Runner;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 
 /// What an update would do: the versions involved and whether the latest has local edits.
@@ -98,6 +99,7 @@ async fn version_required(
 pub async fn update(
     db: &DatabaseConnection,
     authorizer: &Authorizer,
+    runner: &Runner,
     principal: &Principal,
     copy_id: i64,
     version: Option<&str>,
@@ -113,7 +115,7 @@ pub async fn update(
     .await?;
     let plan = plan_update(db, copy, version).await?;
     let source = updated_source(&plan, strategy)?;
-    let capabilities = validate_source(source.clone()).await?;
+    let capabilities = validate_source(runner, source.clone()).await?;
 
     let txn = db::begin_write(db).await?;
     let copy = relock(&txn, plan.copy.id).await?;

@@ -20,6 +20,7 @@ use crate::auth::Principal;
 use crate::authz::{Authorizer, Permission, WorkspaceAccess, WorkspaceRef};
 use crate::catalog::listings::validate_source;
 use crate::db;
+use crate::debugger::Runner;
 use crate::domain;
 use crate::error::{ServiceError, ServiceResult, UserProblem};
 
@@ -255,6 +256,7 @@ pub async fn authorize_import(
 /// Import (or dry-run) `archive` into the workspace of `grant`.
 pub async fn import(
     db: &DatabaseConnection,
+    runner: &Runner,
     grant: &ImportGrant,
     archive: &[u8],
     dry_run: bool,
@@ -263,7 +265,7 @@ pub async fn import(
 ) -> ServiceResult<ImportOutcome> {
     let access = &grant.0;
     let package = read_trusted(access, archive)?;
-    let validated = validate_sources(&package).await?;
+    let validated = validate_sources(runner, &package).await?;
 
     let txn = db::begin_write(db).await?;
     let mut view = target_view(&txn, access.workspace.id).await?;
@@ -316,21 +318,26 @@ fn read_trusted(access: &WorkspaceAccess, archive: &[u8]) -> ServiceResult<Packa
 /// A connector travelling by reference gets a published (so validated) catalog source, if the
 /// plan finds that its reference resolves. Sources are parsed here, in worker processes, before
 /// the transaction starts; applying uses what they declared.
-async fn validate_sources(package: &Package) -> ServiceResult<HashMap<String, sdk::Capabilities>> {
+async fn validate_sources(
+    runner: &Runner,
+    package: &Package,
+) -> ServiceResult<HashMap<String, sdk::Capabilities>> {
     let mut validated = HashMap::new();
     for asset in &package.connectors {
         let Some(source) = asset.source() else {
             continue;
         };
-        let capabilities = validate_source(source.to_owned()).await.map_err(|_| {
-            ServiceError::from(UserProblem::bad_input(
-                &["input", "archive"],
-                format!(
-                    "the connector {} in the package is not valid connector source",
-                    asset.slug
-                ),
-            ))
-        })?;
+        let capabilities = validate_source(runner, source.to_owned())
+            .await
+            .map_err(|_| {
+                ServiceError::from(UserProblem::bad_input(
+                    &["input", "archive"],
+                    format!(
+                        "the connector {} in the package is not valid connector source",
+                        asset.slug
+                    ),
+                ))
+            })?;
         validated.insert(asset.slug.clone(), capabilities);
     }
     Ok(validated)

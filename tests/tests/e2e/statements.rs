@@ -38,6 +38,7 @@ query($slug: String!, $versions: Int!) {
 /// 1.1.0 to 1.5.0 and a second owner.
 async fn arrange_catalog(app: &TestApp) -> anyhow::Result<()> {
     let db = app.conn()?;
+    let runner = app.runner()?;
     let mut authors = Vec::new();
     for i in 0..5 {
         app.user_with_token(&format!("author-{i}")).await?;
@@ -48,7 +49,7 @@ async fn arrange_catalog(app: &TestApp) -> anyhow::Result<()> {
         let author = &authors[i % authors.len()];
         let v1 = new_version("1.0.0", connector_source("T", &[("do_it", "Do it")]), None);
         let (listing, v1) =
-            service(listings::create_listing(db, author, catalog_listing(i), v1).await)?;
+            service(listings::create_listing(db, runner, author, catalog_listing(i), v1).await)?;
         if i == 0 {
             for minor in 1..6 {
                 let mut version = new_version(
@@ -57,7 +58,9 @@ async fn arrange_catalog(app: &TestApp) -> anyhow::Result<()> {
                     None,
                 );
                 version.release_notes = "more".into();
-                service(listings::publish_version(db, author, &listing.slug, version).await)?;
+                service(
+                    listings::publish_version(db, runner, author, &listing.slug, version).await,
+                )?;
             }
             let second = &authors[1].handle;
             service(listings::add_owner(db, author, &listing.slug, second).await)?;

@@ -108,6 +108,7 @@ type Published = (
 
 async fn arrange_publications(
     db: &sea_orm::DatabaseConnection,
+    runner: &api::debugger::Runner,
     authors: &[user::Model; 2],
     ago: impl Fn(i64) -> DateTime<Utc>,
 ) -> anyhow::Result<Published> {
@@ -120,11 +121,11 @@ async fn arrange_publications(
             .ok_or_else(|| anyhow::anyhow!("no author {handle}"))?;
         let new = new_version(version, source.clone(), Some(ago(days)));
         let created = if listing_ids.contains_key(slug) {
-            service(listings::publish_version(db, publisher, slug, new).await)?
+            service(listings::publish_version(db, runner, publisher, slug, new).await)?
         } else {
             let listing = new_listing(slug, slug, "utilities");
             let (listing, v) =
-                service(listings::create_listing(db, publisher, listing, new).await)?;
+                service(listings::create_listing(db, runner, publisher, listing, new).await)?;
             listing_ids.insert(slug, listing.id);
             if slug == "shared" {
                 service(listings::add_owner(db, publisher, slug, "ada").await)?;
@@ -189,7 +190,7 @@ async fn arrange_history(app: &TestApp) -> anyhow::Result<History> {
         .ok_or_else(|| anyhow::anyhow!("bad timestamp"))?;
     let ago = |days: i64| t - Duration::days(days);
     let authors = arrange_authors(db).await?;
-    let published = arrange_publications(db, &authors, ago).await?;
+    let published = arrange_publications(db, app.runner()?, &authors, ago).await?;
     let events = record_history(db, &published, ago).await?;
     let today = Utc::now().date_naive();
     let expected = OWNERS

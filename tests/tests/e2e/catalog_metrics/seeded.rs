@@ -74,7 +74,7 @@ async fn row_counts(app: &TestApp) -> anyhow::Result<[u64; 5]> {
 /// The demo seed's figures are arithmetic over its raw events; seeding twice adds nothing.
 async fn seeded_figures(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::spawn(backend).await?;
-    let first = api::seed::seed_demo(app.conn()?).await?;
+    let first = api::seed::seed_demo(app.conn()?, app.runner()?).await?;
 
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/connectors");
     let listing_dirs = std::fs::read_dir(examples)?
@@ -126,7 +126,7 @@ async fn seeded_figures(backend: Backend) -> anyhow::Result<()> {
     }
 
     // Again: nothing new, nothing changed.
-    let second = api::seed::seed_demo(app.conn()?).await?;
+    let second = api::seed::seed_demo(app.conn()?, app.runner()?).await?;
     assert_eq!(second, api::seed::SeedReport::default());
     assert_eq!(
         row_counts(&app).await?,

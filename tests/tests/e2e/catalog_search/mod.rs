@@ -149,6 +149,7 @@ const UNLISTED: &str = "zephyr-internal";
 /// goes to.
 struct Arranger<'a> {
     db: &'a sea_orm::DatabaseConnection,
+    runner: &'a api::debugger::Runner,
     author: entities::user::Model,
     workspace: i64,
 }
@@ -160,6 +161,7 @@ impl<'a> Arranger<'a> {
         app.user_with_token("author").await?;
         Ok(Self {
             db,
+            runner: app.runner()?,
             author: user_model(db, "author").await?,
             workspace: insert_workspace(db, "ws").await?,
         })
@@ -174,8 +176,9 @@ impl<'a> Arranger<'a> {
         published_at: Option<DateTime<Utc>>,
     ) -> anyhow::Result<(i64, i64)> {
         let new = new_version("1.0.0", source, published_at);
-        let (listing, version) =
-            service(listings::create_listing(self.db, &self.author, listing, new).await)?;
+        let (listing, version) = service(
+            listings::create_listing(self.db, self.runner, &self.author, listing, new).await,
+        )?;
         Ok((listing.id, version.id))
     }
 
