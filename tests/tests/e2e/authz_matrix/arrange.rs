@@ -2,6 +2,8 @@
 //! tokens, listings, workspaces with custom roles and members, copies, recipes, connections, and
 //! ids that look valid but name nothing.
 
+use std::cell::Cell;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
@@ -43,6 +45,8 @@ pub(super) async fn arrange(backend: Backend) -> anyhow::Result<World> {
         missing_connection: String::new(),
         archive: Vec::new(),
         seq: 0,
+        wrote: Cell::new(false),
+        last_snapshot: None,
     };
     world.arrange_copies_and_members().await?;
     world.arrange_recipes_and_connections().await?;

@@ -10,7 +10,7 @@ use super::operations::{
 };
 use super::world::World;
 use super::{
-    CO_OWNER, CONNECTION_NAME, Column, LISTING, RECIPE_LISTING, RECIPE_NAME, id_of, must,
+    CO_OWNER, CONNECTION_NAME, Column, LISTING, RECIPE_LISTING, RECIPE_NAME, id_of,
     recipe_definition,
 };
 
@@ -23,14 +23,8 @@ impl World {
         input: Value,
         field: &str,
     ) -> anyhow::Result<Value> {
-        must(
-            &self.app,
-            self.workspace_admin(column),
-            document,
-            input,
-            field,
-        )
-        .await
+        self.must(self.workspace_admin(column), document, input, field)
+            .await
     }
 
     /// The copy of `listing` in a workspace, if any.
@@ -171,7 +165,8 @@ impl World {
     pub(super) async fn publish_next(&mut self) -> anyhow::Result<String> {
         let version = format!("2.{}.0", self.next());
         let input = json!({ "slug": LISTING, "version": version, "source": self.source_v1 });
-        must(&self.app, &self.owner, PUBLISH, input, "publishVersion").await?;
+        self.must(&self.owner, PUBLISH, input, "publishVersion")
+            .await?;
         Ok(version)
     }
 
@@ -205,14 +200,8 @@ impl World {
         version: &str,
     ) -> anyhow::Result<()> {
         let input = json!({ "slug": column.listing(), "version": version, "yanked": false });
-        must(
-            &self.app,
-            self.listing_owner(column),
-            YANK,
-            input,
-            "yankVersion",
-        )
-        .await?;
+        self.must(self.listing_owner(column), YANK, input, "yankVersion")
+            .await?;
         Ok(())
     }
 
@@ -228,16 +217,11 @@ impl World {
             let input = json!({ "slug": column.listing(), "handle": CO_OWNER });
             let token = self.listing_owner(column);
             if present && !is_owner {
-                must(&self.app, token, ADD_OWNER, input, "addConnectorOwner").await?;
+                self.must(token, ADD_OWNER, input, "addConnectorOwner")
+                    .await?;
             } else if !present && is_owner {
-                must(
-                    &self.app,
-                    token,
-                    REMOVE_OWNER,
-                    input,
-                    "removeConnectorOwner",
-                )
-                .await?;
+                self.must(token, REMOVE_OWNER, input, "removeConnectorOwner")
+                    .await?;
             }
         }
         Ok(())
@@ -380,6 +364,8 @@ impl World {
     /// recipe listing it uses), downloaded with the admin's token: importing it back is valid.
     pub(super) async fn export_own(&self) -> anyhow::Result<Vec<u8>> {
         let package = self.export(Column::Own).await?;
+        // A download is audited: it writes.
+        self.wrote.set(true);
         let path = package["downloadPath"]
             .as_str()
             .ok_or_else(|| anyhow::anyhow!("no downloadPath in {package}"))?;

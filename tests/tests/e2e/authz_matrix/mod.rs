@@ -125,7 +125,8 @@ impl Column {
     }
 }
 
-/// Run a mutation that must succeed with no user errors; returns its payload.
+/// Run a mutation that must succeed with no user errors; returns its payload. Once the world is
+/// arranged, writes go through [`World::must`] instead, which notes them for the snapshots.
 async fn must(
     app: &TestApp,
     token: &str,
@@ -297,10 +298,11 @@ async fn run_cell(
     mismatches: &mut Vec<String>,
 ) -> anyhow::Result<()> {
     let cell = format!("{} / {} / {}", row.operation, row.actor, column.name());
+    world.begin_cell();
     let variables = world.prepare(op, column).await?;
     let before = match op.read_path() {
         Some(_) => None,
-        None => Some(world.snapshot().await?),
+        None => Some(world.snapshot_before().await?),
     };
     let token = world.tokens.get(row.actor.as_str()).map(String::as_str);
     let body = world.run(op, token, variables).await?;
@@ -308,6 +310,9 @@ async fn run_cell(
     if got != expected {
         mismatches.push(format!("{cell}: expected {expected}, got {got}"));
     }
+    // A read may write too (reading source is audited): only a mutation cell's snapshot after
+    // it can serve as the next cell's before.
+    world.last_snapshot = None;
     if let Some(before) = before {
         let after = world.snapshot().await?;
         let mut changed = Vec::new();
@@ -323,6 +328,7 @@ async fn run_cell(
             // an `ok` that changed nothing did not do what the cell is about.
             mismatches.push(format!("{cell}: answered ok but changed nothing"));
         }
+        world.last_snapshot = Some(after);
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The arranged world of one backend: its server, the actors' tokens and the ids the cells name;
 //! what a cell could have written (a snapshot, and where two snapshots differ); running a cell.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use tests::TestApp;
 
 use super::operations::Op;
-use super::{Column, FOREIGN_LISTING, INSTALL_LISTING, LISTING, RECIPE_LISTING};
+use super::{Column, FOREIGN_LISTING, INSTALL_LISTING, LISTING, RECIPE_LISTING, must};
 
 /// The row counts a snapshot holds: a name, and the rows it counts. Of the audit log only the
 /// successes count: it records refusals by design, and a debugger run (which changes nothing
@@ -57,6 +58,11 @@ pub(super) struct World {
     pub(super) archive: Vec<u8>,
     /// Makes names and version numbers unique.
     pub(super) seq: u64,
+    /// Whether a request that may write was sent since [`World::begin_cell`]: every write of
+    /// `prepare` goes through [`World::must`], which sets it.
+    pub(super) wrote: Cell<bool>,
+    /// The snapshot taken after the last mutation cell, while nothing has been written since.
+    pub(super) last_snapshot: Option<Value>,
 }
 
 /// Everything a cell could change in one workspace, as its admin sees it.
@@ -90,6 +96,32 @@ fragment listing on Connector {
 }"#;
 
 impl World {
+    /// Run a mutation that must succeed (see [`must`]), noting that the world was written.
+    pub(super) async fn must(
+        &self,
+        token: &str,
+        document: &str,
+        input: Value,
+        field: &str,
+    ) -> anyhow::Result<Value> {
+        self.wrote.set(true);
+        must(&self.app, token, document, input, field).await
+    }
+
+    /// A cell starts: nothing written yet.
+    pub(super) fn begin_cell(&mut self) {
+        self.wrote.set(false);
+    }
+
+    /// The state before a mutation cell: the snapshot after the previous cell when `prepare`
+    /// wrote nothing since (so it is still exact), else a new one.
+    pub(super) async fn snapshot_before(&mut self) -> anyhow::Result<Value> {
+        match self.last_snapshot.take() {
+            Some(snapshot) if !self.wrote.get() => Ok(snapshot),
+            _ => self.snapshot().await,
+        }
+    }
+
     pub(super) fn next(&mut self) -> u64 {
         self.seq += 1;
         self.seq
