@@ -24,8 +24,8 @@ pub mod work;
 pub mod ws;
 
 pub use service::{
-    audit, auth, authz, catalog, config, db, debugger, domain, lifecycle, packages, recipes, seed,
-    telemetry, workspaces,
+    audit, auth, authz, catalog, config, db, debugger, domain, jobs, lifecycle, packages, recipes,
+    seed, telemetry, workspaces,
 };
 
 /// The domain's error table, and its GraphQL form.

@@ -32,6 +32,8 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Polls the running recipes' triggers and runs their jobs.
+    engine: Option<service::jobs::Engine>,
 }
 
 impl RunningServer {
@@ -41,6 +43,9 @@ impl RunningServer {
             let _ = tx.send(());
         }
         self.task.await.context("server task")??;
+        if let Some(engine) = self.engine.take() {
+            engine.stop().await;
+        }
         Ok(())
     }
 }
@@ -52,11 +57,13 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
         let _ = rx.await;
     })
     .await?;
+    let engine = service::jobs::Engine::start(state.service.clone());
     Ok(RunningServer {
         addr,
         state,
         shutdown: Some(tx),
         task,
+        engine,
     })
 }
 
@@ -98,9 +105,13 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         shutdown_signal().await;
         exit_after(SHUTDOWN_GRACE);
     };
+    let engine = service::jobs::Engine::start(state.service.clone());
     let (addr, task) = spawn(state, shutdown).await?;
     tracing::info!(%addr, graphql = %format!("http://{addr}/graphql"), "patchbay is listening");
     task.await.context("server task")??;
+    if let Some(engine) = engine {
+        engine.stop().await;
+    }
     tracing::info!("patchbay stopped");
     Ok(())
 }

@@ -20,6 +20,7 @@ mod m20261125_000008_create_recipes_connections_packages;
 mod m20261125_000009_add_package_policy;
 mod m20261125_000010_create_catalog_summaries;
 mod m20261201_000011_create_casbin_policy_versions;
+mod m20261201_000012_create_jobs;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_add_package_policy::Migration),
             Box::new(m20261125_000010_create_catalog_summaries::Migration),
             Box::new(m20261201_000011_create_casbin_policy_versions::Migration),
+            Box::new(m20261201_000012_create_jobs::Migration),
         ]
     }
 }

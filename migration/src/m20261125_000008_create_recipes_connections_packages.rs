@@ -207,7 +207,7 @@ enum Connections {
 }
 
 #[derive(DeriveIden)]
-enum Recipes {
+pub enum Recipes {
     Table,
     Id,
     WorkspaceId,

@@ -34,6 +34,8 @@ pub struct Config {
     pub database_pool_size: Option<u32>,
     /// Caching of public (anonymous) responses.
     pub cache: CacheConfig,
+    /// Running recipes: how often triggers are polled, leases, retries.
+    pub jobs: JobsConfig,
     /// A text search with more matches ranks only this many, the most installed (see
     /// `catalog::search`).
     pub search_rank_candidates: u64,
@@ -59,6 +61,7 @@ impl std::fmt::Debug for Config {
             .field("sandbox", &self.sandbox)
             .field("database_pool_size", &self.database_pool_size)
             .field("cache", &self.cache)
+            .field("jobs", &self.jobs)
             .field("search_rank_candidates", &self.search_rank_candidates)
             .field("fail_import_after_assets", &self.fail_import_after_assets)
             .finish()
@@ -113,6 +116,47 @@ impl Default for CacheConfig {
     }
 }
 
+/// How running recipes are run (see `jobs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Poll triggers and run jobs in this process. Several processes on one PostgreSQL database
+    /// share the work; one that only answers requests turns it off.
+    pub enabled: bool,
+    /// How often a running recipe's trigger is polled when its definition does not say
+    /// (`trigger.interval_seconds`), in milliseconds.
+    pub poll_interval_ms: u64,
+    /// The shortest interval a recipe may ask for, in milliseconds.
+    pub min_poll_interval_ms: u64,
+    /// How often this process looks for due triggers and queued jobs, in milliseconds.
+    pub tick_ms: u64,
+    /// How long a claimed poll or job is this process's before another may take it over, in
+    /// milliseconds; a running job renews it after every step.
+    pub lease_ms: u64,
+    /// How many jobs this process runs at once.
+    pub concurrent_jobs: usize,
+    /// How many times a step is tried when the upstream fails in a way that may pass (a network
+    /// error, HTTP 429 or 5xx).
+    pub step_attempts: u32,
+    /// The wait before the first retry, in milliseconds; it doubles with each further one.
+    pub retry_backoff_ms: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_interval_ms: 60_000,
+            min_poll_interval_ms: 5_000,
+            tick_ms: 500,
+            lease_ms: 30_000,
+            concurrent_jobs: 4,
+            step_attempts: 3,
+            retry_backoff_ms: 1_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -163,6 +207,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             database_pool_size: None,
             cache: CacheConfig::default(),
+            jobs: JobsConfig::default(),
             search_rank_candidates: crate::catalog::search::RANK_CANDIDATES,
             fail_import_after_assets: None,
         }
@@ -216,6 +261,9 @@ impl Config {
             self.cache.anonymous_ttl_ms = v
                 .parse()
                 .with_context(|| format!("PATCHBAY_CACHE_ANONYMOUS_TTL_MS={v}"))?;
+        }
+        if let Some(v) = var("PATCHBAY_JOBS_ENABLED") {
+            self.jobs.enabled = parse_bool("PATCHBAY_JOBS_ENABLED", &v)?;
         }
         if let Some(v) = var("PATCHBAY_GRAPHIQL") {
             self.graphiql = parse_bool("PATCHBAY_GRAPHIQL", &v)?;

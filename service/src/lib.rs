@@ -23,6 +23,7 @@ pub mod db;
 pub mod debugger;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod lifecycle;
 pub mod model;
 pub mod packages;

@@ -5,6 +5,8 @@ pub use entities::audit_event::Model as AuditEvent;
 pub use entities::connection::Model as Connection;
 pub use entities::connector::Model as Listing;
 pub use entities::connector_version::Model as ListingVersion;
+pub use entities::job::Model as Job;
+pub use entities::job_step::Model as JobStep;
 pub use entities::notification::Model as Notice;
 pub use entities::package::Model as PackageRecord;
 pub use entities::recipe::Model as Recipe;

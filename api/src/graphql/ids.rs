@@ -16,6 +16,7 @@ pub enum Kind {
     Recipe,
     Connection,
     Package,
+    Job,
 }
 
 impl Kind {
@@ -30,6 +31,7 @@ impl Kind {
             Self::Recipe => "Recipe",
             Self::Connection => "Connection",
             Self::Package => "Package",
+            Self::Job => "Job",
         }
     }
 
@@ -44,6 +46,7 @@ impl Kind {
             Self::Recipe,
             Self::Connection,
             Self::Package,
+            Self::Job,
         ]
         .into_iter()
         .find(|k| k.name() == name)

@@ -9,6 +9,7 @@ pub mod copies;
 pub mod debugger;
 pub mod errors;
 pub mod ids;
+pub mod jobs;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

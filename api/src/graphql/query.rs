@@ -178,7 +178,8 @@ impl CatalogQueryRoot {
             | Kind::Notification
             | Kind::Recipe
             | Kind::Connection
-            | Kind::Package => None,
+            | Kind::Package
+            | Kind::Job => None,
         };
         Ok(node)
     }

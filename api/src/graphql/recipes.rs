@@ -71,6 +71,16 @@ impl Recipe {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// What its trigger's events did, newest first. Needs `RECIPE_READ`.
+    async fn jobs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last job of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only jobs in this state.")] status: Option<super::jobs::JobStatus>,
+    ) -> GqlResult<super::jobs::JobConnection> {
+        super::jobs::recipe_jobs(ctx, self.0.id, first, after, status).await
+    }
 }
 
 /// Credentials and settings for a workspace connector. Secret values are write-only.

@@ -117,6 +117,18 @@ impl Workspace {
         let rows = crate::recipes::recipes(&state(ctx)?.db, &self.0).await?;
         Ok(rows.into_iter().map(super::recipes::Recipe).collect())
     }
+    /// A job of one of the workspace's recipes, with its steps. Needs `RECIPE_READ`.
+    async fn job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The job's global id.")] id: ID,
+    ) -> GqlResult<Option<super::jobs::Job>> {
+        let Some(raw) = super::ids::decode_as(super::ids::Kind::Job, &id) else {
+            return Ok(None);
+        };
+        let found = crate::jobs::workspace_job(&state(ctx)?.db, &self.0, raw).await?;
+        Ok(found.map(super::jobs::Job))
+    }
     /// The connections, by folder and name (secret values are never returned).
     async fn connections(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::recipes::Connection>> {
         let rows = crate::recipes::connections(&state(ctx)?.db, &self.0).await?;

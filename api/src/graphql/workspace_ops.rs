@@ -392,19 +392,10 @@ impl WorkspaceMutationRoot {
         ctx: &Context<'_>,
         input: EditWorkspaceConnectorInput,
     ) -> GqlResult<WorkspaceConnectorPayload> {
-        let db = &state(ctx)?.db;
+        let svc = state(ctx)?;
+        let (db, authz, runner) = (&svc.db, &svc.authz, &svc.runner);
         let result = match copy_id(&input.workspace_connector_id) {
-            Ok(id) => {
-                lifecycle::edit(
-                    db,
-                    &state(ctx)?.authz,
-                    &state(ctx)?.runner,
-                    principal(ctx)?,
-                    id,
-                    input.source,
-                )
-                .await
-            }
+            Ok(id) => lifecycle::edit(db, authz, runner, principal(ctx)?, id, input.source).await,
             Err(e) => Err(e),
         };
         copy_payload(result)
@@ -447,23 +438,16 @@ impl WorkspaceMutationRoot {
         ctx: &Context<'_>,
         input: UpdateWorkspaceConnectorInput,
     ) -> GqlResult<WorkspaceConnectorPayload> {
-        let db = &state(ctx)?.db;
+        let svc = state(ctx)?;
+        let (db, authz, runner) = (&svc.db, &svc.authz, &svc.runner);
         let strategy = input.strategy.map(|s| match s {
             UpdateStrategy::Replace => Strategy::Replace,
             UpdateStrategy::Merge => Strategy::Merge,
         });
+        let version = input.version.as_deref();
         let result = match copy_id(&input.workspace_connector_id) {
             Ok(id) => {
-                lifecycle::update(
-                    db,
-                    &state(ctx)?.authz,
-                    &state(ctx)?.runner,
-                    principal(ctx)?,
-                    id,
-                    input.version.as_deref(),
-                    strategy,
-                )
-                .await
+                lifecycle::update(db, authz, runner, principal(ctx)?, id, version, strategy).await
             }
             Err(e) => Err(e),
         };

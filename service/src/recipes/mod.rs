@@ -163,6 +163,14 @@ fn references(definition: &Value) -> Result<Vec<(String, &'static str, String)>,
         "trigger",
         name_of(trigger, "trigger", "trigger")?,
     ));
+    if let Some(interval) = trigger.get("interval_seconds")
+        && interval.as_u64().is_none_or(|s| s == 0)
+    {
+        return Err(UserProblem::bad_input(
+            &field,
+            "trigger: `interval_seconds` must be a whole number of seconds above 0",
+        ));
+    }
     let steps = object
         .get("steps")
         .and_then(Value::as_array)
@@ -180,6 +188,23 @@ fn references(definition: &Value) -> Result<Vec<(String, &'static str, String)>,
             "action",
             name_of(step, "action", &at)?,
         ));
+        if let Some(input) = step.get("input") {
+            crate::jobs::mapping::check(input, i)
+                .map_err(|err| UserProblem::bad_input(&field, format!("{at}: {err}")))?;
+        }
+    }
+    for (at, item) in std::iter::once(("trigger".to_owned(), trigger)).chain(
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("steps[{i}]"), s)),
+    ) {
+        if item.get("connection").is_some_and(|c| !c.is_string()) {
+            return Err(UserProblem::bad_input(
+                &field,
+                format!("{at}: `connection` must be the name of a connection"),
+            ));
+        }
     }
     if let Some(unknown) = object
         .keys()

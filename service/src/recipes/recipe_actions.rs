@@ -202,6 +202,9 @@ pub async fn set_recipe_running(
     active.state = Set(state.to_owned());
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
+    if running {
+        crate::jobs::poll_soon(&txn, updated.id).await?;
+    }
     audit_success(
         &txn,
         &access,

@@ -139,6 +139,26 @@ pub fn payload<'a>(
     Ok(&body["data"][field])
 }
 
+/// Run a mutation (its variables: `{ input }`) as the holder of `token` that must succeed with no
+/// user errors; returns its payload.
+pub async fn must(
+    app: &tests::TestApp,
+    token: &str,
+    document: &str,
+    input: serde_json::Value,
+    field: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let body = app
+        .graphql(Some(token), document, serde_json::json!({ "input": input }))
+        .await?;
+    let found = payload(&body, field)?.clone();
+    anyhow::ensure!(
+        found["userErrors"].as_array().is_none_or(Vec::is_empty),
+        "{field}: user errors: {found}"
+    );
+    Ok(found)
+}
+
 pub const YANK_VERSION: &str = r#"
 mutation($input: YankVersionInput!) {
   yankVersion(input: $input) {

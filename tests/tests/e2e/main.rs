@@ -12,6 +12,7 @@ mod catalog_search;
 mod concurrency;
 mod contract;
 mod debugger;
+mod jobs;
 mod lifecycle;
 mod notifications;
 mod packages;

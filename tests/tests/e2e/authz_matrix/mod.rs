@@ -125,29 +125,9 @@ impl Column {
     }
 }
 
-/// Run a mutation that must succeed with no user errors; returns its payload. Once the world is
-/// arranged, writes go through [`World::must`] instead, which notes them for the snapshots.
-async fn must(
-    app: &TestApp,
-    token: &str,
-    document: &str,
-    input: Value,
-    field: &str,
-) -> anyhow::Result<Value> {
-    let body = app
-        .graphql(Some(token), document, json!({ "input": input }))
-        .await?;
-    anyhow::ensure!(
-        body.get("errors").is_none(),
-        "arranging with {field}: errors: {body}"
-    );
-    let payload = body["data"][field].clone();
-    anyhow::ensure!(
-        payload["userErrors"].as_array().is_none_or(Vec::is_empty),
-        "arranging with {field}: user errors: {payload}"
-    );
-    Ok(payload)
-}
+// Arranging runs mutations that must succeed (`crate::fixtures::must`); once the world is
+// arranged, writes go through `World::must` instead, which notes them for the snapshots.
+use crate::fixtures::must;
 
 fn id_of(value: &Value) -> anyhow::Result<String> {
     value
