@@ -17,6 +17,7 @@ pub struct Model {
     pub attempts: i32,
     /// Not claimed before this time.
     pub run_after: DateTimeUtc,
+    /// The process running it, or that ran it last; with the lease while it runs.
     pub lease_owner: Option<String>,
     pub lease_until: Option<DateTimeUtc>,
     pub error_code: Option<String>,

@@ -183,7 +183,15 @@ impl TestApp {
     /// SQLite file): as far as the service can tell another process, with its own connection
     /// pool, its own in-process wake-ups and its own counters.
     pub async fn spawn_second(&self) -> anyhow::Result<SecondServer> {
-        let (endpoint, server) = start_server(&self.db.url, |_| {}).await?;
+        self.spawn_second_with(|_| {}).await
+    }
+
+    /// As `spawn_second`, with a chance to change the configuration first.
+    pub async fn spawn_second_with(
+        &self,
+        tweak: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<SecondServer> {
+        let (endpoint, server) = start_server(&self.db.url, tweak).await?;
         Ok(SecondServer {
             endpoint,
             server: Some(server),

@@ -315,7 +315,8 @@ async fn record_step(
     Ok(true)
 }
 
-/// The job ends: succeeded, or failed with `failure` — while the lease is still `owner`'s.
+/// The job ends: succeeded, or failed with `failure` — while the lease is still `owner`'s, who
+/// stays on the record as the process that ran it.
 async fn finish(
     db: &impl ConnectionTrait,
     owner: &str,
@@ -336,7 +337,6 @@ async fn finish(
         .col_expr(job::Column::ErrorCode, Expr::value(code))
         .col_expr(job::Column::ErrorMessage, Expr::value(message))
         .col_expr(job::Column::FinishedAt, Expr::value(Utc::now()))
-        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(
             job::Column::LeaseUntil,
             Expr::value(Option::<DateTime<Utc>>::None),

@@ -96,23 +96,25 @@ pub fn routes(mock: &Mock, n: i64) {
 pub async fn arrange(backend: Backend, n: i64, steps: Value) -> anyhow::Result<World> {
     let mock = Mock::start()?;
     routes(&mock, n);
-    let addr = mock.addr;
-    let app = TestApp::spawn_with(backend, move |config| {
-        config.sandbox.allow_private_networks = true;
-        config.sandbox.host_overrides.insert(HOST.to_owned(), addr);
-        config.jobs.enabled = true;
-        config.jobs.tick_ms = 50;
-        config.jobs.poll_interval_ms = 200;
-        config.jobs.min_poll_interval_ms = 100;
-        config.jobs.retry_backoff_ms = 20;
-    })
-    .await?;
+    let app = TestApp::spawn_with(backend, fast_jobs(mock.addr)).await?;
     let admin = app.user_with_token("admin").await?;
-    create_listing(&app, &admin, LISTING, "Tickets", SOURCE).await?;
-    create_workspace(&app, &admin, WS).await?;
+    prepare(&app, &admin).await?;
+    let recipe = add_recipe(&app, &admin, "triage", steps).await?;
+    Ok(World {
+        app,
+        mock,
+        admin,
+        recipe,
+    })
+}
+
+/// The ticket connector published, installed in `WS` and released, with a connection.
+pub async fn prepare(app: &TestApp, admin: &str) -> anyhow::Result<()> {
+    create_listing(app, admin, LISTING, "Tickets", SOURCE).await?;
+    create_workspace(app, admin, WS).await?;
     let copy = must(
-        &app,
-        &admin,
+        app,
+        admin,
         INSTALL,
         json!({ "workspace": WS, "connector": LISTING }),
         "installConnector",
@@ -120,8 +122,8 @@ pub async fn arrange(backend: Backend, n: i64, steps: Value) -> anyhow::Result<W
     .await?;
     let copy = copy["workspaceConnector"]["id"].clone();
     must(
-        &app,
-        &admin,
+        app,
+        admin,
         RELEASE,
         json!({ "workspaceConnectorId": copy }),
         "releaseWorkspaceConnector",
@@ -129,22 +131,46 @@ pub async fn arrange(backend: Backend, n: i64, steps: Value) -> anyhow::Result<W
     .await?;
     let connection = json!({ "workspace": WS, "name": "desk", "connector": LISTING, "values": { "api_key": API_KEY } });
     must(
-        &app,
-        &admin,
+        app,
+        admin,
         CREATE_CONNECTION,
         connection,
         "createConnection",
     )
     .await?;
+    Ok(())
+}
+
+/// A server that runs jobs, polls every 200 ms, retries after 20 ms, and sends the ticket
+/// API's requests to `addr`.
+pub fn fast_jobs(addr: std::net::SocketAddr) -> impl FnOnce(&mut api::config::Config) + Clone {
+    move |config| {
+        config.sandbox.allow_private_networks = true;
+        config.sandbox.host_overrides.insert(HOST.to_owned(), addr);
+        config.jobs.enabled = true;
+        config.jobs.tick_ms = 50;
+        config.jobs.poll_interval_ms = 200;
+        config.jobs.min_poll_interval_ms = 100;
+        config.jobs.retry_backoff_ms = 20;
+    }
+}
+
+/// A recipe named `name` over the ticket trigger with `steps`, created and started; its id.
+pub async fn add_recipe(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    steps: Value,
+) -> anyhow::Result<String> {
     let definition = json!({
         "trigger": { "connector": LISTING, "trigger": "new_ticket", "input": { "queue": "support" } },
         "steps": steps,
     });
     let recipe = must(
-        &app,
-        &admin,
+        app,
+        admin,
         CREATE_RECIPE,
-        json!({ "workspace": WS, "name": "triage", "definition": definition }),
+        json!({ "workspace": WS, "name": name, "definition": definition }),
         "createRecipe",
     )
     .await?;
@@ -152,13 +178,8 @@ pub async fn arrange(backend: Backend, n: i64, steps: Value) -> anyhow::Result<W
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no recipe id"))?
         .to_owned();
-    set_state(&app, &admin, &recipe, "RUNNING").await?;
-    Ok(World {
-        app,
-        mock,
-        admin,
-        recipe,
-    })
+    set_state(app, admin, &recipe, "RUNNING").await?;
+    Ok(recipe)
 }
 
 /// Start or stop a recipe.

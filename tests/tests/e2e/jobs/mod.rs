@@ -4,6 +4,7 @@
 
 mod arrange;
 mod rules;
+mod shared;
 
 use std::time::{Duration, Instant};
 
