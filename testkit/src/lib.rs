@@ -5,6 +5,7 @@
 //!   with a status, an echo of the request, a redirect, a stall, bodies too long to read), every
 //!   request [`Recorded`]. [`Tripwire`]: a listener that only counts connections.
 //! - [`examples`]: where the example connectors and their run fixtures are.
+//! - [`tickets`]: a ticket API for a [`Mock`] and the connector for it (running recipes).
 //! - [`spellings`]: the ways a secret can come back from an API, for redaction tests.
 //! - [`TempDir`]: a scratch directory removed with the value.
 //! - With the feature `client`: [`Endpoint`] (a running server's base URL and the requests the
@@ -24,6 +25,7 @@ mod mock;
 mod reply;
 mod secrets;
 mod temp;
+pub mod tickets;
 mod tripwire;
 #[cfg(feature = "client")]
 mod ws;

@@ -1,6 +1,7 @@
 //! The `patchbay` binary as an operator uses it: migrate, seed, create a user and a token, serve
 //! on a real port, answer with that token, and stop cleanly on SIGTERM. On SQLite and PostgreSQL.
 
+mod jobs;
 mod operator;
 mod packages;
 mod server_log;

@@ -108,9 +108,15 @@ fn with_running() -> SelectStatement {
 pub async fn run(service: &Service, owner: &str, claimed: job::Model) -> ServiceResult<()> {
     let db = &service.db;
     let holder = Holder {
-        owner,
+        owner: owner.to_owned(),
+        job_id: claimed.id,
+        attempt: claimed.attempts,
         lease: Duration::milliseconds(service.config.jobs.lease_ms.min(i64::MAX as u64) as i64),
     };
+    // The lease is renewed while a step runs too, so a step longer than the lease is not taken
+    // over by another process (or another claim of this one).
+    let beat = tokio::spawn(heartbeat(db.clone(), holder.clone()));
+    let _beat = AbortOnDrop(beat.abort_handle());
     let Some(found) = recipe::Entity::find_by_id(claimed.recipe_id)
         .one(db)
         .await?
@@ -144,16 +150,70 @@ pub async fn run(service: &Service, owner: &str, claimed: job::Model) -> Service
         }
         match outcome.result {
             Ok(output) => outputs.push(output),
-            Err(failure) => return finish(db, owner, claimed.id, Some(failure)).await,
+            Err(failure) => return finish(db, &holder, Some(failure)).await,
         }
     }
-    finish(db, owner, claimed.id, None).await
+    finish(db, &holder, None).await
 }
 
-/// The process holding a job, and how long each renewal of its lease lasts.
-struct Holder<'a> {
-    owner: &'a str,
+/// One claim of a job: the process holding it, which attempt it is (a claim of the same
+/// process after its own lease expired is another), and how long each renewal lasts.
+#[derive(Clone)]
+struct Holder {
+    owner: String,
+    job_id: i64,
+    attempt: i32,
     lease: Duration,
+}
+
+impl Holder {
+    /// The job's row while this claim holds it.
+    fn held(&self) -> Condition {
+        Condition::all()
+            .add(job::Column::Id.eq(self.job_id))
+            .add(job::Column::LeaseOwner.eq(self.owner.as_str()))
+            .add(job::Column::Attempts.eq(self.attempt))
+            .add(job::Column::Status.eq(JobStatus::Running.as_str()))
+    }
+
+    /// Extend the lease; `false` when this claim no longer holds the job.
+    async fn renew(&self, db: &impl ConnectionTrait) -> ServiceResult<bool> {
+        let renewed = job::Entity::update_many()
+            .col_expr(
+                job::Column::LeaseUntil,
+                Expr::value(Utc::now() + self.lease),
+            )
+            .filter(self.held())
+            .exec(db)
+            .await?;
+        Ok(renewed.rows_affected == 1)
+    }
+}
+
+/// Renew `holder`'s lease every third of it until the claim is lost (or the task is aborted).
+async fn heartbeat(db: sea_orm::DatabaseConnection, holder: Holder) {
+    let every = (holder.lease / 3)
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(every).await;
+        match holder.renew(&db).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(err) => {
+                tracing::warn!(job = holder.job_id, error = %err.into_anyhow(), "renewing a job's lease")
+            }
+        }
+    }
+}
+
+/// Aborts the task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How one step ended.
@@ -252,11 +312,11 @@ fn transient(err: &sdk::RunError) -> bool {
 }
 
 /// Write the step's record (replacing an earlier attempt's failed one) and renew the job's lease;
-/// `false` when the lease is no longer `owner`'s.
+/// `false` when the claim no longer holds the job.
 #[allow(clippy::too_many_arguments)] // the job, the step and its place, what happened
 async fn record_step(
     db: &sea_orm::DatabaseConnection,
-    holder: &Holder<'_>,
+    holder: &Holder,
     claimed: &job::Model,
     earlier: Option<&job_step::Model>,
     step: &Value,
@@ -264,15 +324,7 @@ async fn record_step(
     outcome: &StepOutcome,
 ) -> ServiceResult<bool> {
     let txn = db::begin_write(db).await?;
-    let lease = Utc::now() + holder.lease;
-    let renewed = job::Entity::update_many()
-        .col_expr(job::Column::LeaseUntil, Expr::value(lease))
-        .filter(job::Column::Id.eq(claimed.id))
-        .filter(job::Column::LeaseOwner.eq(holder.owner))
-        .filter(job::Column::Status.eq(JobStatus::Running.as_str()))
-        .exec(&txn)
-        .await?;
-    if renewed.rows_affected != 1 {
+    if !holder.renew(&txn).await? {
         txn.rollback().await?;
         return Ok(false);
     }
@@ -315,12 +367,11 @@ async fn record_step(
     Ok(true)
 }
 
-/// The job ends: succeeded, or failed with `failure` — while the lease is still `owner`'s, who
-/// stays on the record as the process that ran it.
+/// The job ends: succeeded, or failed with `failure` — while `holder` holds it; its process
+/// stays on the record as the one that ran it.
 async fn finish(
     db: &impl ConnectionTrait,
-    owner: &str,
-    job_id: i64,
+    holder: &Holder,
     failure: Option<Failure>,
 ) -> ServiceResult<()> {
     let status = if failure.is_some() {
@@ -341,8 +392,7 @@ async fn finish(
             job::Column::LeaseUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(job::Column::Id.eq(job_id))
-        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(holder.held())
         .exec(db)
         .await?;
     Ok(())

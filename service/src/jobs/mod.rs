@@ -35,7 +35,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::recipes::open_recipe;
 
 pub use engine::Engine;
-pub(crate) use schedule::poll_soon;
+pub(crate) use schedule::{poll_soon, restarted};
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,6 +73,21 @@ pub async fn poll_soon(db: &impl ConnectionTrait, recipe_id: i64) -> ServiceResu
     Ok(())
 }
 
+/// A recipe an import stopped and started again: due now, from a fresh cursor when the import
+/// changed its trigger (the old cursor belongs to another trigger).
+pub async fn restarted(
+    db: &impl ConnectionTrait,
+    recipe_id: i64,
+    fresh_cursor: bool,
+) -> ServiceResult<()> {
+    if fresh_cursor {
+        recipe_trigger::Entity::delete_by_id(recipe_id)
+            .exec(db)
+            .await?;
+    }
+    poll_soon(db, recipe_id).await
+}
+
 /// Up to `limit` due polls of running recipes that no live lease holds, soonest first.
 pub async fn due(
     db: &impl ConnectionTrait,

@@ -58,9 +58,18 @@ pub(super) async fn apply(
         now: Utc::now(),
         progress: Progress { written: 0, fault },
     };
+    let stopped = applying.stop_running().await?;
     applying.connectors(validated).await?;
     applying.connections().await?;
-    applying.recipes().await
+    applying.recipes().await?;
+    applying.restart(stopped).await
+}
+
+/// A running recipe the import stopped, with its trigger as it was.
+struct Stopped {
+    recipe_id: i64,
+    asset_id: String,
+    trigger: serde_json::Value,
 }
 
 fn is_written(action: Action) -> bool {
@@ -135,6 +144,57 @@ impl Applying<'_> {
             ));
             self.progress.step()?;
         }
+        Ok(())
+    }
+
+    /// Stop the running recipes the plan restarts, each with an entry on the audit log, so that
+    /// no poll or job reads them half-changed.
+    async fn stop_running(&self) -> ServiceResult<Vec<Stopped>> {
+        let mut stopped = Vec::new();
+        for restart in &self.plan.restarts {
+            let Some(found) = recipe::Entity::find()
+                .filter(recipe::Column::WorkspaceId.eq(self.access.workspace.id))
+                .filter(recipe::Column::AssetId.eq(&restart.asset_id))
+                .filter(recipe::Column::State.eq("running"))
+                .one(self.txn)
+                .await?
+            else {
+                continue;
+            };
+            self.set_state(&found, "stopped").await?;
+            stopped.push(Stopped {
+                recipe_id: found.id,
+                asset_id: found.asset_id,
+                trigger: found.definition["trigger"].clone(),
+            });
+        }
+        Ok(stopped)
+    }
+
+    /// Start again what [`Applying::stop_running`] stopped, each with an entry on the audit
+    /// log; a recipe whose trigger the import changed polls from a fresh cursor.
+    async fn restart(&self, stopped: Vec<Stopped>) -> ServiceResult<()> {
+        for was in stopped {
+            let found = recipe::Entity::find_by_id(was.recipe_id)
+                .one(self.txn)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("recipe {} vanished in the import", was.asset_id))?;
+            let fresh_cursor = found.definition["trigger"] != was.trigger;
+            self.set_state(&found, "running").await?;
+            crate::jobs::restarted(self.txn, found.id, fresh_cursor).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_state(&self, found: &recipe::Model, state: &str) -> ServiceResult<()> {
+        let mut active: recipe::ActiveModel = found.clone().into();
+        active.state = Set(state.to_owned());
+        active.update(self.txn).await?;
+        let detail =
+            json!({ "state": state, "by": "import", "package": self.package.manifest.package_id });
+        let object = ("recipe", found.asset_id.clone());
+        let action = crate::authz::Permission::RecipeRun.name();
+        crate::audit::success(self.txn, self.access, &action, object, detail).await?;
         Ok(())
     }
 

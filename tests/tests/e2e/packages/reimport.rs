@@ -82,3 +82,44 @@ tests::on_both_backends!(
     each_workspace_keeps_its_own_credentials_across_every_import,
     super::credentials_survive_imports
 );
+
+/// The import stops the running recipe it changes before applying and starts it again after,
+/// each on production's audit log (after the admin's own start), naming the package.
+async fn restarts_are_audited(backend: Backend) -> anyhow::Result<()> {
+    let TwoRounds { dev, second, .. } = arrange_two_rounds(backend).await?;
+    let log = dev
+        .app
+        .data(
+            Some(&dev.admin),
+            "query($ws: String!) { workspace(slug: $ws) { auditEvents(first: 100) { action objectType objectId outcome detail } } }",
+            json!({ "ws": "acme-prod" }),
+        )
+        .await?;
+    let sync = &dev.assets.sync.1;
+    let mut states: Vec<Value> = log["workspace"]["auditEvents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "recipe.run" && e["objectId"] == *sync)
+        .map(|e| {
+            serde_json::from_str(e["detail"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+        })
+        .collect();
+    states.reverse();
+    let package = &second["packageId"];
+    assert_eq!(
+        states,
+        vec![
+            json!({ "state": "running" }),
+            json!({ "state": "stopped", "by": "import", "package": package }),
+            json!({ "state": "running", "by": "import", "package": package }),
+        ],
+        "{log}"
+    );
+    dev.app.stop().await
+}
+
+tests::on_both_backends!(
+    an_import_stops_and_restarts_the_running_recipe_it_changes_on_the_audit_log,
+    super::restarts_are_audited
+);
