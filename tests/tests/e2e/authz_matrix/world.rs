@@ -143,7 +143,24 @@ impl World {
         }
     }
 
+    /// The part `key` of the snapshot after the last mutation cell, while nothing was written
+    /// since: what a fresh read would answer.
+    fn still_current(&self, key: &str) -> Option<Value> {
+        let snapshot = self.last_snapshot.as_ref().filter(|_| !self.wrote.get())?;
+        Some(snapshot[key].clone())
+    }
+
     pub(super) async fn workspace_state(&self, column: Column) -> anyhow::Result<Value> {
+        let key = if column == Column::Foreign {
+            "foreign"
+        } else {
+            "own"
+        };
+        if column != Column::Missing
+            && let Some(current) = self.still_current(key)
+        {
+            return Ok(current);
+        }
         let data = self
             .app
             .data(
@@ -156,6 +173,9 @@ impl World {
     }
 
     pub(super) async fn listing_state(&self) -> anyhow::Result<Value> {
+        if let Some(current) = self.still_current("listings") {
+            return Ok(current);
+        }
         self.app
             .data(
                 None,
