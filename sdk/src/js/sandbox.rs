@@ -127,8 +127,15 @@ impl Sandbox {
             _runtime: runtime,
         };
         sandbox.context.with(|ctx| -> Result<(), Failure> {
+            // Classified as any script's failure: a prelude the deadline interrupts (a worker
+            // starved of CPU) is a TIMEOUT, not the engine's fault.
             ctx.eval::<(), _>(PRELUDE)
-                .map_err(|error| Failure::Internal(format!("the prelude failed: {error}")))?;
+                .map_err(|error| match sandbox.failure(&ctx, error) {
+                    Failure::Internal(message) => {
+                        Failure::Internal(format!("the prelude failed: {message}"))
+                    }
+                    other => other,
+                })?;
             install_pure_helpers(&ctx)
                 .map_err(|error| Failure::Internal(format!("could not add the helpers: {error}")))
         })?;
