@@ -35,6 +35,10 @@ pub const SOURCE: &str = r#"export default {
       title: "Call the flaky endpoint",
       execute: (c, input) => get("/outage"),
     },
+    nul: {
+      title: "Answer a text no database stores",
+      execute: (c, input) => ({ text: "a\u0000b" }),
+    },
   },
   triggers: {
     new_ticket: {

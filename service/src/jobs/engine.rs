@@ -79,6 +79,8 @@ async fn poll_due(service: &Service, owner: &str, wake: &Notify) -> ServiceResul
     let now = Utc::now();
     schedule::ensure_schedules(&service.db, now).await?;
     for recipe_id in schedule::due(&service.db, now, 50).await? {
+        // Polls run one after another: each claim's lease starts when it is taken.
+        let now = Utc::now();
         if !schedule::claim(&service.db, recipe_id, owner, now, now + lease(service)).await? {
             continue;
         }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::mapping::{self, Scope};
 use super::target::{self, Target};
-use super::{Failure, JobStatus, capped};
+use super::{Failure, JobStatus, capped, storable};
 use crate::Service;
 use crate::db;
 use crate::error::ServiceResult;
@@ -39,7 +39,8 @@ pub async fn claim(
                         .add(job::Column::Status.eq(JobStatus::Queued.as_str()))
                         .add(job::Column::RunAfter.lte(now))
                         .add(job::Column::Id.in_subquery(oldest_queued()))
-                        .add(job::Column::RecipeId.not_in_subquery(with_running())),
+                        .add(job::Column::RecipeId.not_in_subquery(with_running()))
+                        .add(job::Column::RecipeId.in_subquery(running_recipes())),
                 )
                 .add(
                     Condition::all()
@@ -94,6 +95,15 @@ fn oldest_queued() -> SelectStatement {
         .to_owned()
 }
 
+/// The recipes that run: a stopped recipe's queued jobs wait until it is started again.
+fn running_recipes() -> SelectStatement {
+    Query::select()
+        .column(recipe::Column::Id)
+        .from(recipe::Entity)
+        .and_where(recipe::Column::State.eq("running"))
+        .to_owned()
+}
+
 /// The recipes with a job running (or held by a lease that expired: it is taken over first).
 fn with_running() -> SelectStatement {
     Query::select()
@@ -102,6 +112,10 @@ fn with_running() -> SelectStatement {
         .and_where(job::Column::Status.eq(JobStatus::Running.as_str()))
         .to_owned()
 }
+
+/// How many times a job may be started (a server died or failed while running it) before it
+/// fails instead of being started again.
+const MAX_STARTS: i32 = 5;
 
 /// Run a claimed job's steps from the first that has not succeeded, and record how it ended.
 /// Stops without finishing when the lease was lost (another process has the job).
@@ -117,6 +131,16 @@ pub async fn run(service: &Service, owner: &str, claimed: job::Model) -> Service
     // over by another process (or another claim of this one).
     let beat = tokio::spawn(heartbeat(db.clone(), holder.clone()));
     let _beat = AbortOnDrop(beat.abort_handle());
+    if claimed.attempts > MAX_STARTS {
+        let failure = Failure::new(
+            "ABANDONED",
+            format!(
+                "the job was started {} times without finishing (its servers stopped or failed)",
+                claimed.attempts - 1
+            ),
+        );
+        return finish(db, &holder, Some(failure)).await;
+    }
     let Some(found) = recipe::Entity::find_by_id(claimed.recipe_id)
         .one(db)
         .await?
@@ -290,6 +314,13 @@ async fn run_action(
             .await?;
         let tries = attempt as i32;
         match report.outcome {
+            Ok(output) if !storable(&output) => {
+                let failure = Failure::new(
+                    "INVALID_OUTPUT",
+                    "the action's output contains NUL characters, which cannot be stored",
+                );
+                return Ok((Err(failure), tries));
+            }
             Ok(output) => return Ok((Ok(output), tries)),
             Err(err) if transient(&err) && attempt < config.step_attempts.max(1) => {
                 let wait = config

@@ -72,10 +72,11 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A NUL in the message (an upstream's text) becomes U+FFFD: PostgreSQL stores no NUL.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
         Self {
             code: code.to_owned(),
-            message: message.into(),
+            message: message.into().replace('\0', "\u{FFFD}"),
         }
     }
 }
@@ -83,6 +84,11 @@ impl Failure {
 /// The most JSON a job keeps of one event or one step's input, as compact text; the SDK holds a
 /// step's output to the same size.
 pub const MAX_RECORDED_BYTES: usize = 256 * 1024;
+
+/// Whether `value` can be stored: PostgreSQL's JSON holds no NUL character in any text.
+pub fn storable(value: &Value) -> bool {
+    crate::domain::json_without_nul(&[], value).is_ok()
+}
 
 /// `value`, or a note of its size when its JSON is larger than [`MAX_RECORDED_BYTES`].
 pub fn capped(value: Value) -> Value {

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::target::{self, Target};
-use super::{Failure, JobStatus, capped};
+use super::{Failure, JobStatus, capped, storable};
 use crate::Service;
 use crate::config::JobsConfig;
 use crate::db;
@@ -183,7 +183,23 @@ pub async fn poll(service: &Service, owner: &str, recipe_id: i64) -> ServiceResu
             return Ok(0);
         }
     };
-    record(db, &found, owner, events, next).await
+    if !storable(&Value::Array(events.events.clone())) || !storable(&events.cursor) {
+        let failure = Failure::new(
+            "INVALID_OUTPUT",
+            "the poll's events or cursor contain NUL characters, which cannot be stored",
+        );
+        release(db, recipe_id, owner, next, Some(failure)).await?;
+        return Ok(0);
+    }
+    match record(db, &found, owner, events, next).await {
+        Ok(count) => Ok(count),
+        Err(err) => {
+            tracing::warn!(recipe = recipe_id, error = %err.into_anyhow(), "recording a poll");
+            let failure = Failure::new("RECORD", "the poll's events could not be recorded");
+            release(db, recipe_id, owner, next, Some(failure)).await?;
+            Ok(0)
+        }
+    }
 }
 
 /// What one poll found: its events and the cursor to poll from next.
@@ -280,8 +296,11 @@ async fn record(
         return Ok(0);
     }
     let count = polled.events.len();
-    if count > 0 {
-        job::Entity::insert_many(polled.events.into_iter().map(|event| job::ActiveModel {
+    // In batches, so that a large poll stays under the databases' bind-parameter limits.
+    let mut events = polled.events.into_iter().peekable();
+    while events.peek().is_some() {
+        let batch: Vec<Value> = events.by_ref().take(500).collect();
+        job::Entity::insert_many(batch.into_iter().map(|event| job::ActiveModel {
             workspace_id: Set(found.workspace_id),
             recipe_id: Set(found.id),
             status: Set(JobStatus::Queued.as_str().to_owned()),

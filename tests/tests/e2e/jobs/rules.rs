@@ -180,6 +180,19 @@ async fn a_failing_step_fails_its_job_only(backend: Backend) -> anyhow::Result<(
     world.app.stop().await
 }
 
+/// An output that cannot be stored (a NUL character: PostgreSQL's JSON holds none) fails its
+/// step with a typed error on both databases; the job ends instead of being retried forever.
+async fn an_output_that_cannot_be_stored_fails_its_step(backend: Backend) -> anyhow::Result<()> {
+    let steps = json!([{ "connector": "tickets", "action": "nul", "input": {} }]);
+    let world = arrange(backend, 1, steps).await?;
+    let done = ended_jobs(&world.app, &world.admin, WS, 1).await?;
+    let job = &done[0];
+    anyhow::ensure!(job["status"] == "FAILED", "{job}");
+    anyhow::ensure!(job["error"]["code"] == "INVALID_OUTPUT", "{job}");
+    anyhow::ensure!(job["attempts"] == 1, "{job}");
+    world.app.stop().await
+}
+
 /// A step reading a field of an earlier step that is not there gets `null`; a mapping that names
 /// a later step is refused when the recipe is saved.
 async fn mappings_read_only_what_ran_before(backend: Backend) -> anyhow::Result<()> {
@@ -206,3 +219,7 @@ tests::on_both_backends!(
 tests::on_both_backends!(stopping_stops_polls, super::a_stopped_recipe_is_not_polled);
 tests::on_both_backends!(a_failing_step, super::a_failing_step_fails_its_job_only);
 tests::on_both_backends!(mappings, super::mappings_read_only_what_ran_before);
+tests::on_both_backends!(
+    unstorable_output,
+    super::an_output_that_cannot_be_stored_fails_its_step
+);
