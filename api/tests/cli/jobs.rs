@@ -10,6 +10,18 @@ use super::{FreshDb, run, serve, sigterm_and_wait};
 
 const WS: &str = "ops";
 
+/// A server process that is killed when the test ends early (a failed check), so none outlives it.
+struct Server(Option<std::process::Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// The configuration file: jobs polled fast, a short lease, the ticket API on the mock.
 fn config(mock: &Mock) -> String {
     format!(
@@ -103,17 +115,21 @@ async fn killed_mid_job(postgres: bool) -> anyhow::Result<()> {
     let (token, _) = run(&["token", "create", "--user", "ops", "--name", "ci"], &db)?;
     let token = token.trim().to_owned();
 
-    let (mut first, addr) = serve(&db, &["--config", &file])?;
+    let (first, addr) = serve(&db, &["--config", &file])?;
+    let mut first = Server(Some(first));
     let server = Endpoint::new(format!("http://{addr}"));
     arrange(&server, &token).await?;
     wait_for(30, async || {
         Ok(mock.requests().iter().any(|r| r.path() == "/notify"))
     })
     .await?;
-    first.kill()?;
-    first.wait()?;
+    if let Some(mut killed) = first.0.take() {
+        killed.kill()?;
+        killed.wait()?;
+    }
 
     let (second, addr) = serve(&db, &["--config", &file])?;
+    let mut second = Server(Some(second));
     let server = Endpoint::new(format!("http://{addr}"));
     let mut jobs = Value::Null;
     wait_for(30, async || {
@@ -142,7 +158,9 @@ async fn killed_mid_job(postgres: bool) -> anyhow::Result<()> {
         .filter(|r| r.path() == "/notify")
         .count();
     anyhow::ensure!(notified == 2, "the step ran {notified} times");
-    sigterm_and_wait(second)?;
+    if let Some(second) = second.0.take() {
+        sigterm_and_wait(second)?;
+    }
     db.drop_db().await
 }
 
