@@ -72,6 +72,26 @@ async fn each_event_runs_the_steps_with_mapped_inputs(backend: Backend) -> anyho
     world.app.stop().await
 }
 
+/// An API that echoes the request back (the connection's key in its headers) puts the key in the
+/// action's output: the job's record has it redacted, never the key itself.
+async fn a_secret_an_api_echoes_is_not_recorded(backend: Backend) -> anyhow::Result<()> {
+    let steps = json!([{ "connector": "tickets", "action": "notify", "input": { "text": "hi" } }]);
+    let world = arrange(backend, 1, steps.clone()).await?;
+    world.mock.route("POST", "/notify", Reply::Echo(200));
+    // The first job may have run before the echo route: a second ticket runs against it.
+    world
+        .mock
+        .route("GET", "/tickets", Reply::Json(200, tickets(2)));
+    let done = ended_jobs(&world.app, &world.admin, WS, 2).await?;
+    let echoed = &done[1]["steps"][0]["output"];
+    anyhow::ensure!(echoed["headers"]["x-api-key"] == "[REDACTED]", "{echoed}");
+    anyhow::ensure!(
+        !done.iter().any(|job| job.to_string().contains(API_KEY)),
+        "the key is in a job record"
+    );
+    world.app.stop().await
+}
+
 /// The cursor advances with the recorded events: later polls start no job for an event already
 /// recorded, and a new event starts exactly one.
 async fn the_cursor_neither_repeats_nor_loses_an_event(backend: Backend) -> anyhow::Result<()> {
@@ -215,6 +235,10 @@ tests::on_both_backends!(
 tests::on_both_backends!(
     the_cursor_holds,
     super::the_cursor_neither_repeats_nor_loses_an_event
+);
+tests::on_both_backends!(
+    secrets_stay_out,
+    super::a_secret_an_api_echoes_is_not_recorded
 );
 tests::on_both_backends!(stopping_stops_polls, super::a_stopped_recipe_is_not_polled);
 tests::on_both_backends!(a_failing_step, super::a_failing_step_fails_its_job_only);
