@@ -17,8 +17,6 @@ use crate::error::ServiceResult;
 pub struct Engine {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
-    /// This process's name on the leases it holds.
-    pub owner: String,
 }
 
 impl Engine {
@@ -29,8 +27,8 @@ impl Engine {
         }
         let owner = format!("{}-{}", std::process::id(), crate::recipes::new_asset_id());
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(service, owner.clone(), stopped));
-        Some(Self { stop, task, owner })
+        let task = tokio::spawn(run(service, owner, stopped));
+        Some(Self { stop, task })
     }
 
     /// Stop claiming; return once the polls and jobs in flight have ended.
@@ -70,7 +68,7 @@ async fn run(service: Service, owner: String, mut stopped: watch::Receiver<bool>
 }
 
 fn lease(service: &Service) -> Duration {
-    Duration::milliseconds(service.config.jobs.lease_ms.min(i64::MAX as u64) as i64)
+    super::lease(&service.config.jobs)
 }
 
 /// Poll every due trigger this process can claim, one after another; wake the loop when a poll

@@ -125,7 +125,7 @@ pub async fn run(service: &Service, owner: &str, claimed: job::Model) -> Service
         owner: owner.to_owned(),
         job_id: claimed.id,
         attempt: claimed.attempts,
-        lease: Duration::milliseconds(service.config.jobs.lease_ms.min(i64::MAX as u64) as i64),
+        lease: super::lease(&service.config.jobs),
     };
     // The lease is renewed while a step runs too, so a step longer than the lease is not taken
     // over by another process (or another claim of this one).

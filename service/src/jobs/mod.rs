@@ -85,6 +85,11 @@ impl Failure {
 /// step's output to the same size.
 pub const MAX_RECORDED_BYTES: usize = 256 * 1024;
 
+/// How long a claimed poll or job is this process's before another may take it over.
+fn lease(config: &crate::config::JobsConfig) -> chrono::Duration {
+    chrono::Duration::milliseconds(config.lease_ms.min(i64::MAX as u64) as i64)
+}
+
 /// Whether `value` can be stored: PostgreSQL's JSON holds no NUL character in any text.
 pub fn storable(value: &Value) -> bool {
     crate::domain::json_without_nul(&[], value).is_ok()
