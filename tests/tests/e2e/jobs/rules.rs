@@ -213,8 +213,8 @@ async fn an_output_that_cannot_be_stored_fails_its_step(backend: Backend) -> any
     world.app.stop().await
 }
 
-/// A step reading a field of an earlier step that is not there gets `null`; a mapping that names
-/// a later step is refused when the recipe is saved.
+/// A mapping that names a later step is refused when the recipe is saved. (A missing field of an
+/// earlier step reading as `null` is `jobs::mapping`'s unit test.)
 async fn mappings_read_only_what_ran_before(backend: Backend) -> anyhow::Result<()> {
     let steps = json!([
         { "connector": "tickets", "action": "notify", "input": { "text": "{{ steps.1.sent }}" } },
